@@ -1,0 +1,17 @@
+libcontroller_a_SOURCES += \
+	controller/ctlserver.c \
+	controller/ctlserver.h \
+	controller/offrame.c \
+	controller/switchmgr.c \
+	controller/switchmgr.h \
+	controller/ofsession.c \
+	controller/ofsession.h \
+	controller/offrame.h
+
+sbin_PROGRAMS += flowchaind
+flowchaind_SOURCES = controller/flowchaind.c
+flowchaind_LDADD = $(FLOWCHAIN_LIBS)
+
+bin_PROGRAMS += flowchainctl
+flowchainctl_SOURCES = controller/flowchainctl.c
+flowchainctl_LDADD = $(FLOWCHAIN_LIBS)

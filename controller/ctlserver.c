@@ -1,0 +1,355 @@
+#include <config.h>
+#include "controller/ctlserver.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "openvswitch/list.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(ctlserver);
+
+/* A client that sends more than this without completing a request is
+ * dropped. */
+#define MAX_REQUEST_BYTES (1024 * 1024)
+
+struct command {
+    const char *usage;
+    int min_args, max_args;
+    ctlserver_cb *cb;
+    void *aux;
+};
+
+struct ctlserver {
+    struct ev_loop *loop;
+    char *path;
+    int fd;
+    ev_io accept_io;
+    struct shash commands;      /* struct command by name. */
+    struct ovs_list conns;      /* struct ctlserver_conn. */
+};
+
+struct ctlserver_conn {
+    struct ovs_list node;       /* In 'server->conns'. */
+    struct ctlserver *server;
+    int fd;
+    ev_io io;
+    struct json_parser *parser;
+    size_t request_bytes;
+    struct json *id;            /* Of the request awaiting a reply. */
+    struct ds out;              /* Replies not yet written. */
+    bool closing;               /* Close once 'out' is written. */
+};
+
+static void conn_destroy(struct ctlserver_conn *);
+static void conn_update_events(struct ctlserver_conn *);
+
+static void
+list_commands(struct ctlserver_conn *conn, int argc OVS_UNUSED,
+              const char *argv[] OVS_UNUSED, void *aux OVS_UNUSED)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    const struct shash_node **nodes = shash_sort(&conn->server->commands);
+    ds_put_cstr(&s, "The available commands are:\n");
+    for (size_t i = 0; i < shash_count(&conn->server->commands); i++) {
+        const struct command *c = nodes[i]->data;
+        ds_put_format(&s, "  %-23s %s\n", nodes[i]->name, c->usage);
+    }
+    free(nodes);
+    ctlserver_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+send_reply(struct ctlserver_conn *conn, const char *result, const char *error)
+{
+    struct json *reply = json_object_create();
+    json_object_put(reply, "result",
+                    result ? json_string_create(result) : json_null_create());
+    json_object_put(reply, "error",
+                    error ? json_string_create(error) : json_null_create());
+    json_object_put(reply, "id",
+                    conn->id ? conn->id : json_null_create());
+    conn->id = NULL;
+    char *s = json_to_string(reply, 0);
+    ds_put_cstr(&conn->out, s);
+    free(s);
+    json_destroy(reply);
+    conn_update_events(conn);
+}
+
+/* Answers the request pending on 'conn' with 'text'. */
+void
+ctlserver_reply(struct ctlserver_conn *conn, const char *text)
+{
+    send_reply(conn, text, NULL);
+}
+
+/* Answers the request pending on 'conn' with the error 'text'. */
+void
+ctlserver_reply_error(struct ctlserver_conn *conn, const char *text)
+{
+    send_reply(conn, NULL, text);
+}
+
+static void
+dispatch(struct ctlserver_conn *conn, struct json *request)
+{
+    struct json *method = NULL, *params = NULL;
+
+    if (request->type == JSON_OBJECT) {
+        method = shash_find_data(request->object, "method");
+        params = shash_find_data(request->object, "params");
+        struct json *id = shash_find_data(request->object, "id");
+        conn->id = id ? json_clone(id) : NULL;
+    }
+    if (!method || method->type != JSON_STRING
+        || !params || params->type != JSON_ARRAY) {
+        ctlserver_reply_error(conn, "malformed request: expected an object "
+                              "with \"method\" and \"params\"");
+        return;
+    }
+
+    const struct json_array *a = json_array(params);
+    const char **argv = xmalloc((a->n + 1) * sizeof *argv);
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->elems[i]->type != JSON_STRING) {
+            free(argv);
+            ctlserver_reply_error(conn, "parameters must be strings");
+            return;
+        }
+        argv[i] = a->elems[i]->string;
+    }
+    argv[a->n] = NULL;
+
+    const struct command *c = shash_find_data(&conn->server->commands,
+                                              method->string);
+    if (!c) {
+        char *msg = xasprintf("\"%s\" is not a valid command (try "
+                              "list-commands)", method->string);
+        ctlserver_reply_error(conn, msg);
+        free(msg);
+    } else if ((int) a->n < c->min_args || (int) a->n > c->max_args) {
+        char *msg = xasprintf("\"%s\" takes %d to %d arguments, %"PRIuSIZE
+                              " given (usage: %s %s)", method->string,
+                              c->min_args, c->max_args, a->n,
+                              method->string, c->usage);
+        ctlserver_reply_error(conn, msg);
+        free(msg);
+    } else {
+        c->cb(conn, a->n, argv, c->aux);
+    }
+    free(argv);
+}
+
+static void
+conn_read(struct ctlserver_conn *conn)
+{
+    char buf[4096];
+    ssize_t n = read(conn->fd, buf, sizeof buf);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        return;
+    }
+    if (n <= 0) {
+        conn_destroy(conn);
+        return;
+    }
+    conn->request_bytes += n;
+    if (conn->request_bytes > MAX_REQUEST_BYTES) {
+        VLOG_WARN("control client sent %"PRIuSIZE" bytes without a whole "
+                  "request; closing it", conn->request_bytes);
+        conn_destroy(conn);
+        return;
+    }
+    size_t ofs = 0;
+    while (ofs < (size_t) n) {
+        if (conn->id || conn->closing) {
+            /* One request at a time: ignore pipelined input until the
+             * pending reply is sent. */
+            return;
+        }
+        ofs += json_parser_feed(conn->parser, buf + ofs, n - ofs);
+        if (json_parser_is_done(conn->parser)) {
+            struct json *json = json_parser_finish(conn->parser);
+            conn->parser = json_parser_create(0);
+            conn->request_bytes = 0;
+            if (json->type == JSON_STRING) {
+                VLOG_WARN("bad control request: %s", json->string);
+                json_destroy(json);
+                conn->closing = true;
+                conn_update_events(conn);
+                return;
+            }
+            dispatch(conn, json);
+            json_destroy(json);
+        }
+    }
+}
+
+static void
+conn_write(struct ctlserver_conn *conn)
+{
+    while (conn->out.length) {
+        ssize_t n = write(conn->fd, conn->out.string, conn->out.length);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            return;
+        }
+        if (n <= 0) {
+            conn_destroy(conn);
+            return;
+        }
+        memmove(conn->out.string, conn->out.string + n,
+                conn->out.length - n);
+        conn->out.length -= n;
+    }
+    if (conn->closing) {
+        conn_destroy(conn);
+    } else {
+        conn_update_events(conn);
+    }
+}
+
+static void
+conn_cb(struct ev_loop *loop OVS_UNUSED, ev_io *io, int revents)
+{
+    struct ctlserver_conn *conn = io->data;
+    if (revents & EV_WRITE) {
+        conn_write(conn);
+        return;                 /* 'conn' may be gone. */
+    }
+    if (revents & EV_READ) {
+        conn_read(conn);
+    }
+}
+
+static void
+conn_update_events(struct ctlserver_conn *conn)
+{
+    int events = conn->out.length ? EV_WRITE : EV_READ;
+    if (events != (conn->io.events & (EV_READ | EV_WRITE))) {
+        ev_io_stop(conn->server->loop, &conn->io);
+        ev_io_set(&conn->io, conn->fd, events);
+        ev_io_start(conn->server->loop, &conn->io);
+    }
+}
+
+static void
+conn_destroy(struct ctlserver_conn *conn)
+{
+    ev_io_stop(conn->server->loop, &conn->io);
+    close(conn->fd);
+    ovs_list_remove(&conn->node);
+    json_parser_abort(conn->parser);
+    json_destroy(conn->id);
+    ds_destroy(&conn->out);
+    free(conn);
+}
+
+static void
+accept_cb(struct ev_loop *loop, ev_io *io, int revents OVS_UNUSED)
+{
+    struct ctlserver *server = io->data;
+    int fd = accept4(server->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno != EAGAIN && errno != EINTR) {
+            VLOG_WARN("%s: accept failed: %s", server->path,
+                      ovs_strerror(errno));
+        }
+        return;
+    }
+    struct ctlserver_conn *conn = xzalloc(sizeof *conn);
+    conn->server = server;
+    conn->fd = fd;
+    conn->parser = json_parser_create(0);
+    ds_init(&conn->out);
+    ovs_list_push_back(&server->conns, &conn->node);
+    ev_io_init(&conn->io, conn_cb, fd, EV_READ);
+    conn->io.data = conn;
+    ev_io_start(loop, &conn->io);
+}
+
+struct ctlserver *
+ctlserver_create(struct ev_loop *loop, const char *path, char **errorp)
+{
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    *errorp = NULL;
+    if (strlen(path) >= sizeof sun.sun_path) {
+        *errorp = xasprintf("%s: control socket path too long", path);
+        return NULL;
+    }
+    strcpy(sun.sun_path, path);
+
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        *errorp = xasprintf("socket: %s", ovs_strerror(errno));
+        return NULL;
+    }
+    unlink(path);
+    if (bind(fd, (struct sockaddr *) &sun, sizeof sun) < 0
+        || listen(fd, 16) < 0) {
+        *errorp = xasprintf("%s: %s", path, ovs_strerror(errno));
+        close(fd);
+        return NULL;
+    }
+
+    struct ctlserver *server = xzalloc(sizeof *server);
+    server->loop = loop;
+    server->path = xstrdup(path);
+    server->fd = fd;
+    shash_init(&server->commands);
+    ovs_list_init(&server->conns);
+    ev_io_init(&server->accept_io, accept_cb, fd, EV_READ);
+    server->accept_io.data = server;
+    ev_io_start(loop, &server->accept_io);
+    ctlserver_register(server, "list-commands", "", 0, 0, list_commands,
+                       NULL);
+    return server;
+}
+
+/* Closes 'server' and its clients and removes its socket.  'server' may be
+ * NULL. */
+void
+ctlserver_destroy(struct ctlserver *server)
+{
+    if (server) {
+        struct ctlserver_conn *conn;
+        LIST_FOR_EACH_SAFE (conn, node, &server->conns) {
+            /* Best effort, so that e.g. the reply to "exit" arrives. */
+            if (conn->out.length
+                && write(conn->fd, conn->out.string, conn->out.length) < 0) {
+                VLOG_DBG("control client gone before its reply");
+            }
+            conn_destroy(conn);
+        }
+        ev_io_stop(server->loop, &server->accept_io);
+        close(server->fd);
+        unlink(server->path);
+        shash_destroy_free_data(&server->commands);
+        free(server->path);
+        free(server);
+    }
+}
+
+/* Adds the command 'name', taking 'min_args' to 'max_args' string
+ * arguments, handled by 'cb' with 'aux'. */
+void
+ctlserver_register(struct ctlserver *server, const char *name,
+                   const char *usage, int min_args, int max_args,
+                   ctlserver_cb *cb, void *aux)
+{
+    struct command *c = xmalloc(sizeof *c);
+    c->usage = usage;
+    c->min_args = min_args;
+    c->max_args = max_args;
+    c->cb = cb;
+    c->aux = aux;
+    free(shash_replace(&server->commands, name, c));
+}

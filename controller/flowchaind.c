@@ -1,0 +1,304 @@
+/*
+ * flowchaind: the flowchain controller daemon.
+ *
+ * Loads the intent, listens for Open vSwitch bridges, keeps an OpenFlow 1.3
+ * session with each, and serves the control socket.  Everything runs in
+ * one libev loop.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <ev.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "controller/ctlserver.h"
+#include "controller/ofsession.h"
+#include "controller/switchmgr.h"
+#include "models/intent.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
+#include "svec.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(flowchaind);
+
+#define DEFAULT_CONTROL "/var/run/flowchain/flowchaind.ctl"
+#define DEFAULT_LISTEN "tcp:6653"
+
+struct daemon {
+    struct ev_loop *loop;
+    struct switchmgr *switches;
+    struct ctlserver *ctl;
+    struct intent *intent;
+    char *intent_path;
+    bool exiting;
+};
+
+static void
+usage(void)
+{
+    printf("flowchaind: OpenFlow 1.3 controller for Open vSwitch hosts\n"
+           "usage: flowchaind [OPTIONS]\n"
+           "\n"
+           "  --intent=FILE          load the network intent from FILE\n"
+           "  --listen=TARGET        accept switches on TARGET: tcp:[ADDR:]PORT"
+           " or\n"
+           "                         unix:PATH (repeatable; default "
+           DEFAULT_LISTEN ")\n"
+           "  --control=PATH         control socket (default "
+           DEFAULT_CONTROL ")\n"
+           "  --pidfile=FILE         write the process ID to FILE\n"
+           "  --probe-interval=SECS  echo an idle switch after SECS (default "
+           "5); a\n"
+           "                         switch silent for 3x that is dropped\n"
+           "  --handshake-timeout=SECS  drop a peer that has not finished the"
+           "\n"
+           "                         handshake, or stalls mid-message, after"
+           " SECS\n"
+           "                         (default 10)\n"
+           "  --max-queue=MIB        bound of each switch's send queue "
+           "(default 128)\n"
+           "  -v, --verbose[=SPEC]   set log levels (ovs-appctl vlog/set "
+           "syntax)\n"
+           "  --log-file=FILE        also log to FILE\n"
+           "  --syslog               log to syslog instead of stderr\n"
+           "  -h, --help             show this help and exit\n"
+           "  -V, --version          show the version and exit\n");
+}
+
+static void
+daemon_exit_cmd(struct ctlserver_conn *conn, int argc OVS_UNUSED,
+                const char *argv[] OVS_UNUSED, void *d_)
+{
+    struct daemon *d = d_;
+    d->exiting = true;
+    ctlserver_reply(conn, "");
+    ev_break(d->loop, EVBREAK_ALL);
+}
+
+static void
+daemon_version_cmd(struct ctlserver_conn *conn, int argc OVS_UNUSED,
+                   const char *argv[] OVS_UNUSED, void *d_ OVS_UNUSED)
+{
+    ctlserver_reply(conn, "flowchaind " FLOWCHAIN_VERSION "\n");
+}
+
+static void
+daemon_status_cmd(struct ctlserver_conn *conn, int argc OVS_UNUSED,
+                  const char *argv[] OVS_UNUSED, void *d_)
+{
+    struct daemon *d = d_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_format(&s, "intent: %s\n",
+                  d->intent_path ? d->intent_path : "(none)");
+    switchmgr_format_status(d->switches, &s);
+    ctlserver_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+signal_cb(struct ev_loop *loop, ev_signal *w, int revents OVS_UNUSED)
+{
+    VLOG_INFO("received signal %d, exiting", w->signum);
+    ev_break(loop, EVBREAK_ALL);
+}
+
+/* Loads the intent at 'path', printing its errors.  Returns NULL if it is
+ * invalid. */
+static struct intent *
+load_intent(const char *path)
+{
+    struct svec errors = SVEC_EMPTY_INITIALIZER;
+    struct intent *intent = intent_load_file(path, &errors);
+    if (!intent) {
+        fprintf(stderr, "flowchaind: %s: invalid intent, %"PRIuSIZE
+                " error(s):\n", path, errors.n);
+        for (size_t i = 0; i < errors.n; i++) {
+            fprintf(stderr, "%s\n", errors.names[i]);
+        }
+    }
+    svec_destroy(&errors);
+    return intent;
+}
+
+static void
+write_pidfile(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        ovs_fatal(errno, "%s: cannot write pidfile", path);
+    }
+    fprintf(f, "%ld\n", (long int) getpid());
+    fclose(f);
+}
+
+/* Parses a number of seconds for 'option' from 'arg'. */
+static double
+parse_seconds(const char *option, const char *arg)
+{
+    char *end;
+    double v = strtod(arg, &end);
+    if (*end || v <= 0) {
+        ovs_fatal(0, "--%s: expected a positive number of seconds, got "
+                  "\"%s\"", option, arg);
+    }
+    return v;
+}
+
+int
+main(int argc, char *argv[])
+{
+    enum {
+        OPT_INTENT = UCHAR_MAX + 1, OPT_LISTEN, OPT_CONTROL, OPT_PIDFILE,
+        OPT_PROBE, OPT_HANDSHAKE, OPT_MAX_QUEUE, OPT_LOG_FILE, OPT_SYSLOG,
+    };
+    static const struct option long_options[] = {
+        {"intent", required_argument, NULL, OPT_INTENT},
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"control", required_argument, NULL, OPT_CONTROL},
+        {"pidfile", required_argument, NULL, OPT_PIDFILE},
+        {"probe-interval", required_argument, NULL, OPT_PROBE},
+        {"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE},
+        {"max-queue", required_argument, NULL, OPT_MAX_QUEUE},
+        {"verbose", optional_argument, NULL, 'v'},
+        {"log-file", required_argument, NULL, OPT_LOG_FILE},
+        {"syslog", no_argument, NULL, OPT_SYSLOG},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    struct svec listens = SVEC_EMPTY_INITIALIZER;
+    const char *control = DEFAULT_CONTROL;
+    const char *pidfile = NULL;
+    struct ofsession_config cfg;
+    struct daemon d = { .intent_path = NULL };
+
+    set_program_name(argv[0]);
+    vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_INFO);
+    vlog_set_levels(NULL, VLF_SYSLOG, VLL_OFF);
+    ofsession_config_default(&cfg);
+
+    for (;;) {
+        int c = getopt_long(argc, argv, "v::hV", long_options, NULL);
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case OPT_INTENT:
+            d.intent_path = optarg;
+            break;
+        case OPT_LISTEN:
+            svec_add(&listens, optarg);
+            break;
+        case OPT_CONTROL:
+            control = optarg;
+            break;
+        case OPT_PIDFILE:
+            pidfile = optarg;
+            break;
+        case OPT_PROBE:
+            cfg.probe_interval_ms = parse_seconds("probe-interval",
+                                                  optarg) * 1000;
+            cfg.inactivity_ms = 3 * cfg.probe_interval_ms;
+            break;
+        case OPT_HANDSHAKE:
+            cfg.handshake_ms = cfg.stall_ms
+                = parse_seconds("handshake-timeout", optarg) * 1000;
+            break;
+        case OPT_MAX_QUEUE:
+            cfg.max_queue_bytes = parse_seconds("max-queue", optarg)
+                                  * 1024 * 1024;
+            break;
+        case 'v':
+            vlog_set_verbosity(optarg);
+            break;
+        case OPT_LOG_FILE:
+            if (vlog_set_log_file(optarg)) {
+                ovs_fatal(0, "%s: cannot open log file", optarg);
+            }
+            break;
+        case OPT_SYSLOG:
+            vlog_set_levels(NULL, VLF_SYSLOG, VLL_INFO);
+            vlog_set_levels(NULL, VLF_CONSOLE, VLL_OFF);
+            break;
+        case 'h':
+            usage();
+            exit(EXIT_SUCCESS);
+        case 'V':
+            printf("flowchaind " FLOWCHAIN_VERSION "\n");
+            exit(EXIT_SUCCESS);
+        default:
+            fprintf(stderr, "try 'flowchaind --help'\n");
+            exit(EXIT_FAILURE);
+        }
+    }
+    if (optind < argc) {
+        ovs_fatal(0, "unexpected argument \"%s\" (try --help)", argv[optind]);
+    }
+    if (!listens.n) {
+        svec_add(&listens, DEFAULT_LISTEN);
+    }
+
+    if (d.intent_path) {
+        d.intent = load_intent(d.intent_path);
+        if (!d.intent) {
+            exit(EXIT_FAILURE);
+        }
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    d.loop = EV_DEFAULT;
+    d.switches = switchmgr_create(d.loop, &cfg);
+    switchmgr_set_intent(d.switches, d.intent);
+    for (size_t i = 0; i < listens.n; i++) {
+        char *error;
+        if (!switchmgr_listen(d.switches, listens.names[i], &error)) {
+            ovs_fatal(0, "cannot listen: %s", error);
+        }
+    }
+
+    char *control_dir = xstrdup(control);
+    char *slash = strrchr(control_dir, '/');
+    if (slash && slash != control_dir) {
+        *slash = '\0';
+        mkdir(control_dir, 0755);
+    }
+    free(control_dir);
+    char *error;
+    d.ctl = ctlserver_create(d.loop, control, &error);
+    if (!d.ctl) {
+        ovs_fatal(0, "cannot open control socket: %s", error);
+    }
+    ctlserver_register(d.ctl, "status", "", 0, 0, daemon_status_cmd, &d);
+    ctlserver_register(d.ctl, "version", "", 0, 0, daemon_version_cmd, &d);
+    ctlserver_register(d.ctl, "exit", "", 0, 0, daemon_exit_cmd, &d);
+
+    if (pidfile) {
+        write_pidfile(pidfile);
+    }
+
+    ev_signal sigterm, sigint;
+    ev_signal_init(&sigterm, signal_cb, SIGTERM);
+    ev_signal_init(&sigint, signal_cb, SIGINT);
+    ev_signal_start(d.loop, &sigterm);
+    ev_signal_start(d.loop, &sigint);
+    VLOG_INFO("flowchaind " FLOWCHAIN_VERSION " started; control socket %s",
+              control);
+
+    ev_run(d.loop, 0);
+
+    switchmgr_destroy(d.switches);
+    ctlserver_destroy(d.ctl);
+    intent_destroy(d.intent);
+    svec_destroy(&listens);
+    if (pidfile) {
+        unlink(pidfile);
+    }
+    VLOG_INFO("exited cleanly");
+    return 0;
+}

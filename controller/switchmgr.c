@@ -1,0 +1,466 @@
+#include <config.h>
+#include "controller/switchmgr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ev.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "controller/ofsession.h"
+#include "models/intent.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/list.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(switchmgr);
+
+#define TICK_SECONDS 0.25
+
+struct listener {
+    struct ovs_list node;       /* In 'mgr->listeners'. */
+    struct switchmgr *mgr;
+    char *target;
+    char *unix_path;            /* Removed on destroy; NULL for TCP. */
+    int fd;
+    ev_io io;
+};
+
+struct swconn {
+    struct ovs_list node;       /* In 'mgr->conns'. */
+    struct switchmgr *mgr;
+    int fd;
+    ev_io io;
+    struct ofsession *session;
+};
+
+struct switchmgr {
+    struct ev_loop *loop;
+    struct ofsession_config cfg;
+    struct ovs_list listeners;
+    struct ovs_list conns;
+    ev_timer tick;
+    const struct intent *intent;
+    unsigned int n_accepted;
+};
+
+static void swconn_close(struct swconn *, const char *why);
+static void swconn_flush(struct swconn *);
+
+static long long int
+now_ms(const struct switchmgr *mgr)
+{
+    return (long long int) (ev_now(mgr->loop) * 1000.0);
+}
+
+static void
+session_ready(struct ofsession *s, void *conn_)
+{
+    struct swconn *conn = conn_;
+    struct switchmgr *mgr = conn->mgr;
+    uint64_t dpid = ofsession_dpid(s);
+
+    /* A switch that reconnects before its old connection timed out: keep
+     * the newest. */
+    struct swconn *other;
+    LIST_FOR_EACH_SAFE (other, node, &mgr->conns) {
+        if (other != conn && ofsession_is_ready(other->session)
+            && ofsession_dpid(other->session) == dpid) {
+            swconn_close(other, "replaced by a new connection from the "
+                         "same datapath");
+        }
+    }
+
+    size_t n_ports;
+    free(ofsession_ports(s, &n_ports));
+    const struct intent_bridge *br
+        = mgr->intent ? intent_find_bridge_by_dpid(mgr->intent, dpid) : NULL;
+    if (br) {
+        VLOG_INFO("%s: switch %016"PRIx64" (%s/%s) ready, %"PRIuSIZE
+                  " ports", ofsession_peer(s), dpid, br->host->name,
+                  br->name, n_ports);
+    } else {
+        VLOG_WARN("%s: switch %016"PRIx64" ready, %"PRIuSIZE" ports; its "
+                  "datapath ID is not in the intent", ofsession_peer(s),
+                  dpid, n_ports);
+    }
+}
+
+static void
+session_port_changed(struct ofsession *s, void *conn_ OVS_UNUSED)
+{
+    VLOG_DBG("%s: port status changed", ofsession_peer(s));
+}
+
+static void
+session_message(struct ofsession *s OVS_UNUSED, enum ofptype type OVS_UNUSED,
+                const struct ofp_header *oh OVS_UNUSED, void *conn_ OVS_UNUSED)
+{
+}
+
+static const struct ofsession_hooks session_hooks = {
+    .ready = session_ready,
+    .port_changed = session_port_changed,
+    .message = session_message,
+};
+
+/* Closes 'conn', logging 'why'. */
+static void
+swconn_close(struct swconn *conn, const char *why)
+{
+    const struct ofsession *s = conn->session;
+    if (ofsession_is_ready(s)) {
+        VLOG_WARN("%s: closing connection to switch %016"PRIx64": %s",
+                  ofsession_peer(s), ofsession_dpid(s), why);
+    } else {
+        VLOG_WARN("%s: closing connection: %s", ofsession_peer(s), why);
+    }
+    ev_io_stop(conn->mgr->loop, &conn->io);
+    close(conn->fd);
+    ovs_list_remove(&conn->node);
+    ofsession_destroy(conn->session);
+    free(conn);
+}
+
+/* Closes 'conn' if its session died, after one last try to send what the
+ * session still queued (e.g. a HELLO_FAILED error).  Returns true if it
+ * closed. */
+static bool
+swconn_reap(struct swconn *conn)
+{
+    if (!ofsession_is_dead(conn->session)) {
+        return false;
+    }
+    struct iovec iov[16];
+    size_t n = ofsession_tx_iov(conn->session, iov, ARRAY_SIZE(iov));
+    if (n) {
+        ssize_t r = writev(conn->fd, iov, n);
+        if (r > 0) {
+            ofsession_tx_consume(conn->session, r, now_ms(conn->mgr));
+        }
+    }
+    char *why = xstrdup(ofsession_error(conn->session));
+    swconn_close(conn, why);
+    free(why);
+    return true;
+}
+
+static void
+swconn_update_events(struct swconn *conn)
+{
+    int events = EV_READ | (ofsession_tx_bytes(conn->session) ? EV_WRITE : 0);
+    if (events != (conn->io.events & (EV_READ | EV_WRITE))) {
+        ev_io_stop(conn->mgr->loop, &conn->io);
+        ev_io_set(&conn->io, conn->fd, events);
+        ev_io_start(conn->mgr->loop, &conn->io);
+    }
+}
+
+/* Writes as much of the transmit queue as the socket takes, then closes
+ * the connection if the session died or updates the wanted events. */
+static void
+swconn_flush(struct swconn *conn)
+{
+    if (swconn_reap(conn)) {
+        return;
+    }
+    while (ofsession_tx_bytes(conn->session)) {
+        struct iovec iov[64];
+        size_t n = ofsession_tx_iov(conn->session, iov, ARRAY_SIZE(iov));
+        ssize_t r = writev(conn->fd, iov, n);
+        if (r < 0) {
+            if (errno == EAGAIN || errno == EINTR) {
+                break;
+            }
+            char *why = xasprintf("write failed: %s", ovs_strerror(errno));
+            swconn_close(conn, why);
+            free(why);
+            return;
+        }
+        ofsession_tx_consume(conn->session, r, now_ms(conn->mgr));
+    }
+    swconn_update_events(conn);
+}
+
+static void
+swconn_cb(struct ev_loop *loop OVS_UNUSED, ev_io *io, int revents)
+{
+    struct swconn *conn = io->data;
+    if (revents & EV_READ) {
+        char buf[65536];
+        ssize_t n = read(conn->fd, buf, sizeof buf);
+        if (n < 0 && errno != EAGAIN && errno != EINTR) {
+            char *why = xasprintf("read failed: %s", ovs_strerror(errno));
+            swconn_close(conn, why);
+            free(why);
+            return;
+        } else if (n == 0) {
+            swconn_close(conn, "connection closed by peer");
+            return;
+        } else if (n > 0) {
+            ofsession_receive(conn->session, buf, n, now_ms(conn->mgr));
+        }
+    }
+    swconn_flush(conn);
+}
+
+static void
+accept_cb(struct ev_loop *loop, ev_io *io, int revents OVS_UNUSED)
+{
+    struct listener *l = io->data;
+    struct switchmgr *mgr = l->mgr;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int fd = accept4(l->fd, (struct sockaddr *) &ss, &len,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno != EAGAIN && errno != EINTR) {
+            VLOG_WARN("%s: accept failed: %s", l->target,
+                      ovs_strerror(errno));
+        }
+        return;
+    }
+
+    char *peer;
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *) &ss;
+        char addr[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof addr);
+        peer = xasprintf("tcp:%s:%u", addr, ntohs(sin->sin_port));
+    } else {
+        peer = xasprintf("%s#%u", l->target, ++mgr->n_accepted);
+    }
+    if (ss.ss_family == AF_INET) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+
+    struct swconn *conn = xzalloc(sizeof *conn);
+    conn->mgr = mgr;
+    conn->fd = fd;
+    conn->session = ofsession_create(peer, &session_hooks, conn, &mgr->cfg,
+                                     now_ms(mgr));
+    ovs_list_push_back(&mgr->conns, &conn->node);
+    ev_io_init(&conn->io, swconn_cb, fd, EV_READ);
+    conn->io.data = conn;
+    ev_io_start(loop, &conn->io);
+    VLOG_INFO("%s: connected", peer);
+    free(peer);
+    swconn_flush(conn);
+}
+
+static void
+tick_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *t, int revents OVS_UNUSED)
+{
+    struct switchmgr *mgr = t->data;
+    long long int now = now_ms(mgr);
+    struct swconn *conn;
+    LIST_FOR_EACH_SAFE (conn, node, &mgr->conns) {
+        ofsession_run(conn->session, now);
+        swconn_flush(conn);
+    }
+}
+
+struct switchmgr *
+switchmgr_create(struct ev_loop *loop, const struct ofsession_config *cfg)
+{
+    struct switchmgr *mgr = xzalloc(sizeof *mgr);
+    mgr->loop = loop;
+    mgr->cfg = *cfg;
+    ovs_list_init(&mgr->listeners);
+    ovs_list_init(&mgr->conns);
+    ev_timer_init(&mgr->tick, tick_cb, TICK_SECONDS, TICK_SECONDS);
+    mgr->tick.data = mgr;
+    ev_timer_start(loop, &mgr->tick);
+    return mgr;
+}
+
+/* Closes every connection and listener of 'mgr' and frees it.  'mgr' may
+ * be NULL. */
+void
+switchmgr_destroy(struct switchmgr *mgr)
+{
+    if (!mgr) {
+        return;
+    }
+    struct swconn *conn;
+    LIST_FOR_EACH_SAFE (conn, node, &mgr->conns) {
+        swconn_close(conn, "controller exiting");
+    }
+    struct listener *l;
+    LIST_FOR_EACH_POP (l, node, &mgr->listeners) {
+        ev_io_stop(mgr->loop, &l->io);
+        close(l->fd);
+        if (l->unix_path) {
+            unlink(l->unix_path);
+        }
+        free(l->unix_path);
+        free(l->target);
+        free(l);
+    }
+    ev_timer_stop(mgr->loop, &mgr->tick);
+    free(mgr);
+}
+
+/* Opens a listening socket for 'target'; returns the fd or -1 with
+ * '*errorp' set. */
+static int
+open_listener(const char *target, char **unix_pathp, char **errorp)
+{
+    int fd = -1;
+    *unix_pathp = NULL;
+    if (!strncmp(target, "unix:", 5)) {
+        const char *path = target + 5;
+        struct sockaddr_un sun = { .sun_family = AF_UNIX };
+        if (!*path || strlen(path) >= sizeof sun.sun_path) {
+            *errorp = xasprintf("%s: bad or too long socket path", target);
+            return -1;
+        }
+        strcpy(sun.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        unlink(path);
+        if (fd < 0 || bind(fd, (struct sockaddr *) &sun, sizeof sun) < 0) {
+            goto error;
+        }
+        *unix_pathp = xstrdup(path);
+    } else if (!strncmp(target, "tcp:", 4)) {
+        char *spec = xstrdup(target + 4);
+        char *colon = strrchr(spec, ':');
+        const char *addr = colon ? spec : "0.0.0.0";
+        const char *port = colon ? colon + 1 : spec;
+        if (colon) {
+            *colon = '\0';
+        }
+        struct sockaddr_in sin = { .sin_family = AF_INET };
+        char *end;
+        long int p = strtol(port, &end, 10);
+        if (*end || p < 0 || p > 65535
+            || inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+            *errorp = xasprintf("%s: expected tcp:[IPV4ADDR:]PORT", target);
+            free(spec);
+            return -1;
+        }
+        free(spec);
+        sin.sin_port = htons(p);
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int one = 1;
+        if (fd < 0
+            || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one)
+            || bind(fd, (struct sockaddr *) &sin, sizeof sin) < 0) {
+            goto error;
+        }
+    } else {
+        *errorp = xasprintf("%s: unknown target (use tcp:[ADDR:]PORT or "
+                            "unix:PATH)", target);
+        return -1;
+    }
+    if (listen(fd, 64) < 0) {
+        goto error;
+    }
+    return fd;
+
+error:
+    *errorp = xasprintf("%s: %s", target, ovs_strerror(errno));
+    if (fd >= 0) {
+        close(fd);
+    }
+    free(*unix_pathp);
+    *unix_pathp = NULL;
+    return -1;
+}
+
+bool
+switchmgr_listen(struct switchmgr *mgr, const char *target, char **errorp)
+{
+    char *unix_path;
+    *errorp = NULL;
+    int fd = open_listener(target, &unix_path, errorp);
+    if (fd < 0) {
+        return false;
+    }
+    struct listener *l = xzalloc(sizeof *l);
+    l->mgr = mgr;
+    l->target = xstrdup(target);
+    l->unix_path = unix_path;
+    l->fd = fd;
+    ev_io_init(&l->io, accept_cb, fd, EV_READ);
+    l->io.data = l;
+    ev_io_start(mgr->loop, &l->io);
+    ovs_list_push_back(&mgr->listeners, &l->node);
+    VLOG_INFO("listening on %s", target);
+    return true;
+}
+
+void
+switchmgr_set_intent(struct switchmgr *mgr, const struct intent *intent)
+{
+    mgr->intent = intent;
+}
+
+size_t
+switchmgr_n_ready(const struct switchmgr *mgr)
+{
+    size_t n = 0;
+    const struct swconn *conn;
+    LIST_FOR_EACH (conn, node, &mgr->conns) {
+        n += ofsession_is_ready(conn->session);
+    }
+    return n;
+}
+
+static void
+format_conn(const struct switchmgr *mgr, const struct swconn *conn,
+            struct ds *s)
+{
+    const struct ofsession *ses = conn->session;
+    long long int age = (now_ms(mgr) - ofsession_connected_at(ses)) / 1000;
+
+    if (!ofsession_is_ready(ses)) {
+        ds_put_format(s, "connection %s: handshaking, %llds\n",
+                      ofsession_peer(ses), age);
+        return;
+    }
+    uint64_t dpid = ofsession_dpid(ses);
+    const struct intent_bridge *br
+        = mgr->intent ? intent_find_bridge_by_dpid(mgr->intent, dpid) : NULL;
+    ds_put_format(s, "switch %016"PRIx64": ", dpid);
+    if (br) {
+        ds_put_format(s, "host %s bridge %s\n", br->host->name, br->name);
+    } else {
+        ds_put_cstr(s, "not in the intent\n");
+    }
+    const struct ofsession_stats *st = ofsession_stats(ses);
+    ds_put_format(s, "  peer: %s, connected %llds, messages rx %"PRIu64
+                  " tx %"PRIu64", errors %"PRIu64"\n", ofsession_peer(ses),
+                  age, st->rx_msgs, st->tx_msgs, st->errors_received);
+
+    size_t n;
+    struct ofputil_phy_port *ports = ofsession_ports(ses, &n);
+    ds_put_format(s, "  ports: %"PRIuSIZE"\n", n);
+    for (size_t i = 0; i < n; i++) {
+        ds_put_cstr(s, "    ");
+        ofputil_format_port(ports[i].port_no, NULL, s);
+        ds_put_format(s, " %s %s\n", ports[i].name,
+                      ofsession_port_is_live(&ports[i]) ? "up" : "down");
+    }
+    free(ports);
+}
+
+void
+switchmgr_format_status(const struct switchmgr *mgr, struct ds *s)
+{
+    const struct swconn *conn;
+    size_t n = 0;
+    LIST_FOR_EACH (conn, node, &mgr->conns) {
+        format_conn(mgr, conn, s);
+        n++;
+    }
+    if (!n) {
+        ds_put_cstr(s, "no switches connected\n");
+    }
+}

@@ -1,0 +1,38 @@
+/*
+ * The switch manager: listens for switches, owns one connection per switch
+ * (socket, libev watchers, OpenFlow session), and drives each session's
+ * timers.  The only code that reads or writes switch sockets.
+ *
+ * Targets are "tcp:[ADDR:]PORT" (ADDR defaults to 0.0.0.0) and
+ * "unix:PATH".  A switch that connects again with the same datapath ID
+ * replaces its older connection.
+ */
+#ifndef CONTROLLER_SWITCHMGR_H
+#define CONTROLLER_SWITCHMGR_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ds;
+struct ev_loop;
+struct intent;
+struct ofsession_config;
+struct switchmgr;
+
+struct switchmgr *switchmgr_create(struct ev_loop *,
+                                   const struct ofsession_config *);
+void switchmgr_destroy(struct switchmgr *);
+
+/* Starts listening on 'target'.  Returns false and sets '*errorp' (to free)
+ * on failure. */
+bool switchmgr_listen(struct switchmgr *, const char *target, char **errorp);
+
+/* Makes 'intent' (may be NULL; must outlive its use) the model the
+ * switches are named and programmed from. */
+void switchmgr_set_intent(struct switchmgr *, const struct intent *);
+
+/* Appends a human-readable status of every connected switch to 's'. */
+void switchmgr_format_status(const struct switchmgr *, struct ds *);
+size_t switchmgr_n_ready(const struct switchmgr *);
+
+#endif /* controller/switchmgr.h */

@@ -1,0 +1,154 @@
+/*
+ * A flow set: the OpenFlow flows and groups of one bridge, as structs.
+ *
+ * The pipeline compiler fills a desired flow set; the controller keeps an
+ * installed one per switch.  Flows are keyed, as OpenFlow keys them, by
+ * (table, priority, match); groups by group ID.  Both live in hash maps, so
+ * flowset_diff() costs O(size of the smaller side + changes) and a lookup
+ * is O(1).
+ *
+ * A flow set owns everything in it: flowset_add_flow() copies the match and
+ * actions it is given.
+ */
+#ifndef PIPELINES_FLOWSET_H
+#define PIPELINES_FLOWSET_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
+#include "openvswitch/match.h"
+#include "openvswitch/types.h"
+
+struct ds;
+struct ofpact;
+struct ofpbuf;
+struct ofputil_port_map;
+
+struct flowset_flow {
+    struct hmap_node node;      /* In flowset 'flows', by key hash. */
+    uint8_t table_id;
+    uint16_t priority;
+    struct minimatch match;
+    ovs_be64 cookie;
+    struct ofpact *ofpacts;     /* Owned. */
+    size_t ofpacts_len;
+};
+
+struct flowset_group {
+    struct hmap_node node;      /* In flowset 'groups', by group_id. */
+    uint32_t group_id;
+    uint8_t type;               /* OFPGT11_ALL, OFPGT11_SELECT,
+                                 * OFPGT11_FF. */
+    struct ovs_list buckets;    /* struct ofputil_bucket, owned. */
+};
+
+struct flowset {
+    struct hmap flows;
+    struct hmap groups;
+};
+
+void flowset_init(struct flowset *);
+void flowset_destroy(struct flowset *);
+void flowset_clear(struct flowset *);
+void flowset_swap(struct flowset *, struct flowset *);
+/* Initializes 'dst' as a deep copy of 'src'. */
+void flowset_clone(struct flowset *dst, const struct flowset *src);
+
+/* Adds a flow; copies 'match' and 'ofpacts'.  A flow with the same key
+ * already present is replaced (the last writer wins). */
+struct flowset_flow *flowset_add_flow(struct flowset *, uint8_t table_id,
+                                      uint16_t priority,
+                                      const struct match *, ovs_be64 cookie,
+                                      const struct ofpact *ofpacts,
+                                      size_t ofpacts_len);
+/* Same, taking ownership of an already built minimatch and ofpacts. */
+struct flowset_flow *flowset_add_flow_owned(struct flowset *,
+                                            uint8_t table_id,
+                                            uint16_t priority,
+                                            struct minimatch *,
+                                            ovs_be64 cookie,
+                                            struct ofpact *ofpacts,
+                                            size_t ofpacts_len);
+struct flowset_flow *flowset_find_flow(const struct flowset *,
+                                       uint8_t table_id, uint16_t priority,
+                                       const struct minimatch *);
+void flowset_remove_flow(struct flowset *, struct flowset_flow *);
+
+/* Adds a group of 'type' with no buckets; the caller appends buckets with
+ * flowset_group_add_bucket().  Replaces a group with the same ID. */
+struct flowset_group *flowset_add_group(struct flowset *, uint32_t group_id,
+                                        uint8_t type);
+/* Appends a bucket to 'g'; copies 'ofpacts'.  'watch_port' is OFPP_ANY
+ * unless the group is fast-failover. */
+void flowset_group_add_bucket(struct flowset_group *, ofp_port_t watch_port,
+                              const struct ofpact *ofpacts,
+                              size_t ofpacts_len);
+struct flowset_group *flowset_find_group(const struct flowset *,
+                                         uint32_t group_id);
+void flowset_remove_group(struct flowset *, struct flowset_group *);
+
+size_t flowset_n_flows(const struct flowset *);
+size_t flowset_n_groups(const struct flowset *);
+
+/* True if the two flows have the same cookie and actions (their keys are
+ * assumed equal). */
+bool flowset_flow_same_body(const struct flowset_flow *,
+                            const struct flowset_flow *);
+bool flowset_group_equal(const struct flowset_group *,
+                         const struct flowset_group *);
+/* True if two ofpact lists mean the same on the wire: identical bytes, or
+ * identical OpenFlow 1.3 encodings ('instructions': encode as instructions,
+ * else as bucket actions).  So a flow read back from a switch (whose
+ * decoded actions remember their spelling, e.g. pop_vlan vs strip_vlan)
+ * compares equal to the one sent. */
+bool flowset_ofpacts_equivalent(const struct ofpact *, size_t,
+                                const struct ofpact *, size_t,
+                                bool instructions);
+
+/* The difference that turns 'installed' into 'desired'.  The lists hold
+ * pointers (struct flowset_ref) into the two sets, which must outlive the
+ * diff and stay unchanged while it is used. */
+struct flowset_ref {
+    struct ovs_list node;
+    const void *old;            /* In 'installed', or NULL for an add. */
+    const void *new;            /* In 'desired', or NULL for a delete. */
+};
+struct flowset_diff {
+    struct ovs_list add_flows, mod_flows, del_flows;      /* flowset_flow */
+    struct ovs_list add_groups, mod_groups, del_groups;   /* flowset_group */
+    size_t n_add_flows, n_mod_flows, n_del_flows;
+    size_t n_add_groups, n_mod_groups, n_del_groups;
+};
+void flowset_diff(const struct flowset *installed,
+                  const struct flowset *desired, struct flowset_diff *);
+bool flowset_diff_is_empty(const struct flowset_diff *);
+void flowset_diff_destroy(struct flowset_diff *);
+
+/* Appends 'flow' to 's' in ovs-ofctl add-flow syntax
+ * ("table=N, priority=P, cookie=0x..., MATCH actions=..."), the form
+ * `ovs-ofctl dump-flows --no-stats` prints, with 'port_names' (may be NULL)
+ * used for port names. */
+void flowset_flow_format(const struct flowset_flow *, struct ds *);
+void flowset_group_format(const struct flowset_group *, struct ds *);
+/* Appends all flows, sorted by (table, priority descending, text), one per
+ * line, then all groups sorted by ID.  Deterministic; used by tests. */
+void flowset_format(const struct flowset *, struct ds *);
+
+/* Same as the three above, with 'port_map' (may be NULL) naming ports. */
+void flowset_flow_format_ports(const struct flowset_flow *,
+                               const struct ofputil_port_map *,
+                               struct ds *);
+void flowset_group_format_ports(const struct flowset_group *,
+                                const struct ofputil_port_map *,
+                                struct ds *);
+/* Like flowset_format(), but only the flows whose cookie equals 'cookie'
+ * under 'cookie_mask' (host byte order), as `ovs-ofctl dump-flows
+ * cookie=X/MASK` selects them; groups (which have no cookie) only when
+ * 'cookie_mask' is 0. */
+void flowset_format_filtered(const struct flowset *, uint64_t cookie,
+                             uint64_t cookie_mask,
+                             const struct ofputil_port_map *, struct ds *);
+
+#endif /* pipelines/flowset.h */

@@ -1,0 +1,99 @@
+/*
+ * The pipeline compiler: (intent, bridge, port map) -> desired flow set.
+ *
+ * Pure: no I/O, no globals that change, same input, same output.  Each
+ * stage lives in its own file (classify.c, vlan_in.c, port_security.c,
+ * microseg.c, service_chain.c, l2_forward.c, egress.c, bond.c) and appends
+ * its flows; this header is the only place that knows the table plan.
+ */
+#ifndef PIPELINES_PIPELINE_H
+#define PIPELINES_PIPELINE_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct flowset;
+struct intent;
+struct intent_adapter;
+struct intent_bridge;
+struct intent_network;
+struct intent_nic;
+struct intent_vm;
+struct portmap;
+
+/* The table plan.  Gaps are left so that stages can grow. */
+enum pipeline_table {
+    PIPELINE_T_CLASSIFY = 0,
+    PIPELINE_T_VLAN_IN = 10,
+    PIPELINE_T_PORT_SECURITY = 20,
+    PIPELINE_T_MICROSEG_OUT = 30,
+    PIPELINE_T_SERVICE_CHAIN = 40,
+    PIPELINE_T_L2_FORWARD = 50,
+    PIPELINE_T_MICROSEG_IN = 55,
+    PIPELINE_T_EGRESS = 60,
+};
+
+/* Name of table 'id' ("classify", ...), or NULL if it is not in the plan. */
+const char *pipeline_table_name(uint8_t id);
+
+/* Compiles the flows and groups of 'bridge' (which belongs to 'intent') for
+ * a switch whose ports are 'ports', and adds them to 'out'. */
+void pipeline_compile(const struct intent *, const struct intent_bridge *,
+                      const struct portmap *, struct flowset *out);
+
+/* Compiles the flow set given to a switch whose datapath ID is not in the
+ * intent: table 0 drops everything. */
+void pipeline_compile_unknown(struct flowset *out);
+
+/* Cookies: which intent object produced a flow (docs/pipeline.md).
+ *
+ *   bits 63..56  0xfc, flowchain's marker (reconciliation knows its own)
+ *   bits 55..48  kind (enum pipeline_cookie_kind)
+ *   bits 47..8   40-bit stable hash of the object's name (low 40 bits of
+ *                the 64-bit FNV-1a hash of the name's bytes)
+ *   bits 7..0    NIC index within the VM (0 for other kinds)
+ *
+ * `ovs-ofctl dump-flows br0 cookie=C/PIPELINE_COOKIE_OBJECT_MASK` with
+ * C = pipeline_cookie_vm(vm) selects all of one VM's flows (every NIC);
+ * with C = pipeline_cookie_nic(nic) and mask PIPELINE_COOKIE_EXACT_MASK,
+ * one NIC's. */
+#define PIPELINE_COOKIE_MARKER      0xfc00000000000000ULL
+#define PIPELINE_COOKIE_MARKER_MASK 0xff00000000000000ULL
+#define PIPELINE_COOKIE_KIND_MASK   0xffff000000000000ULL
+#define PIPELINE_COOKIE_OBJECT_MASK 0xffffffffffffff00ULL
+#define PIPELINE_COOKIE_EXACT_MASK  0xffffffffffffffffULL
+
+enum pipeline_cookie_kind {
+    PIPELINE_COOKIE_BRIDGE = 1,     /* Bridge-wide flows (table misses,
+                                     * pass-through stages). */
+    PIPELINE_COOKIE_NETWORK = 2,    /* A network on this bridge. */
+    PIPELINE_COOKIE_NIC = 3,        /* A VM's NIC; name = the VM's. */
+    PIPELINE_COOKIE_ADAPTER = 4,    /* A host adapter. */
+    PIPELINE_COOKIE_UPLINK = 5,     /* The uplink bond. */
+    /* 6..255: reserved for policies and service chains. */
+};
+
+uint64_t pipeline_cookie_name_hash(const char *name);
+uint64_t pipeline_cookie_make(enum pipeline_cookie_kind, const char *name,
+                              unsigned int index);
+uint64_t pipeline_cookie_vm(const struct intent_vm *);
+uint64_t pipeline_cookie_nic(const struct intent_nic *);
+uint64_t pipeline_cookie_network(const struct intent_network *);
+uint64_t pipeline_cookie_adapter(const struct intent_adapter *);
+uint64_t pipeline_cookie_uplink(const struct intent_bridge *);
+uint64_t pipeline_cookie_bridge(const struct intent_bridge *);
+/* True if 'cookie' carries flowchain's marker. */
+bool pipeline_cookie_is_ours(uint64_t cookie);
+
+/* Group IDs (stable, documented in docs/pipeline.md). */
+#define PIPELINE_GROUP_BOND 1u                  /* Active-backup fast
+                                                 * failover over the uplink
+                                                 * members. */
+#define PIPELINE_GROUP_FLOOD_LOCAL_BASE 0x10000u   /* | VLAN: flood from a
+                                                    * local port. */
+#define PIPELINE_GROUP_FLOOD_UPLINK_BASE 0x20000u  /* | VLAN: flood from the
+                                                    * uplink. */
+uint32_t pipeline_group_flood_local(uint16_t vlan);
+uint32_t pipeline_group_flood_uplink(uint16_t vlan);
+
+#endif /* pipelines/pipeline.h */

@@ -1,0 +1,40 @@
+/*
+ * A port map: the ports a switch reported (port description and
+ * PORT_STATUS), by name, with their OpenFlow numbers and link state.  The
+ * pipeline binds intent ports to OpenFlow ports through it; a port of the
+ * intent that is absent from the map compiles to no flows.
+ */
+#ifndef PIPELINES_PORTMAP_H
+#define PIPELINES_PORTMAP_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "openvswitch/hmap.h"
+#include "openvswitch/types.h"
+
+struct portmap_port {
+    struct hmap_node node;      /* In portmap 'ports', by name hash. */
+    char *name;
+    ofp_port_t ofp_port;
+    bool live;                  /* Link up and port not administratively
+                                 * down. */
+};
+
+struct portmap {
+    struct hmap ports;
+};
+
+void portmap_init(struct portmap *);
+void portmap_destroy(struct portmap *);
+void portmap_clone(struct portmap *dst, const struct portmap *src);
+/* Adds or updates the port 'name'. */
+void portmap_set(struct portmap *, const char *name, ofp_port_t, bool live);
+void portmap_remove(struct portmap *, const char *name);
+const struct portmap_port *portmap_find(const struct portmap *,
+                                        const char *name);
+const struct portmap_port *portmap_find_by_number(const struct portmap *,
+                                                  ofp_port_t);
+size_t portmap_count(const struct portmap *);
+bool portmap_equal(const struct portmap *, const struct portmap *);
+
+#endif /* pipelines/portmap.h */

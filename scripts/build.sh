@@ -1,0 +1,26 @@
+#!/bin/sh
+# Configures and builds flowchain into BUILDDIR (default ./build), with the
+# cached libopenvswitch.  Extra arguments go to configure (for example
+# --enable-sanitizers).  Prints nothing but errors when all is well.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+builddir=${BUILDDIR:-$top/build}
+ovs=$("$top/scripts/build-ovs.sh")
+
+cd "$top"
+if [ ! -x configure ] || [ configure.ac -nt configure ] \
+        || [ Makefile.am -nt Makefile.in ]; then
+    autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+fi
+mkdir -p "$builddir"
+cd "$builddir"
+want="--with-ovs=$ovs $*"
+if [ ! -f Makefile ] || [ "$(cat .flowchain-configure 2>/dev/null)" != "$want" ]; then
+    # shellcheck disable=SC2086
+    "$top/configure" -q $want
+    echo "$want" > .flowchain-configure
+fi
+make -s -j"$(nproc)" all
+# Builds the unit-test programs too (no TESTS are defined, so "make check"
+# only builds; tests/run.sh runs them).
+make -s -j"$(nproc)" check

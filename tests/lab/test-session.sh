@@ -1,0 +1,70 @@
+#!/bin/bash
+# Switch sessions against a real ovs-vswitchd: the switch connects and is
+# listed with its DPID and ports; port changes show up; a restarted
+# ovs-vswitchd reconnects; misbehaving peers are closed while the real
+# switch keeps its session.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fcd.sh"
+
+INTENT=$LAB_HOME/one-host.json
+DPID=00000000000000a1
+
+lab_up "$INTENT" "unix:@LAB_DIR@/of.sock" || { t_fail "lab up"; t_done; }
+fcd_start "$INTENT" --handshake-timeout=2
+
+status_has() { fcctl status 2>/dev/null | grep -q -- "$1"; }
+
+t_check "the switch connects and shows its DPID" \
+    wait_until 30 status_has "switch $DPID: host h1 bridge br0"
+
+# Every port OVS reports, with its OpenFlow number and name, is in the status.
+ports_match() {
+    local show status ok=0
+    show=$(lab_ovs h1 ovs-ofctl -O OpenFlow13 show br0) || return 1
+    status=$(fcctl status) || return 1
+    while read -r num name; do
+        grep -qE "^    $num $name (up|down)\$" <<<"$status" || {
+            echo "missing in status: $num $name"; ok=1; }
+    done < <(sed -nE 's/^ *([0-9]+|LOCAL)\(([^)]+)\):.*/\1 \2/p' <<<"$show")
+    [ "$(grep -cE '^ *([0-9]+|LOCAL)\(' <<<"$show")" -ge 4 ] || {
+        echo "expected at least 4 ports in ovs-ofctl show"; ok=1; }
+    return $ok
+}
+t_check "status lists every port with its number and name" \
+    wait_until 10 ports_match
+
+lab_ovs h1 ovs-vsctl add-port br0 extra0 -- set interface extra0 type=internal
+t_check "an added port appears in the status" \
+    wait_until 30 status_has " extra0 "
+lab_ovs h1 ovs-vsctl del-port br0 extra0
+port_gone() { ! fcctl status | grep -q " extra0 "; }
+t_check "a deleted port disappears from the status" wait_until 30 port_gone
+
+peer_before=$(fcctl status | grep -m1 "peer:" | sed 's/, connected.*//')
+lab kill-vswitchd h1
+switch_gone() { ! status_has "switch $DPID"; }
+t_check "a killed ovs-vswitchd drops the session" wait_until 30 switch_gone
+lab start-vswitchd h1
+t_check "a restarted ovs-vswitchd reconnects" \
+    wait_until 60 status_has "switch $DPID: host h1 bridge br0"
+peer_after=$(fcctl status | grep -m1 "peer:" | sed 's/, connected.*//')
+t_check "the reconnection is a new session" [ "$peer_before" != "$peer_after" ]
+
+# Bad peers on TCP while the real switch stays connected over unix.
+good_peer=$(fcctl status | grep -m1 "peer:" | sed 's/, connected.*//')
+for mode in garbage hello10 short65535 noread; do
+    t_check "bad peer '$mode' is closed" \
+        /usr/bin/python3 "$LAB_HOME/badpeer.py" "$mode" 127.0.0.1 \
+            "$FCD_TCP_PORT" 20
+done
+t_check "each bad peer is closed with a log line" \
+    [ "$(grep -c 'tcp:127.0.0.1:[0-9]*: closing connection' "$FCD_LOG")" -ge 4 ]
+grep 'closing connection' "$FCD_LOG" | sed 's/^/    log: /'
+t_check "HELLO of OpenFlow 1.0 is refused with a reason" \
+    grep -q "HELLO_FAILED: flowchain speaks OpenFlow 1.3 only; peer offers 1.0" "$FCD_LOG"
+t_check "the real switch kept its session through the bad peers" \
+    [ "$(fcctl status | grep -m1 'peer:' | sed 's/, connected.*//')" = "$good_peer" ]
+t_check "the real switch is still ready" status_has "switch $DPID: host h1"
+
+t_check "flowchaind exits cleanly on SIGTERM" fcd_stop
+t_done

@@ -1,0 +1,66 @@
+#!/bin/bash
+# Runs every flowchain test: the C unit tests, then the lab tests (real
+# ovs-vswitchd in network namespaces).  Each test prints "PASS: ..." /
+# "FAIL: ..." / "SKIP: ..." lines; this script counts them and ends with
+# one line "N passed, N failed[, N skipped]".
+#
+# usage: tests/run.sh BUILDDIR [PATTERN]
+#   PATTERN (a shell glob) selects tests by name, e.g. 'lab-*'.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+builddir=$(cd "${1:?usage: tests/run.sh BUILDDIR [PATTERN]}" && pwd)
+pattern=${2:-*}
+export FLOWCHAIN_BUILDDIR=$builddir FLOWCHAIN_SRCDIR=$top
+export PATH=$builddir:$PATH
+# Complete stacks for leak reports from the (frame-pointer-less) OVS library.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-fast_unwind_on_malloc=0:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+passed=0 failed=0 skipped=0
+log=$(mktemp -d /tmp/flowchain-tests.XXXXXX)
+
+# run NAME CMD...: runs one test program, echoes its output, counts lines.
+run() {
+    local name=$1; shift
+    case $name in $pattern) ;; *) return ;; esac
+    local out="$log/$name.out"
+    echo "=== $name"
+    "$@" >"$out" 2>&1
+    local rc=$?
+    cat "$out"
+    local p f s
+    p=$(grep -c '^PASS: ' "$out")
+    f=$(grep -c '^FAIL: ' "$out")
+    s=$(grep -c '^SKIP: ' "$out")
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "FAIL: $name: exited with status $rc and no FAIL line"
+        f=1
+    fi
+    if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$s" -eq 0 ]; then
+        echo "FAIL: $name: ran no test case"
+        f=1
+    fi
+    passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+# Unit tests (C).
+run unit-offrame "$builddir/tests/test-offrame"
+[ -x "$builddir/tests/test-flowset" ] && run unit-flowset "$builddir/tests/test-flowset"
+[ -x "$builddir/tests/test-pipeline" ] && run unit-pipeline "$builddir/tests/test-pipeline"
+[ -x "$builddir/tests/test-intent" ] && run unit-intent "$builddir/tests/test-intent" "$top/tests/intent"
+[ -x "$top/tests/test-intent-schema.sh" ] && run intent-schema "$top/tests/test-intent-schema.sh"
+
+# Lab tests: real Open vSwitch in network namespaces.
+for t in "$top"/tests/lab/test-*.sh; do
+    [ -e "$t" ] || continue
+    name=lab-$(basename "$t" .sh | sed 's/^test-//')
+    run "$name" bash "$t"
+done
+
+rm -rf "$log"
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]

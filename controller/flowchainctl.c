@@ -6,7 +6,9 @@
  */
 #include <config.h>
 
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,13 @@ usage(void)
            "state\n"
            "  version           the daemon's version\n"
            "  exit              stop the daemon\n"
+           "  reload            load the intent file again (an invalid one "
+           "changes\n"
+           "                    nothing)\n"
+           "  flows [--host H] [--bridge B] [--vm V]\n"
+           "                    the desired flows, in ovs-ofctl syntax\n"
+           "  plan FILE         the flow changes loading FILE would make, "
+           "per bridge\n"
            "  list-commands     every command the daemon knows\n"
            "\n"
            "Options:\n"
@@ -120,6 +129,17 @@ main(int argc, char *argv[])
     if (!control) {
         control = DEFAULT_CONTROL;
     }
+    /* The daemon has its own working directory: send absolute paths. */
+    char *abs_path = NULL;
+    if (!strcmp(command, "plan") && argc - optind == 2) {
+        abs_path = realpath(argv[optind + 1], NULL);
+        if (!abs_path) {
+            fprintf(stderr, "flowchainctl: %s: %s\n", argv[optind + 1],
+                    ovs_strerror(errno));
+            return 2;
+        }
+        argv[optind + 1] = abs_path;
+    }
     struct jsonrpc *client;
     int error = unixctl_client_create(control, &client);
     if (error) {
@@ -149,5 +169,6 @@ main(int argc, char *argv[])
     }
     free(result);
     free(err);
+    free(abs_path);
     return status;
 }

@@ -37,6 +37,8 @@ struct daemon {
     struct intent *intent;
     char *intent_path;
     bool exiting;
+    ev_stat intent_watch;
+    ev_signal sighup;
 };
 
 static void
@@ -99,6 +101,134 @@ daemon_status_cmd(struct ctlserver_conn *conn, int argc OVS_UNUSED,
     switchmgr_format_status(d->switches, &s);
     ctlserver_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
+}
+
+/* Loads the intent file again.  If the new one is valid, makes it current
+ * (only bridges whose flows changed are touched) and returns true;
+ * otherwise keeps the running one, appends the errors to 'msg' and returns
+ * false. */
+static bool
+daemon_reload(struct daemon *d, struct ds *msg)
+{
+    if (!d->intent_path) {
+        ds_put_cstr(msg, "no intent file (start flowchaind with --intent)");
+        return false;
+    }
+    struct svec errors = SVEC_EMPTY_INITIALIZER;
+    struct intent *next = intent_load_file(d->intent_path, &errors);
+    if (!next) {
+        ds_put_format(msg, "%s: invalid intent, %"PRIuSIZE" error(s); the "
+                      "running intent and its flows are unchanged\n",
+                      d->intent_path, errors.n);
+        for (size_t i = 0; i < errors.n; i++) {
+            ds_put_format(msg, "%s\n", errors.names[i]);
+        }
+        VLOG_WARN("reload refused: %s", ds_cstr(msg));
+        svec_destroy(&errors);
+        return false;
+    }
+    svec_destroy(&errors);
+    uint64_t before, after, g;
+    switchmgr_get_totals(d->switches, &before, &g);
+    switchmgr_set_intent(d->switches, next);
+    intent_destroy(d->intent);
+    d->intent = next;
+    switchmgr_get_totals(d->switches, &after, &g);
+    struct ds summary = DS_EMPTY_INITIALIZER;
+    intent_format_summary(next, &summary);
+    ds_put_format(msg, "reloaded %s: %s\n", d->intent_path,
+                  ds_cstr(&summary));
+    VLOG_INFO("reloaded %s: %s", d->intent_path, ds_cstr(&summary));
+    ds_destroy(&summary);
+    return true;
+}
+
+static void
+daemon_reload_cmd(struct ctlserver_conn *conn, int argc OVS_UNUSED,
+                  const char *argv[] OVS_UNUSED, void *d_)
+{
+    struct ds msg = DS_EMPTY_INITIALIZER;
+    if (daemon_reload(d_, &msg)) {
+        ctlserver_reply(conn, ds_cstr(&msg));
+    } else {
+        ctlserver_reply_error(conn, ds_cstr(&msg));
+    }
+    ds_destroy(&msg);
+}
+
+static void
+daemon_flows_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
+                 void *d_)
+{
+    struct daemon *d = d_;
+    const char *host = NULL, *bridge = NULL, *vm = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char **slot = (!strcmp(argv[i], "--host") ? &host
+                             : !strcmp(argv[i], "--bridge") ? &bridge
+                             : !strcmp(argv[i], "--vm") ? &vm : NULL);
+        if (!slot || i + 1 >= argc) {
+            ctlserver_reply_error(conn, "usage: flows [--host H] "
+                                  "[--bridge B] [--vm V]");
+            return;
+        }
+        *slot = argv[++i];
+    }
+    struct ds s = DS_EMPTY_INITIALIZER;
+    if (switchmgr_format_flows(d->switches, host, bridge, vm, &s)) {
+        ctlserver_reply(conn, ds_cstr(&s));
+    } else {
+        ctlserver_reply_error(conn, ds_cstr(&s));
+    }
+    ds_destroy(&s);
+}
+
+static void
+daemon_plan_cmd(struct ctlserver_conn *conn, int argc OVS_UNUSED,
+                const char *argv[], void *d_)
+{
+    struct daemon *d = d_;
+    struct svec errors = SVEC_EMPTY_INITIALIZER;
+    struct intent *next = intent_load_file(argv[0], &errors);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    if (!next) {
+        ds_put_format(&s, "%s: invalid intent, %"PRIuSIZE" error(s)\n",
+                      argv[0], errors.n);
+        for (size_t i = 0; i < errors.n; i++) {
+            ds_put_format(&s, "%s\n", errors.names[i]);
+        }
+        ctlserver_reply_error(conn, ds_cstr(&s));
+    } else {
+        switchmgr_format_plan(d->switches, next, &s);
+        ctlserver_reply(conn, ds_cstr(&s));
+    }
+    intent_destroy(next);
+    svec_destroy(&errors);
+    ds_destroy(&s);
+}
+
+static void
+sighup_cb(struct ev_loop *loop OVS_UNUSED, ev_signal *w, int revents OVS_UNUSED)
+{
+    struct ds msg = DS_EMPTY_INITIALIZER;
+    VLOG_INFO("SIGHUP: reloading the intent");
+    daemon_reload(w->data, &msg);
+    ds_destroy(&msg);
+}
+
+static void
+intent_changed_cb(struct ev_loop *loop OVS_UNUSED, ev_stat *w,
+                  int revents OVS_UNUSED)
+{
+    struct daemon *d = w->data;
+    if (!w->attr.st_nlink) {
+        VLOG_WARN("%s: intent file removed; keeping the running intent",
+                  d->intent_path);
+        return;
+    }
+    struct ds msg = DS_EMPTY_INITIALIZER;
+    VLOG_INFO("%s changed: reloading", d->intent_path);
+    daemon_reload(d, &msg);
+    ds_destroy(&msg);
 }
 
 static void
@@ -277,6 +407,10 @@ main(int argc, char *argv[])
     ctlserver_register(d.ctl, "status", "", 0, 0, daemon_status_cmd, &d);
     ctlserver_register(d.ctl, "version", "", 0, 0, daemon_version_cmd, &d);
     ctlserver_register(d.ctl, "exit", "", 0, 0, daemon_exit_cmd, &d);
+    ctlserver_register(d.ctl, "reload", "", 0, 0, daemon_reload_cmd, &d);
+    ctlserver_register(d.ctl, "flows", "[--host H] [--bridge B] [--vm V]",
+                       0, 6, daemon_flows_cmd, &d);
+    ctlserver_register(d.ctl, "plan", "FILE", 1, 1, daemon_plan_cmd, &d);
 
     if (pidfile) {
         write_pidfile(pidfile);
@@ -287,11 +421,22 @@ main(int argc, char *argv[])
     ev_signal_init(&sigint, signal_cb, SIGINT);
     ev_signal_start(d.loop, &sigterm);
     ev_signal_start(d.loop, &sigint);
+    ev_signal_init(&d.sighup, sighup_cb, SIGHUP);
+    d.sighup.data = &d;
+    ev_signal_start(d.loop, &d.sighup);
+    if (d.intent_path) {
+        ev_stat_init(&d.intent_watch, intent_changed_cb, d.intent_path, 0.5);
+        d.intent_watch.data = &d;
+        ev_stat_start(d.loop, &d.intent_watch);
+    }
     VLOG_INFO("flowchaind " FLOWCHAIN_VERSION " started; control socket %s",
               control);
 
     ev_run(d.loop, 0);
 
+    if (d.intent_path) {
+        ev_stat_stop(d.loop, &d.intent_watch);
+    }
     switchmgr_destroy(d.switches);
     ctlserver_destroy(d.ctl);
     intent_destroy(d.intent);

@@ -10,17 +10,30 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
+#include "controller/flowsync.h"
 #include "controller/ofsession.h"
 #include "models/intent.h"
+#include "openvswitch/ofp-port.h"
+#include "pipelines/flowset.h"
+#include "pipelines/pipeline.h"
+#include "pipelines/portmap.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
 #include "openvswitch/vlog.h"
+#include "flow.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(switchmgr);
 
 #define TICK_SECONDS 0.25
+
+/* While more than this is queued for a switch, its socket is not read:
+ * a peer that sends requests but never reads the replies stops being
+ * served, so it cannot grow our memory, and the session's stall timer
+ * closes it. */
+#define READ_PAUSE_BYTES (1024 * 1024)
 
 struct listener {
     struct ovs_list node;       /* In 'mgr->listeners'. */
@@ -37,6 +50,7 @@ struct swconn {
     int fd;
     ev_io io;
     struct ofsession *session;
+    struct flowsync *sync;      /* Once the session is ready. */
 };
 
 struct switchmgr {
@@ -47,6 +61,8 @@ struct switchmgr {
     ev_timer tick;
     const struct intent *intent;
     unsigned int n_accepted;
+    uint64_t flow_mods_sent;    /* By connections already closed. */
+    uint64_t group_mods_sent;
 };
 
 static void swconn_close(struct swconn *, const char *why);
@@ -56,6 +72,44 @@ static long long int
 now_ms(const struct switchmgr *mgr)
 {
     return (long long int) (ev_now(mgr->loop) * 1000.0);
+}
+
+/* Fills 'pm' with the ports the switch of 'conn' reported. */
+static void
+session_portmap(const struct ofsession *s, struct portmap *pm)
+{
+    size_t n;
+    struct ofputil_phy_port *ports = ofsession_ports(s, &n);
+    portmap_init(pm);
+    for (size_t i = 0; i < n; i++) {
+        portmap_set(pm, ports[i].name, ports[i].port_no,
+                    ofsession_port_is_live(&ports[i]));
+    }
+    free(ports);
+}
+
+/* Recompiles the desired flows of 'conn' from the intent and its ports and
+ * sends the difference, if any. */
+static void
+swconn_compile(struct swconn *conn)
+{
+    struct switchmgr *mgr = conn->mgr;
+    uint64_t dpid = ofsession_dpid(conn->session);
+    const struct intent_bridge *br
+        = mgr->intent ? intent_find_bridge_by_dpid(mgr->intent, dpid) : NULL;
+    struct flowset desired;
+    flowset_init(&desired);
+    if (br) {
+        struct portmap pm;
+        session_portmap(conn->session, &pm);
+        pipeline_compile(mgr->intent, br, &pm, &desired);
+        portmap_destroy(&pm);
+    } else {
+        pipeline_compile_unknown(&desired);
+    }
+    flowsync_set_desired(conn->sync, &desired);
+    flowset_destroy(&desired);
+    flowsync_run(conn->sync, conn->session, now_ms(mgr));
 }
 
 static void
@@ -86,21 +140,37 @@ session_ready(struct ofsession *s, void *conn_)
                   br->name, n_ports);
     } else {
         VLOG_WARN("%s: switch %016"PRIx64" ready, %"PRIuSIZE" ports; its "
-                  "datapath ID is not in the intent", ofsession_peer(s),
-                  dpid, n_ports);
+                  "datapath ID is not in the intent: it gets a table 0 that "
+                  "drops everything", ofsession_peer(s), dpid, n_ports);
+    }
+
+    char *name = xasprintf("switch %016"PRIx64, dpid);
+    conn->sync = flowsync_create(name);
+    free(name);
+    flowsync_connected(conn->sync, s);
+    swconn_compile(conn);
+}
+
+static void
+session_port_changed(struct ofsession *s, void *conn_)
+{
+    struct swconn *conn = conn_;
+    VLOG_DBG("%s: port status changed", ofsession_peer(s));
+    if (conn->sync) {
+        swconn_compile(conn);
     }
 }
 
 static void
-session_port_changed(struct ofsession *s, void *conn_ OVS_UNUSED)
+session_message(struct ofsession *s, enum ofptype type,
+                const struct ofp_header *oh, void *conn_)
 {
-    VLOG_DBG("%s: port status changed", ofsession_peer(s));
-}
-
-static void
-session_message(struct ofsession *s OVS_UNUSED, enum ofptype type OVS_UNUSED,
-                const struct ofp_header *oh OVS_UNUSED, void *conn_ OVS_UNUSED)
-{
+    struct swconn *conn = conn_;
+    if (conn->sync) {
+        long long int now = now_ms(conn->mgr);
+        flowsync_handle(conn->sync, s, type, oh, now);
+        flowsync_run(conn->sync, s, now);
+    }
 }
 
 static const struct ofsession_hooks session_hooks = {
@@ -123,6 +193,12 @@ swconn_close(struct swconn *conn, const char *why)
     ev_io_stop(conn->mgr->loop, &conn->io);
     close(conn->fd);
     ovs_list_remove(&conn->node);
+    if (conn->sync) {
+        const struct flowsync_stats *st = flowsync_stats(conn->sync);
+        conn->mgr->flow_mods_sent += st->flow_mods_sent;
+        conn->mgr->group_mods_sent += st->group_mods_sent;
+    }
+    flowsync_destroy(conn->sync);
     ofsession_destroy(conn->session);
     free(conn);
 }
@@ -153,7 +229,9 @@ swconn_reap(struct swconn *conn)
 static void
 swconn_update_events(struct swconn *conn)
 {
-    int events = EV_READ | (ofsession_tx_bytes(conn->session) ? EV_WRITE : 0);
+    size_t queued = ofsession_tx_bytes(conn->session);
+    int events = (queued < READ_PAUSE_BYTES ? EV_READ : 0)
+                 | (queued ? EV_WRITE : 0);
     if (events != (conn->io.events & (EV_READ | EV_WRITE))) {
         ev_io_stop(conn->mgr->loop, &conn->io);
         ev_io_set(&conn->io, conn->fd, events);
@@ -262,6 +340,9 @@ tick_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *t, int revents OVS_UNUSED)
     struct swconn *conn;
     LIST_FOR_EACH_SAFE (conn, node, &mgr->conns) {
         ofsession_run(conn->session, now);
+        if (conn->sync && ofsession_is_ready(conn->session)) {
+            flowsync_run(conn->sync, conn->session, now);
+        }
         swconn_flush(conn);
     }
 }
@@ -396,10 +477,208 @@ switchmgr_listen(struct switchmgr *mgr, const char *target, char **errorp)
     return true;
 }
 
+/* Makes 'intent' current and recompiles every ready switch; only those
+ * whose flows changed are sent anything. */
 void
 switchmgr_set_intent(struct switchmgr *mgr, const struct intent *intent)
 {
     mgr->intent = intent;
+    struct swconn *conn;
+    LIST_FOR_EACH_SAFE (conn, node, &mgr->conns) {
+        if (conn->sync && ofsession_is_ready(conn->session)) {
+            swconn_compile(conn);
+            swconn_flush(conn);
+        }
+    }
+}
+
+/* Totals since the daemon started, over every connection. */
+void
+switchmgr_get_totals(const struct switchmgr *mgr, uint64_t *flow_mods,
+                     uint64_t *group_mods)
+{
+    *flow_mods = mgr->flow_mods_sent;
+    *group_mods = mgr->group_mods_sent;
+    const struct swconn *conn;
+    LIST_FOR_EACH (conn, node, &mgr->conns) {
+        if (conn->sync) {
+            *flow_mods += flowsync_stats(conn->sync)->flow_mods_sent;
+            *group_mods += flowsync_stats(conn->sync)->group_mods_sent;
+        }
+    }
+}
+
+static const struct swconn *
+find_ready(const struct switchmgr *mgr, uint64_t dpid)
+{
+    const struct swconn *conn;
+    LIST_FOR_EACH (conn, node, &mgr->conns) {
+        if (conn->sync && ofsession_is_ready(conn->session)
+            && ofsession_dpid(conn->session) == dpid) {
+            return conn;
+        }
+    }
+    return NULL;
+}
+
+/* Numbers the ports 'br' names, in intent order, for showing the flows of
+ * a bridge whose switch is not connected. */
+static void
+assumed_portmap(const struct intent_bridge *br, struct portmap *pm)
+{
+    uint16_t n = 0;
+    portmap_init(pm);
+    for (size_t i = 0; i < br->uplink.n_members; i++) {
+        portmap_set(pm, br->uplink.members[i], u16_to_ofp(++n), true);
+    }
+    for (size_t i = 0; i < br->n_adapters; i++) {
+        portmap_set(pm, br->adapters[i].port, u16_to_ofp(++n), true);
+    }
+    for (size_t i = 0; i < br->n_nics; i++) {
+        portmap_set(pm, br->nics[i]->port, u16_to_ofp(++n), true);
+    }
+}
+
+/* Compiles 'br' of 'intent' into 'out' with the ports of its connected
+ * switch, or assumed ports if it is not connected; returns true if
+ * connected. */
+static bool
+compile_bridge(const struct switchmgr *mgr, const struct intent *intent,
+               const struct intent_bridge *br, struct flowset *out)
+{
+    const struct swconn *conn = find_ready(mgr, br->datapath_id);
+    struct portmap pm;
+    if (conn) {
+        session_portmap(conn->session, &pm);
+    } else {
+        assumed_portmap(br, &pm);
+    }
+    pipeline_compile(intent, br, &pm, out);
+    portmap_destroy(&pm);
+    return conn != NULL;
+}
+
+/* Appends the desired flows of the bridges of the current intent that
+ * match the filters ('host', 'bridge', 'vm': NULL for any) to 's'.
+ * Returns false with an error in 's' for an unknown name. */
+bool
+switchmgr_format_flows(const struct switchmgr *mgr, const char *host,
+                       const char *bridge, const char *vm, struct ds *s)
+{
+    const struct intent *intent = mgr->intent;
+    if (!intent) {
+        ds_put_cstr(s, "no intent loaded");
+        return false;
+    }
+    const struct intent_vm *v = NULL;
+    if (vm) {
+        v = intent_find_vm(intent, vm);
+        if (!v) {
+            ds_put_format(s, "unknown VM \"%s\"", vm);
+            return false;
+        }
+        if (!host) {
+            host = v->host->name;
+        }
+    }
+    if (host && !intent_find_host(intent, host)) {
+        ds_put_format(s, "unknown host \"%s\"", host);
+        return false;
+    }
+    size_t n_shown = 0;
+    for (size_t h = 0; h < intent_n_hosts(intent); h++) {
+        const struct intent_host *ih = intent_host_at(intent, h);
+        if (host && strcmp(ih->name, host)) {
+            continue;
+        }
+        for (size_t b = 0; b < ih->n_bridges; b++) {
+            const struct intent_bridge *br = &ih->bridges[b];
+            if (bridge && strcmp(br->name, bridge)) {
+                continue;
+            }
+            struct flowset fs;
+            flowset_init(&fs);
+            bool connected = compile_bridge(mgr, intent, br, &fs);
+            ds_put_format(s, "# %s/%s (datapath %016"PRIx64")%s\n",
+                          ih->name, br->name, br->datapath_id,
+                          connected ? ""
+                          : ": not connected, port numbers assumed");
+            if (v) {
+                flowset_format_filtered(&fs, pipeline_cookie_vm(v),
+                                        PIPELINE_COOKIE_OBJECT_MASK, NULL, s);
+            } else {
+                flowset_format(&fs, s);
+            }
+            flowset_destroy(&fs);
+            n_shown++;
+        }
+    }
+    if (!n_shown) {
+        ds_put_format(s, "no bridge matches");
+        return false;
+    }
+    return true;
+}
+
+/* Appends to 's', per bridge of the current or the 'next' intent, the flow
+ * difference that making 'next' current would send. */
+void
+switchmgr_format_plan(const struct switchmgr *mgr, const struct intent *next,
+                      struct ds *s)
+{
+    size_t total = 0;
+    /* Bridges of 'next', against what they have now. */
+    for (size_t h = 0; h < intent_n_hosts(next); h++) {
+        const struct intent_host *ih = intent_host_at(next, h);
+        for (size_t b = 0; b < ih->n_bridges; b++) {
+            const struct intent_bridge *br = &ih->bridges[b];
+            const struct swconn *conn = find_ready(mgr, br->datapath_id);
+            struct flowset cur, new;
+            flowset_init(&cur);
+            flowset_init(&new);
+            compile_bridge(mgr, next, br, &new);
+            const struct intent_bridge *old = mgr->intent
+                ? intent_find_bridge_by_dpid(mgr->intent, br->datapath_id)
+                : NULL;
+            if (conn) {
+                flowset_clone(&cur, flowsync_desired(conn->sync));
+            } else if (old) {
+                compile_bridge(mgr, mgr->intent, old, &cur);
+            }
+            struct flowset_diff d;
+            flowset_diff(&cur, &new, &d);
+            ds_put_format(s, "# %s/%s (datapath %016"PRIx64"): %"PRIuSIZE
+                          " added, %"PRIuSIZE" removed, %"PRIuSIZE
+                          " modified flows; %"PRIuSIZE" added, %"PRIuSIZE
+                          " removed, %"PRIuSIZE" modified groups%s\n",
+                          ih->name, br->name, br->datapath_id,
+                          d.n_add_flows, d.n_del_flows, d.n_mod_flows,
+                          d.n_add_groups, d.n_del_groups, d.n_mod_groups,
+                          !old ? " (new bridge)"
+                          : !conn ? " (not connected)" : "");
+            flowsync_format_diff(&d, s);
+            total += d.n_add_flows + d.n_del_flows + d.n_mod_flows
+                     + d.n_add_groups + d.n_del_groups + d.n_mod_groups;
+            flowset_diff_destroy(&d);
+            flowset_destroy(&cur);
+            flowset_destroy(&new);
+        }
+    }
+    /* Bridges that 'next' drops. */
+    for (size_t h = 0; mgr->intent && h < intent_n_hosts(mgr->intent); h++) {
+        const struct intent_host *ih = intent_host_at(mgr->intent, h);
+        for (size_t b = 0; b < ih->n_bridges; b++) {
+            const struct intent_bridge *br = &ih->bridges[b];
+            if (!intent_find_bridge_by_dpid(next, br->datapath_id)) {
+                ds_put_format(s, "# %s/%s (datapath %016"PRIx64"): removed "
+                              "from the intent; a connected switch gets a "
+                              "drop-everything table 0\n", ih->name,
+                              br->name, br->datapath_id);
+                total++;
+            }
+        }
+    }
+    ds_put_format(s, "total changes: %"PRIuSIZE"\n", total);
 }
 
 size_t
@@ -438,6 +717,24 @@ format_conn(const struct switchmgr *mgr, const struct swconn *conn,
     ds_put_format(s, "  peer: %s, connected %llds, messages rx %"PRIu64
                   " tx %"PRIu64", errors %"PRIu64"\n", ofsession_peer(ses),
                   age, st->rx_msgs, st->tx_msgs, st->errors_received);
+    if (conn->sync) {
+        const struct flowsync_stats *fst = flowsync_stats(conn->sync);
+        ds_put_format(s, "  sync: %s, flows installed %"PRIuSIZE", groups "
+                      "installed %"PRIuSIZE", flow mods sent %"PRIu64
+                      ", bundles %"PRIu64" ok %"PRIu64" failed\n",
+                      flowsync_state(conn->sync),
+                      flowset_n_flows(flowsync_installed(conn->sync)),
+                      flowset_n_groups(flowsync_installed(conn->sync)),
+                      fst->flow_mods_sent, fst->bundles_ok,
+                      fst->bundles_failed);
+        if (fst->bundles_ok) {
+            ds_put_format(s, "  last sync: %llds ago, %"PRIu64" changes, "
+                          "%lld ms to barrier reply\n",
+                          (long long int) time(NULL)
+                          - fst->last_sync_ms / 1000,
+                          fst->last_sync_size, fst->last_sync_latency_ms);
+        }
+    }
 
     size_t n;
     struct ofputil_phy_port *ports = ofsession_ports(ses, &n);
@@ -463,4 +760,8 @@ switchmgr_format_status(const struct switchmgr *mgr, struct ds *s)
     if (!n) {
         ds_put_cstr(s, "no switches connected\n");
     }
+    uint64_t flow_mods, group_mods;
+    switchmgr_get_totals(mgr, &flow_mods, &group_mods);
+    ds_put_format(s, "flow mods sent since start: %"PRIu64", group mods: %"
+                  PRIu64"\n", flow_mods, group_mods);
 }

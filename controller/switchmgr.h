@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct ds;
 struct ev_loop;
@@ -30,6 +31,19 @@ bool switchmgr_listen(struct switchmgr *, const char *target, char **errorp);
 /* Makes 'intent' (may be NULL; must outlive its use) the model the
  * switches are named and programmed from. */
 void switchmgr_set_intent(struct switchmgr *, const struct intent *);
+
+/* Flow mods and group mods sent since the daemon started. */
+void switchmgr_get_totals(const struct switchmgr *, uint64_t *flow_mods,
+                          uint64_t *group_mods);
+
+/* Appends the desired flows of the bridges matching the filters (NULL for
+ * any) to 's'; returns false with an error in 's' for an unknown name. */
+bool switchmgr_format_flows(const struct switchmgr *, const char *host,
+                            const char *bridge, const char *vm,
+                            struct ds *);
+/* Appends the flow difference that making 'next' current would cause. */
+void switchmgr_format_plan(const struct switchmgr *,
+                           const struct intent *next, struct ds *);
 
 /* Appends a human-readable status of every connected switch to 's'. */
 void switchmgr_format_status(const struct switchmgr *, struct ds *);

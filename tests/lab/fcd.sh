@@ -8,6 +8,11 @@
 
 FCD_BIN=${FLOWCHAIN_BUILDDIR:-$LAB_HOME/../../build}
 
+# not CMD...: succeeds when CMD fails (for t_check).
+not() {
+    ! "$@"
+}
+
 fcctl() {
     "$FCD_BIN/flowchainctl" --control "$FCD_CTL" "$@"
 }

@@ -59,6 +59,10 @@ for mode in garbage hello10 short65535 noread; do
 done
 t_check "each bad peer is closed with a log line" \
     [ "$(grep -c 'tcp:127.0.0.1:[0-9]*: closing connection' "$FCD_LOG")" -ge 4 ]
+t_check "a peer that never reads is cut before it costs memory" \
+    grep -qE "switch not reading|handshake not finished" "$FCD_LOG"
+t_check "no send queue grew past the read-pause mark" \
+    not grep -q "transmit queue full" "$FCD_LOG"
 grep 'closing connection' "$FCD_LOG" | sed 's/^/    log: /'
 t_check "HELLO of OpenFlow 1.0 is refused with a reason" \
     grep -q "HELLO_FAILED: flowchain speaks OpenFlow 1.3 only; peer offers 1.0" "$FCD_LOG"
@@ -66,5 +70,8 @@ t_check "the real switch kept its session through the bad peers" \
     [ "$(fcctl status | grep -m1 'peer:' | sed 's/, connected.*//')" = "$good_peer" ]
 t_check "the real switch is still ready" status_has "switch $DPID: host h1"
 
-t_check "flowchaind exits cleanly on SIGTERM" fcd_stop
+fcd_stop; rc=$?
+t_check "flowchaind exits cleanly on SIGTERM (status $rc)" [ "$rc" -eq 0 ]
+t_check "no sanitizer report from flowchaind" \
+    not grep -q "Sanitizer" "$LAB_DIR/flowchaind.stderr"
 t_done

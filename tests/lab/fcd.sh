@@ -44,3 +44,28 @@ fcd_stop() {
     FCD_PID=
     return $rc
 }
+
+# fcd_n_bridges INTENT: number of bridges the intent declares.
+fcd_n_bridges() {
+    /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(len(h["bridges"]) for h in d["hosts"]))' "$1"
+}
+
+# fcd_all_in_sync N: true when N switches report "sync: in sync".
+fcd_all_in_sync() {
+    [ "$(fcctl status 2>/dev/null | grep -c 'sync: in sync')" -ge "$1" ]
+}
+
+# fcd_flow_mods: flow mods flowchaind sent since it started.
+fcd_flow_mods() {
+    fcctl status | sed -n 's/^flow mods sent since start: \([0-9]*\),.*/\1/p'
+}
+
+# lab_flows HOST BRIDGE: the switch's flows without counters, sorted.
+lab_flows() {
+    lab_ovs "$1" ovs-ofctl -O OpenFlow13 --no-stats dump-flows "$2" | sort
+}
+
+# lab_trace HOST BRIDGE FLOW: ofproto/trace output.
+lab_trace() {
+    lab_ovs "$1" ovs-appctl ofproto/trace "$2" "$3"
+}

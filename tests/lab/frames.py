@@ -1,0 +1,46 @@
+#!/usr/bin/python3
+"""Crafts and counts frames for the lab's spoofing tests (scapy).
+
+  frames.py arp-reply IFACE ETH_SRC ETH_DST HWSRC PSRC HWDST PDST [COUNT]
+  frames.py tagged-arp IFACE ETH_SRC VLAN[,VLAN2] PSRC PDST [COUNT]
+      an ARP request in one (or two: double-tagged) 802.1Q tags; VLAN
+      "none" sends it untagged
+  frames.py sniff-arp IFACE PSRC SECONDS
+      prints how many ARP packets with sender IP PSRC arrived on IFACE
+"""
+import sys
+import logging
+
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+from scapy.all import ARP, Dot1Q, Ether, sendp, sniff  # noqa: E402
+
+
+def main():
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "arp-reply":
+        iface, esrc, edst, hwsrc, psrc, hwdst, pdst = args[:7]
+        count = int(args[7]) if len(args) > 7 else 3
+        pkt = Ether(src=esrc, dst=edst) / ARP(op=2, hwsrc=hwsrc, psrc=psrc,
+                                               hwdst=hwdst, pdst=pdst)
+        sendp(pkt, iface=iface, count=count, inter=0.1, verbose=0)
+    elif cmd == "tagged-arp":
+        iface, esrc, vlans, psrc, pdst = args[:5]
+        count = int(args[5]) if len(args) > 5 else 3
+        pkt = Ether(src=esrc, dst="ff:ff:ff:ff:ff:ff")
+        for v in vlans.split(",") if vlans != "none" else []:
+            pkt = pkt / Dot1Q(vlan=int(v))
+        pkt = pkt / ARP(op=1, hwsrc=esrc, psrc=psrc, pdst=pdst)
+        sendp(pkt, iface=iface, count=count, inter=0.1, verbose=0)
+    elif cmd == "sniff-arp":
+        iface, psrc, seconds = args[0], args[1], float(args[2])
+        pkts = sniff(iface=iface, timeout=seconds,
+                     lfilter=lambda p: ARP in p and p[ARP].psrc == psrc)
+        print(len(pkts))
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+#!/bin/bash
+# Port security with real frames: a VM that changes its MAC, takes another
+# VM's IP, forges an ARP reply, or sends 802.1Q-tagged frames on its access
+# port reaches nothing.  Each attack has a control that shows the same path
+# works when the frame is honest, so a pass is not an accident.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fcd.sh"
+
+INTENT=$FLOWCHAIN_SRCDIR/examples/scvmm-logical-switch.json
+FRAMES="/usr/bin/python3 $LAB_HOME/frames.py"
+VM1_MAC=50:6b:8d:00:01:01      # vm101-1 on hv-host01, 10.8.101.1
+VM2_MAC=50:6b:8d:00:01:02      # vm101-2 on hv-host02, 10.8.101.2
+GW=10.8.101.254
+
+lab_up "$INTENT" "unix:@LAB_DIR@/of.sock" || { t_fail "lab up"; t_done; }
+fcd_start "$INTENT"
+t_check "all bridges reach sync" \
+    wait_until 60 fcd_all_in_sync "$(fcd_n_bridges "$INTENT")"
+t_check "control: vm101-1 reaches vm101-2" ping_ok vm101-1 10.8.101.2
+
+# 1. A changed MAC.
+lab_exec vm101-1 ip link set eth0 address 02:de:ad:be:ef:01
+lab_exec vm101-1 ip neigh flush dev eth0
+t_check "vm101-1 with a forged MAC reaches nothing (peer)" \
+    ping_fails vm101-1 10.8.101.2
+t_check "vm101-1 with a forged MAC reaches nothing (gateway)" \
+    ping_fails vm101-1 "$GW"
+lab_exec vm101-1 ip link set eth0 address "$VM1_MAC"
+lab_exec vm101-1 ip neigh flush dev eth0
+t_check "control: with its own MAC back, vm101-1 reaches vm101-2" \
+    ping_ok vm101-1 10.8.101.2
+
+# 2. Another VM's IP (vm101-2's), while vm101-2 is quiet.
+lab_exec vm101-1 ip addr del 10.8.101.1/24 dev eth0
+lab_exec vm101-1 ip addr add 10.8.101.2/24 dev eth0
+lab_exec vm101-1 ip neigh flush dev eth0
+t_check "vm101-1 using vm101-2's IP cannot reach the gateway" \
+    ping_fails vm101-1 "$GW"
+lab_exec vm101-1 ip addr del 10.8.101.2/24 dev eth0
+lab_exec vm101-1 ip addr add 10.8.101.1/24 dev eth0
+lab_exec vm101-1 ip neigh flush dev eth0
+t_check "control: with its own IP back, vm101-1 reaches the gateway" \
+    ping_ok vm101-1 "$GW"
+
+# 3. A forged ARP reply: vm101-1 tells vm101-2 that the gateway is at
+# vm101-1's MAC.  The victim accepts unsolicited replies (arp_accept) and
+# has not updated the entry within the last second (Linux locktime).
+lab_exec vm101-2 sysctl -qw net.ipv4.conf.eth0.arp_accept=1
+t_check "vm101-2 knows the real gateway" ping_ok vm101-2 "$GW"
+gw_mac() { lab_exec vm101-2 ip neigh show "$GW" dev eth0 | awk '{print $3}'; }
+real_gw_mac=$(gw_mac)
+sleep 1.5
+lab_exec vm101-1 $FRAMES arp-reply eth0 "$VM1_MAC" "$VM2_MAC" \
+    "$VM1_MAC" "$GW" "$VM2_MAC" 10.8.101.2
+sleep 0.5
+t_check "a forged ARP reply does not poison vm101-2's cache ($real_gw_mac)" \
+    [ "$(gw_mac)" = "$real_gw_mac" ]
+# Control: the same frame with vm101-1's own address is delivered and
+# learned, so the drop above is port security, not the path.
+lab_exec vm101-2 ip neigh flush dev eth0
+lab_exec vm101-1 $FRAMES arp-reply eth0 "$VM1_MAC" "$VM2_MAC" \
+    "$VM1_MAC" 10.8.101.1 "$VM2_MAC" 10.8.101.2
+sleep 0.5
+t_check "control: an honest ARP reply from vm101-1 is learned" \
+    lab_exec vm101-2 sh -c "ip neigh show 10.8.101.1 dev eth0 | grep -qi $VM1_MAC"
+
+# 4. 802.1Q-tagged frames on an access port (VLAN hopping, double tags).
+# vm102-1 (vlan102, same host) listens; the router sends a control frame on
+# vlan102 from outside, which must arrive.
+rtr_if=$(lab_get router.links.vlan102.iface)
+rtr_mac=$(lab_get router.links.vlan102.mac)
+lab_exec vm102-1 $FRAMES sniff-arp eth0 10.8.102.77 4 >"$LAB_DIR/sniff-hop" &
+sniff1=$!
+lab_exec router $FRAMES sniff-arp "$rtr_if" 10.8.102.77 4 >"$LAB_DIR/sniff-rtr" &
+sniff2=$!
+lab_exec vm102-1 $FRAMES sniff-arp eth0 10.8.102.78 4 >"$LAB_DIR/sniff-ctl" &
+sniff3=$!
+sleep 1
+lab_exec vm101-1 $FRAMES tagged-arp eth0 "$VM1_MAC" 102 10.8.102.77 10.8.102.1
+lab_exec vm101-1 $FRAMES tagged-arp eth0 "$VM1_MAC" 101,102 10.8.102.77 10.8.102.1
+lab_exec router $FRAMES tagged-arp "$rtr_if" "$rtr_mac" none 10.8.102.78 10.8.102.1
+wait $sniff1 $sniff2 $sniff3
+echo "    tagged frames seen by vm102-1: $(cat "$LAB_DIR/sniff-hop"), by the" \
+     "vlan102 gateway: $(cat "$LAB_DIR/sniff-rtr"); control frames: $(cat "$LAB_DIR/sniff-ctl")"
+t_check "control: an untagged frame on vlan102 from the router reaches vm102-1" \
+    [ "$(cat "$LAB_DIR/sniff-ctl")" -ge 1 ]
+t_check "tagged frames from an access port reach no one on vlan102" \
+    [ "$(cat "$LAB_DIR/sniff-hop")" -eq 0 ] && [ "$(cat "$LAB_DIR/sniff-rtr")" -eq 0 ]
+trace=$(lab_trace hv-host01 br-guest "in_port=tap0,dl_src=$VM1_MAC,dl_dst=ff:ff:ff:ff:ff:ff,dl_vlan=102,dl_type=0x0806")
+t_check "ofproto/trace: a tagged frame on tap0 is dropped" \
+    grep -q "Datapath actions: drop" <<<"$trace"
+t_done

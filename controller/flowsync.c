@@ -367,6 +367,12 @@ start_sync(struct flowsync *fs, struct ofsession *s,
     const struct flowset_ref *r;
 
     clear_in_flight(fs);
+    if (VLOG_IS_DBG_ENABLED()) {
+        struct ds lines = DS_EMPTY_INITIALIZER;
+        flowsync_format_diff(d, &lines);
+        VLOG_DBG("%s: changes:\n%s", fs->name, ds_cstr(&lines));
+        ds_destroy(&lines);
+    }
     fs->del_flows = xmalloc(MAX(1, d->n_del_flows) * sizeof *fs->del_flows);
     fs->del_groups = xmalloc(MAX(1, d->n_del_groups)
                              * sizeof *fs->del_groups);

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include "openvswitch/types.h"
 
+struct ds;
 struct svec;
 struct smap;
 
@@ -167,5 +168,10 @@ const struct intent_bridge *intent_host_find_bridge(
 /* Names for enums, as spelled in the JSON. */
 const char *intent_bond_mode_to_string(enum intent_bond_mode);
 const char *intent_adapter_role_to_string(enum intent_adapter_role);
+const char *intent_nic_mode_to_string(enum intent_nic_mode);
+
+/* The one-line summary "flowchainctl check" prints for a valid model, e.g.
+ * "valid: 2 hosts, 6 bridges, 6 networks, 3 VMs, 3 NICs". */
+void intent_format_summary(const struct intent *, struct ds *);
 
 #endif /* models/intent.h */

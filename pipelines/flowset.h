@@ -128,8 +128,8 @@ void flowset_diff_destroy(struct flowset_diff *);
 
 /* Appends 'flow' to 's' in ovs-ofctl add-flow syntax
  * ("table=N, priority=P, cookie=0x..., MATCH actions=..."), the form
- * `ovs-ofctl dump-flows --no-stats` prints, with 'port_names' (may be NULL)
- * used for port names. */
+ * `ovs-ofctl dump-flows --no-stats` prints, ports by number (see
+ * flowset_flow_format_ports() for port names). */
 void flowset_flow_format(const struct flowset_flow *, struct ds *);
 void flowset_group_format(const struct flowset_group *, struct ds *);
 /* Appends all flows, sorted by (table, priority descending, text), one per

@@ -48,7 +48,7 @@ run unit-offrame "$builddir/tests/test-offrame"
 [ -x "$builddir/tests/test-flowset" ] && run unit-flowset "$builddir/tests/test-flowset"
 [ -x "$builddir/tests/test-pipeline" ] && run unit-pipeline "$builddir/tests/test-pipeline"
 [ -x "$builddir/tests/test-intent" ] && run unit-intent "$builddir/tests/test-intent" "$top/tests/intent"
-[ -x "$top/tests/test-intent-schema.sh" ] && run intent-schema "$top/tests/test-intent-schema.sh"
+[ -x "$top/tests/test-intent-schema.sh" ] && run intent-schema "$top/tests/test-intent-schema.sh" "$top"
 
 # Lab tests: real Open vSwitch in network namespaces.
 for t in "$top"/tests/lab/test-*.sh; do

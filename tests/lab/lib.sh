@@ -65,6 +65,16 @@ _lab_sig_trap() {
     exit "$1"
 }
 
+# _lab_pid_alive PID: true while PID runs (a zombie counts as gone).
+_lab_pid_alive() {
+    [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null
+}
+
+# _lab_ppid PID: parent pid of PID.
+_lab_ppid() {
+    sed 's/^.*) . \([0-9]*\) .*/\1/' "/proc/$1/stat" 2>/dev/null
+}
+
 # lab_spawn CMD...: runs CMD in the background and kills it (by pid) in
 # lab_down.  The pid is in $LAB_LAST_PID.
 lab_spawn() {
@@ -78,12 +88,27 @@ lab_spawn() {
 lab_down() {
     [ -n "$_LAB_DOWN_DONE" ] && return 0
     _LAB_DOWN_DONE=1
-    local p
+    local p i
+    # Only pids that are still children of this script (not reused pids).
+    local mine=""
+    for p in $LAB_PIDS; do
+        if _lab_pid_alive "$p" && [ "$(_lab_ppid "$p")" = "$$" ]; then
+            mine="$mine $p"
+        fi
+    done
+    LAB_PIDS=$mine
     for p in $LAB_PIDS; do
         kill "$p" 2>/dev/null
     done
+    # `wait` only works for children of this shell (lab_down may run in a
+    # subshell, e.g. under t_check): poll /proc as well, SIGKILL after 5 s.
     for p in $LAB_PIDS; do
         wait "$p" 2>/dev/null
+        for i in $(seq 50); do
+            _lab_pid_alive "$p" || break
+            sleep 0.1
+        done
+        _lab_pid_alive "$p" && kill -KILL "$p" 2>/dev/null
     done
     LAB_PIDS=""
     [ -n "$LAB_DIR" ] && [ -d "$LAB_DIR" ] || return 0
@@ -93,7 +118,7 @@ lab_down() {
         if [ "${LAB_KEEP:-0}" = 1 ]; then
             echo "lab: kept $LAB_DIR" >&2
         else
-            rm -rf "$LAB_DIR"
+            rm -rf "$LAB_DIR" 2>/dev/null || { sleep 0.5; rm -rf "$LAB_DIR"; }
         fi
     else
         echo "lab: teardown reported errors; files kept in $LAB_DIR" >&2

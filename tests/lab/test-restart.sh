@@ -34,7 +34,7 @@ sent=$(sed -nE 's/^([0-9]+) packets transmitted.*/\1/p' "$LAB_DIR/ping1")
 got=$(sed -nE 's/.* ([0-9]+) received.*/\1/p' "$LAB_DIR/ping1")
 echo "    continuous ping across the controller restart: $got of $sent"
 t_check "no packet lost across the controller restart ($got/$sent)" \
-    [ -n "$sent" ] && [ "$sent" -gt 0 ] && [ "$sent" = "$got" ]
+    eval '[ -n "$sent" ] && [ "$sent" -gt 0 ] && [ "$sent" = "$got" ]'
 t_check "the switch's flows are unchanged" \
     [ "$(lab_flows hv-host01 br-guest)" = "$flows_before" ]
 age=$(( $(date +%s) - synced_at ))

@@ -1,0 +1,637 @@
+/*
+ * A flow set: flows keyed by (table, priority, match) and groups keyed by
+ * group ID, in hash maps.  See flowset.h.
+ */
+#include <config.h>
+
+#include "pipelines/flowset.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include "byte-order.h"
+#include "hash.h"
+#include "openflow/openflow.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-group.h"
+#include "openvswitch/ofp-port.h"
+#include "openvswitch/ofpbuf.h"
+#include "util.h"
+
+/* Initializes 'fs' as an empty flow set. */
+void
+flowset_init(struct flowset *fs)
+{
+    hmap_init(&fs->flows);
+    hmap_init(&fs->groups);
+}
+
+/* Frees flow 'f' (already out of any map). */
+static void
+flowset_flow_free(struct flowset_flow *f)
+{
+    minimatch_destroy(&f->match);
+    free(f->ofpacts);
+    free(f);
+}
+
+/* Frees group 'g' (already out of any map). */
+static void
+flowset_group_free(struct flowset_group *g)
+{
+    ofputil_bucket_list_destroy(&g->buckets);
+    free(g);
+}
+
+/* Removes and frees every flow and group of 'fs', leaving it empty. */
+void
+flowset_clear(struct flowset *fs)
+{
+    struct flowset_flow *f;
+    HMAP_FOR_EACH_POP (f, node, &fs->flows) {
+        flowset_flow_free(f);
+    }
+
+    struct flowset_group *g;
+    HMAP_FOR_EACH_POP (g, node, &fs->groups) {
+        flowset_group_free(g);
+    }
+}
+
+/* Frees everything in 'fs'.  'fs' may be NULL. */
+void
+flowset_destroy(struct flowset *fs)
+{
+    if (fs) {
+        flowset_clear(fs);
+        hmap_destroy(&fs->flows);
+        hmap_destroy(&fs->groups);
+    }
+}
+
+/* Exchanges the contents of 'a' and 'b'. */
+void
+flowset_swap(struct flowset *a, struct flowset *b)
+{
+    hmap_swap(&a->flows, &b->flows);
+    hmap_swap(&a->groups, &b->groups);
+}
+
+/* Initializes 'dst' as a deep copy of 'src'. */
+void
+flowset_clone(struct flowset *dst, const struct flowset *src)
+{
+    flowset_init(dst);
+
+    const struct flowset_flow *f;
+    HMAP_FOR_EACH (f, node, &src->flows) {
+        struct minimatch mm;
+        minimatch_clone(&mm, &f->match);
+        flowset_add_flow_owned(dst, f->table_id, f->priority, &mm,
+                               f->cookie,
+                               xmemdup(f->ofpacts, f->ofpacts_len),
+                               f->ofpacts_len);
+    }
+
+    const struct flowset_group *g;
+    HMAP_FOR_EACH (g, node, &src->groups) {
+        struct flowset_group *copy = flowset_add_group(dst, g->group_id,
+                                                       g->type);
+        ofputil_bucket_clone_list(&copy->buckets, &g->buckets, NULL);
+    }
+}
+
+/* Returns the hash of the flow key ('table_id', 'priority', 'match'). */
+static uint32_t
+flowset_key_hash(uint8_t table_id, uint16_t priority,
+                 const struct minimatch *match)
+{
+    return hash_int(((uint32_t) table_id << 16) | priority,
+                    minimatch_hash(match, 0));
+}
+
+/* Returns the flow of 'fs' with key ('table_id', 'priority', 'match'), or
+ * NULL. */
+struct flowset_flow *
+flowset_find_flow(const struct flowset *fs, uint8_t table_id,
+                  uint16_t priority, const struct minimatch *match)
+{
+    uint32_t hash = flowset_key_hash(table_id, priority, match);
+    struct flowset_flow *f;
+    HMAP_FOR_EACH_WITH_HASH (f, node, hash, &fs->flows) {
+        if (f->table_id == table_id && f->priority == priority
+            && minimatch_equal(&f->match, match)) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* Adds to 'fs' a flow in 'table_id' at 'priority' with 'match' (which this
+ * function takes over and leaves destroyed-equivalent: the caller must not
+ * use or destroy it again), 'cookie', and the 'ofpacts_len' bytes of
+ * actions 'ofpacts' (malloc'ed, taken over too).  A flow with the same key
+ * is replaced.  Returns the flow in 'fs'. */
+struct flowset_flow *
+flowset_add_flow_owned(struct flowset *fs, uint8_t table_id,
+                       uint16_t priority, struct minimatch *match,
+                       ovs_be64 cookie, struct ofpact *ofpacts,
+                       size_t ofpacts_len)
+{
+    struct flowset_flow *f = flowset_find_flow(fs, table_id, priority,
+                                               match);
+    if (f) {
+        minimatch_destroy(match);
+        free(f->ofpacts);
+    } else {
+        f = xzalloc(sizeof *f);
+        f->table_id = table_id;
+        f->priority = priority;
+        minimatch_move(&f->match, match);
+        hmap_insert(&fs->flows, &f->node,
+                    flowset_key_hash(table_id, priority, &f->match));
+    }
+    f->cookie = cookie;
+    f->ofpacts = ofpacts;
+    f->ofpacts_len = ofpacts_len;
+    return f;
+}
+
+/* Adds to 'fs' a flow with key ('table_id', 'priority', 'match'), 'cookie'
+ * and a copy of the 'ofpacts_len' bytes of actions 'ofpacts'.  A flow with
+ * the same key is replaced.  Returns the flow in 'fs'.
+ *
+ * 'match' is stored the way OpenFlow decoding leaves it, so that a flow
+ * read back from a switch has the same key: a match on any packet field
+ * (Ethernet and above, everything from dl_dst on in struct flow) also
+ * matches packet_type=Ethernet, as the decoder adds that prerequisite. */
+struct flowset_flow *
+flowset_add_flow(struct flowset *fs, uint8_t table_id, uint16_t priority,
+                 const struct match *match, ovs_be64 cookie,
+                 const struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    const size_t packet_ofs = offsetof(struct flow, dl_dst);
+    const uint8_t *masks = (const uint8_t *) &match->wc.masks;
+    struct minimatch mm;
+
+    if (!match->wc.masks.packet_type
+        && !is_all_zeros(masks + packet_ofs,
+                         sizeof match->wc.masks - packet_ofs)) {
+        struct match copy = *match;
+        match_set_default_packet_type(&copy);
+        minimatch_init(&mm, &copy);
+    } else {
+        minimatch_init(&mm, match);
+    }
+    return flowset_add_flow_owned(fs, table_id, priority, &mm, cookie,
+                                  ofpacts_len
+                                  ? xmemdup(ofpacts, ofpacts_len) : NULL,
+                                  ofpacts_len);
+}
+
+/* Removes flow 'f' from 'fs' and frees it. */
+void
+flowset_remove_flow(struct flowset *fs, struct flowset_flow *f)
+{
+    hmap_remove(&fs->flows, &f->node);
+    flowset_flow_free(f);
+}
+
+/* Returns the group of 'fs' with 'group_id', or NULL. */
+struct flowset_group *
+flowset_find_group(const struct flowset *fs, uint32_t group_id)
+{
+    struct flowset_group *g;
+    HMAP_FOR_EACH_WITH_HASH (g, node, hash_int(group_id, 0), &fs->groups) {
+        if (g->group_id == group_id) {
+            return g;
+        }
+    }
+    return NULL;
+}
+
+/* Adds to 'fs' a group 'group_id' of 'type' (OFPGT11_*) with no buckets,
+ * replacing any group with that ID.  Returns the group. */
+struct flowset_group *
+flowset_add_group(struct flowset *fs, uint32_t group_id, uint8_t type)
+{
+    struct flowset_group *g = flowset_find_group(fs, group_id);
+    if (g) {
+        ofputil_bucket_list_destroy(&g->buckets);
+    } else {
+        g = xzalloc(sizeof *g);
+        g->group_id = group_id;
+        hmap_insert(&fs->groups, &g->node, hash_int(group_id, 0));
+    }
+    g->type = type;
+    ovs_list_init(&g->buckets);
+    return g;
+}
+
+/* Appends to 'g' a bucket watching 'watch_port' (OFPP_ANY for none) whose
+ * actions are a copy of the 'ofpacts_len' bytes at 'ofpacts'.  Bucket IDs
+ * are the bucket positions, as OpenFlow 1.3 decoding numbers them. */
+void
+flowset_group_add_bucket(struct flowset_group *g, ofp_port_t watch_port,
+                         const struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    struct ofputil_bucket *b = xzalloc(sizeof *b);
+    b->weight = g->type == OFPGT11_SELECT ? 1 : 0;
+    b->watch_port = watch_port;
+    b->watch_group = OFPG_ANY;
+    b->bucket_id = ovs_list_size(&g->buckets);
+    b->ofpacts = ofpacts_len ? xmemdup(ofpacts, ofpacts_len) : NULL;
+    b->ofpacts_len = ofpacts_len;
+    ovs_list_push_back(&g->buckets, &b->list_node);
+}
+
+/* Removes group 'g' from 'fs' and frees it. */
+void
+flowset_remove_group(struct flowset *fs, struct flowset_group *g)
+{
+    hmap_remove(&fs->groups, &g->node);
+    flowset_group_free(g);
+}
+
+/* Returns the number of flows in 'fs'. */
+size_t
+flowset_n_flows(const struct flowset *fs)
+{
+    return hmap_count(&fs->flows);
+}
+
+/* Returns the number of groups in 'fs'. */
+size_t
+flowset_n_groups(const struct flowset *fs)
+{
+    return hmap_count(&fs->groups);
+}
+
+/* Encodes the 'len' bytes of ofpacts at 'ofpacts' as OpenFlow 1.3
+ * instructions (if 'instructions') or actions into 'out'. */
+static void
+flowset_encode_ofpacts(const struct ofpact *ofpacts, size_t len,
+                       bool instructions, struct ofpbuf *out)
+{
+    if (instructions) {
+        ofpacts_put_openflow_instructions(ofpacts, len, out, OFP13_VERSION);
+    } else {
+        ofpacts_put_openflow_actions(ofpacts, len, out, OFP13_VERSION);
+    }
+}
+
+/* Returns true if the two action lists 'a' and 'b' mean the same thing.
+ * Identical bytes are the fast path (two lists built by the compiler);
+ * otherwise the lists are compared as encoded for OpenFlow 1.3, which
+ * hides differences that do not reach the switch, such as the spelling a
+ * decoded action remembers ("pop_vlan" vs "strip_vlan"): a list read back
+ * from a switch compares equal to the one that was sent. */
+bool
+flowset_ofpacts_equivalent(const struct ofpact *a, size_t a_len,
+                           const struct ofpact *b, size_t b_len,
+                           bool instructions)
+{
+    if (ofpacts_equal(a, a_len, b, b_len)) {
+        return true;
+    }
+
+    uint64_t a_stub[1024 / 8], b_stub[1024 / 8];
+    struct ofpbuf a_buf = OFPBUF_STUB_INITIALIZER(a_stub);
+    struct ofpbuf b_buf = OFPBUF_STUB_INITIALIZER(b_stub);
+    flowset_encode_ofpacts(a, a_len, instructions, &a_buf);
+    flowset_encode_ofpacts(b, b_len, instructions, &b_buf);
+    bool equal = (a_buf.size == b_buf.size
+                  && !memcmp(a_buf.data, b_buf.data, a_buf.size));
+    ofpbuf_uninit(&a_buf);
+    ofpbuf_uninit(&b_buf);
+    return equal;
+}
+
+/* Returns true if flows 'a' and 'b' have the same cookie and equivalent
+ * actions. */
+bool
+flowset_flow_same_body(const struct flowset_flow *a,
+                       const struct flowset_flow *b)
+{
+    return (a->cookie == b->cookie
+            && flowset_ofpacts_equivalent(a->ofpacts, a->ofpacts_len,
+                                          b->ofpacts, b->ofpacts_len, true));
+}
+
+/* Returns true if groups 'a' and 'b' have the same ID, type and buckets
+ * (watch port, watch group, weight and equivalent actions, in order). */
+bool
+flowset_group_equal(const struct flowset_group *a,
+                    const struct flowset_group *b)
+{
+    if (a->group_id != b->group_id || a->type != b->type
+        || ovs_list_size(&a->buckets) != ovs_list_size(&b->buckets)) {
+        return false;
+    }
+
+    const struct ovs_list *na = ovs_list_front(&a->buckets);
+    const struct ovs_list *nb = ovs_list_front(&b->buckets);
+    for (; na != &a->buckets; na = na->next, nb = nb->next) {
+        const struct ofputil_bucket *ba = CONTAINER_OF(
+            na, struct ofputil_bucket, list_node);
+        const struct ofputil_bucket *bb = CONTAINER_OF(
+            nb, struct ofputil_bucket, list_node);
+        if (ba->watch_port != bb->watch_port
+            || ba->watch_group != bb->watch_group
+            || ba->weight != bb->weight
+            || !flowset_ofpacts_equivalent(ba->ofpacts, ba->ofpacts_len,
+                                           bb->ofpacts, bb->ofpacts_len,
+                                           false)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Appends a new reference to 'old' and 'new' to 'list'. */
+static void
+flowset_ref_push(struct ovs_list *list, const void *old, const void *new)
+{
+    struct flowset_ref *ref = xmalloc(sizeof *ref);
+    ref->old = old;
+    ref->new = new;
+    ovs_list_push_back(list, &ref->node);
+}
+
+/* Computes in 'diff' (which need not be initialized) the flows and groups
+ * to add, modify and delete to turn 'installed' into 'desired'.  The
+ * result points into both sets.  Lookups are hashed, so the cost is one
+ * pass over each set. */
+void
+flowset_diff(const struct flowset *installed, const struct flowset *desired,
+             struct flowset_diff *diff)
+{
+    memset(diff, 0, sizeof *diff);
+    ovs_list_init(&diff->add_flows);
+    ovs_list_init(&diff->mod_flows);
+    ovs_list_init(&diff->del_flows);
+    ovs_list_init(&diff->add_groups);
+    ovs_list_init(&diff->mod_groups);
+    ovs_list_init(&diff->del_groups);
+
+    const struct flowset_flow *f;
+    HMAP_FOR_EACH (f, node, &desired->flows) {
+        const struct flowset_flow *old = flowset_find_flow(
+            installed, f->table_id, f->priority, &f->match);
+        if (!old) {
+            flowset_ref_push(&diff->add_flows, NULL, f);
+            diff->n_add_flows++;
+        } else if (!flowset_flow_same_body(old, f)) {
+            flowset_ref_push(&diff->mod_flows, old, f);
+            diff->n_mod_flows++;
+        }
+    }
+    HMAP_FOR_EACH (f, node, &installed->flows) {
+        if (!flowset_find_flow(desired, f->table_id, f->priority,
+                               &f->match)) {
+            flowset_ref_push(&diff->del_flows, f, NULL);
+            diff->n_del_flows++;
+        }
+    }
+
+    const struct flowset_group *g;
+    HMAP_FOR_EACH (g, node, &desired->groups) {
+        const struct flowset_group *old = flowset_find_group(installed,
+                                                             g->group_id);
+        if (!old) {
+            flowset_ref_push(&diff->add_groups, NULL, g);
+            diff->n_add_groups++;
+        } else if (!flowset_group_equal(old, g)) {
+            flowset_ref_push(&diff->mod_groups, old, g);
+            diff->n_mod_groups++;
+        }
+    }
+    HMAP_FOR_EACH (g, node, &installed->groups) {
+        if (!flowset_find_group(desired, g->group_id)) {
+            flowset_ref_push(&diff->del_groups, g, NULL);
+            diff->n_del_groups++;
+        }
+    }
+}
+
+/* Returns true if 'diff' changes nothing. */
+bool
+flowset_diff_is_empty(const struct flowset_diff *diff)
+{
+    return !(diff->n_add_flows || diff->n_mod_flows || diff->n_del_flows
+             || diff->n_add_groups || diff->n_mod_groups
+             || diff->n_del_groups);
+}
+
+/* Frees every reference in 'list'. */
+static void
+flowset_ref_list_destroy(struct ovs_list *list)
+{
+    struct flowset_ref *ref;
+    LIST_FOR_EACH_POP (ref, node, list) {
+        free(ref);
+    }
+}
+
+/* Frees the lists of 'diff' (not the flows they point to).  'diff' may be
+ * NULL. */
+void
+flowset_diff_destroy(struct flowset_diff *diff)
+{
+    if (diff) {
+        flowset_ref_list_destroy(&diff->add_flows);
+        flowset_ref_list_destroy(&diff->mod_flows);
+        flowset_ref_list_destroy(&diff->del_flows);
+        flowset_ref_list_destroy(&diff->add_groups);
+        flowset_ref_list_destroy(&diff->mod_groups);
+        flowset_ref_list_destroy(&diff->del_groups);
+    }
+}
+
+/* Appends to 's' the 'len' bytes of ofpacts at 'ofpacts' as the switch
+ * would print them after an OpenFlow 1.3 round trip (so "pop_vlan", not
+ * "strip_vlan"), with 'port_map' (may be NULL) naming ports.  Formats them
+ * directly if the round trip fails. */
+static void
+flowset_format_ofpacts(const struct ofpact *ofpacts, size_t len,
+                       bool instructions,
+                       const struct ofputil_port_map *port_map,
+                       struct ds *s)
+{
+    uint64_t wire_stub[1024 / 8], back_stub[1024 / 8];
+    struct ofpbuf wire = OFPBUF_STUB_INITIALIZER(wire_stub);
+    struct ofpbuf back = OFPBUF_STUB_INITIALIZER(back_stub);
+    struct ofpact_format_params fp = { .port_map = port_map, .s = s };
+
+    flowset_encode_ofpacts(ofpacts, len, instructions, &wire);
+    enum ofperr error = (instructions
+                         ? ofpacts_pull_openflow_instructions(
+                             &wire, wire.size, OFP13_VERSION, NULL, NULL,
+                             &back)
+                         : ofpacts_pull_openflow_actions(
+                             &wire, wire.size, OFP13_VERSION, NULL, NULL,
+                             &back));
+    if (!error) {
+        ofpacts_format(back.data, back.size, &fp);
+    } else {
+        ofpacts_format(ofpacts, len, &fp);
+    }
+    ofpbuf_uninit(&wire);
+    ofpbuf_uninit(&back);
+}
+
+/* Appends 'f' to 's' in ovs-ofctl syntax, with 'port_map' (may be NULL)
+ * naming ports. */
+void
+flowset_flow_format_ports(const struct flowset_flow *f,
+                          const struct ofputil_port_map *port_map,
+                          struct ds *s)
+{
+    ds_put_format(s, "table=%"PRIu8", priority=%"PRIu16", cookie=%#"PRIx64,
+                  f->table_id, f->priority, ntohll(f->cookie));
+
+    struct match match;
+    minimatch_expand(&f->match, &match);
+    size_t start = s->length;
+    ds_put_cstr(s, ", ");
+    match_format(&match, port_map, s, OFP_DEFAULT_PRIORITY);
+    if (s->length == start + 2) {
+        ds_truncate(s, start);
+    }
+
+    ds_put_cstr(s, " actions=");
+    flowset_format_ofpacts(f->ofpacts, f->ofpacts_len, true, port_map, s);
+}
+
+/* Appends 'f' to 's' in ovs-ofctl syntax ("table=N, priority=P,
+ * cookie=0x..., MATCH actions=..."), ports by number. */
+void
+flowset_flow_format(const struct flowset_flow *f, struct ds *s)
+{
+    flowset_flow_format_ports(f, NULL, s);
+}
+
+/* Appends 'g' to 's' in ovs-ofctl add-group syntax, with 'port_map' (may
+ * be NULL) naming ports. */
+void
+flowset_group_format_ports(const struct flowset_group *g,
+                           const struct ofputil_port_map *port_map,
+                           struct ds *s)
+{
+    static const char *const types[] = { "all", "select", "indirect", "ff" };
+
+    ds_put_format(s, "group_id=%"PRIu32",type=%s", g->group_id,
+                  g->type < ARRAY_SIZE(types) ? types[g->type] : "unknown");
+
+    const struct ofputil_bucket *b;
+    LIST_FOR_EACH (b, list_node, &g->buckets) {
+        ds_put_cstr(s, ",bucket=");
+        if (b->watch_port != OFPP_ANY) {
+            ds_put_cstr(s, "watch_port:");
+            ofputil_format_port(b->watch_port, port_map, s);
+            ds_put_char(s, ',');
+        }
+        ds_put_cstr(s, "actions=");
+        flowset_format_ofpacts(b->ofpacts, b->ofpacts_len, false, port_map,
+                               s);
+    }
+}
+
+/* Appends 'g' to 's' in ovs-ofctl add-group syntax
+ * ("group_id=N,type=T,bucket=[watch_port:P,]actions=..."). */
+void
+flowset_group_format(const struct flowset_group *g, struct ds *s)
+{
+    flowset_group_format_ports(g, NULL, s);
+}
+
+/* One formatted flow, for sorting. */
+struct flowset_line {
+    uint8_t table_id;
+    uint16_t priority;
+    char *text;
+};
+
+/* qsort() comparator: table ascending, priority descending, then text. */
+static int
+flowset_line_cmp(const void *a_, const void *b_)
+{
+    const struct flowset_line *a = a_, *b = b_;
+    if (a->table_id != b->table_id) {
+        return a->table_id < b->table_id ? -1 : 1;
+    }
+    if (a->priority != b->priority) {
+        return a->priority > b->priority ? -1 : 1;
+    }
+    return strcmp(a->text, b->text);
+}
+
+/* qsort() comparator for groups by ID. */
+static int
+flowset_group_ptr_cmp(const void *a_, const void *b_)
+{
+    const struct flowset_group *const *a = a_, *const *b = b_;
+    return ((*a)->group_id > (*b)->group_id) - ((*a)->group_id
+                                                 < (*b)->group_id);
+}
+
+/* Appends to 's' the flows of 'fs' whose cookie equals 'cookie' under
+ * 'cookie_mask' (both in host byte order; a zero mask selects every
+ * flow), sorted by table, descending priority and text, one per line,
+ * then, if 'cookie_mask' is zero, all groups sorted by ID.  'port_map'
+ * (may be NULL) names ports. */
+void
+flowset_format_filtered(const struct flowset *fs, uint64_t cookie,
+                        uint64_t cookie_mask,
+                        const struct ofputil_port_map *port_map,
+                        struct ds *s)
+{
+    size_t n = 0;
+    struct flowset_line *lines = xmalloc((flowset_n_flows(fs) + 1)
+                                         * sizeof *lines);
+    const struct flowset_flow *f;
+    HMAP_FOR_EACH (f, node, &fs->flows) {
+        if ((ntohll(f->cookie) ^ cookie) & cookie_mask) {
+            continue;
+        }
+        struct ds line = DS_EMPTY_INITIALIZER;
+        flowset_flow_format_ports(f, port_map, &line);
+        lines[n].table_id = f->table_id;
+        lines[n].priority = f->priority;
+        lines[n].text = ds_steal_cstr(&line);
+        n++;
+    }
+    qsort(lines, n, sizeof *lines, flowset_line_cmp);
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(s, "%s\n", lines[i].text);
+        free(lines[i].text);
+    }
+    free(lines);
+
+    if (cookie_mask) {
+        return;
+    }
+
+    const struct flowset_group **groups = xmalloc(
+        (flowset_n_groups(fs) + 1) * sizeof *groups);
+    n = 0;
+    const struct flowset_group *g;
+    HMAP_FOR_EACH (g, node, &fs->groups) {
+        groups[n++] = g;
+    }
+    qsort(groups, n, sizeof *groups, flowset_group_ptr_cmp);
+    for (size_t i = 0; i < n; i++) {
+        flowset_group_format_ports(groups[i], port_map, s);
+        ds_put_char(s, '\n');
+    }
+    free(groups);
+}
+
+/* Appends all flows of 'fs' to 's', sorted by (table, priority descending,
+ * text), one per line, then all groups sorted by ID. */
+void
+flowset_format(const struct flowset *fs, struct ds *s)
+{
+    flowset_format_filtered(fs, 0, 0, NULL, s);
+}

@@ -1,0 +1,156 @@
+/*
+ * Stage port_security (table 20): anti-spoofing for local ports.
+ *
+ * A vNIC or adapter may send only from its own MAC.  With an IPv4 address
+ * in the intent, its IPv4 packets must come from that address and its ARP
+ * packets must carry it as sender (arp_spa) and its MAC as sender hardware
+ * address (arp_sha); a DHCP discover / request from 0.0.0.0 (udp 68 -> 67)
+ * is still allowed.  Without an address, ARP must still carry its own MAC
+ * as arp_sha.  VMs (not host adapters) may never send DHCP server replies
+ * (udp source port 67) nor IPv6 router advertisements (ICMPv6 type 134).
+ * On a trunk vNIC the address rules apply to the native network only: the
+ * intent has no addresses for the other VLANs.  Frames from the uplink
+ * skip this table's checks.
+ *
+ * Priorities, highest first: DENY, IP_ALLOW, IP_DENY, ARP_ALLOW, ARP_DENY,
+ * MAC_ALLOW; anything left (a foreign source MAC) drops at the table miss.
+ */
+#include <config.h>
+
+#include "byte-order.h"
+#include "openvswitch/ofpbuf.h"
+#include "packets.h"
+#include "pipelines/pipeline.h"
+#include "pipelines/stages.h"
+
+#define DHCP_SERVER_PORT 67
+#define DHCP_CLIENT_PORT 68
+#define ICMPV6_ROUTER_ADVERT 134
+
+/* Initializes 'match' to match frames from 'p''s port; 'native' restricts
+ * it to the native network on a trunk port. */
+static void
+ps_match_port(struct match *match, const struct pipeline_port *p,
+              bool native)
+{
+    match_init_catchall(match);
+    match_set_in_port(match, p->ofp_port);
+    if (native && p->trunk) {
+        pipeline_match_network(match, p->network);
+    }
+}
+
+/* Adds a flow in port_security for 'p' at 'priority' matching 'match':
+ * onward to microseg_out if 'allow', else a drop. */
+static void
+ps_add(struct pipeline_ctx *ctx, const struct pipeline_port *p,
+       uint16_t priority, const struct match *match, bool allow)
+{
+    uint64_t stub[64 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+
+    if (allow) {
+        pipeline_put_goto(&ofpacts, PIPELINE_T_MICROSEG_OUT);
+    }
+    pipeline_add_flow(ctx, PIPELINE_T_PORT_SECURITY, priority, match,
+                      p->cookie, &ofpacts);
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* Adds the port security flows of local port 'p'. */
+static void
+ps_port(struct pipeline_ctx *ctx, const struct pipeline_port *p)
+{
+    struct match m;
+
+    if (p->role == PIPELINE_ROLE_VM) {
+        /* No DHCP server replies. */
+        ps_match_port(&m, p, false);
+        match_set_dl_type(&m, htons(ETH_TYPE_IP));
+        match_set_nw_proto(&m, IPPROTO_UDP);
+        match_set_tp_src(&m, htons(DHCP_SERVER_PORT));
+        ps_add(ctx, p, PS_PRIO_DENY, &m, false);
+
+        /* No IPv6 router advertisements. */
+        ps_match_port(&m, p, false);
+        match_set_dl_type(&m, htons(ETH_TYPE_IPV6));
+        match_set_nw_proto(&m, IPPROTO_ICMPV6);
+        match_set_icmp_type(&m, ICMPV6_ROUTER_ADVERT);
+        ps_add(ctx, p, PS_PRIO_DENY, &m, false);
+    }
+
+    if (p->has_ip) {
+        /* IPv4 from its own address. */
+        ps_match_port(&m, p, true);
+        match_set_dl_src(&m, p->mac);
+        match_set_dl_type(&m, htons(ETH_TYPE_IP));
+        match_set_nw_src(&m, p->ip);
+        ps_add(ctx, p, PS_PRIO_IP_ALLOW, &m, true);
+
+        /* DHCP discover / request before it has its address. */
+        ps_match_port(&m, p, true);
+        match_set_dl_src(&m, p->mac);
+        match_set_dl_type(&m, htons(ETH_TYPE_IP));
+        match_set_nw_src(&m, htonl(0));
+        match_set_nw_proto(&m, IPPROTO_UDP);
+        match_set_tp_src(&m, htons(DHCP_CLIENT_PORT));
+        match_set_tp_dst(&m, htons(DHCP_SERVER_PORT));
+        ps_add(ctx, p, PS_PRIO_IP_ALLOW, &m, true);
+
+        /* ARP with its own MAC and address. */
+        ps_match_port(&m, p, true);
+        match_set_dl_src(&m, p->mac);
+        match_set_dl_type(&m, htons(ETH_TYPE_ARP));
+        match_set_nw_src(&m, p->ip);
+        match_set_arp_sha(&m, p->mac);
+        ps_add(ctx, p, PS_PRIO_IP_ALLOW, &m, true);
+
+        /* Any other IPv4 or ARP. */
+        ps_match_port(&m, p, true);
+        match_set_dl_type(&m, htons(ETH_TYPE_IP));
+        ps_add(ctx, p, PS_PRIO_IP_DENY, &m, false);
+        ps_match_port(&m, p, true);
+        match_set_dl_type(&m, htons(ETH_TYPE_ARP));
+        ps_add(ctx, p, PS_PRIO_IP_DENY, &m, false);
+    }
+
+    if (!p->has_ip || p->trunk) {
+        /* ARP must carry its own MAC; the address is not known. */
+        ps_match_port(&m, p, false);
+        match_set_dl_src(&m, p->mac);
+        match_set_dl_type(&m, htons(ETH_TYPE_ARP));
+        match_set_arp_sha(&m, p->mac);
+        ps_add(ctx, p, PS_PRIO_ARP_ALLOW, &m, true);
+
+        ps_match_port(&m, p, false);
+        match_set_dl_type(&m, htons(ETH_TYPE_ARP));
+        ps_add(ctx, p, PS_PRIO_ARP_DENY, &m, false);
+    }
+
+    /* Anything else from its own MAC. */
+    ps_match_port(&m, p, false);
+    match_set_dl_src(&m, p->mac);
+    ps_add(ctx, p, PS_PRIO_MAC_ALLOW, &m, true);
+}
+
+/* Adds the port_security flows of 'ctx''s bridge. */
+void
+pipeline_port_security(struct pipeline_ctx *ctx)
+{
+    uint64_t stub[64 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct match match;
+
+    /* The uplink is trusted. */
+    match_init_catchall(&match);
+    match_set_reg(&match, PIPELINE_REG_ROLE, PIPELINE_ROLE_UPLINK);
+    pipeline_put_goto(&ofpacts, PIPELINE_T_MICROSEG_OUT);
+    pipeline_add_flow(ctx, PIPELINE_T_PORT_SECURITY, PS_PRIO_UPLINK, &match,
+                      ctx->uplink_cookie, &ofpacts);
+    ofpbuf_uninit(&ofpacts);
+
+    for (size_t i = 0; i < ctx->n_ports; i++) {
+        ps_port(ctx, &ctx->ports[i]);
+    }
+    pipeline_add_miss(ctx, PIPELINE_T_PORT_SECURITY, false, 0);
+}

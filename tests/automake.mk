@@ -1,0 +1,21 @@
+# C unit tests.  Each prints one "PASS: name" / "FAIL: name" line per case;
+# tests/run.sh counts them.
+check_PROGRAMS += tests/test-offrame
+tests_test_offrame_SOURCES = tests/test-offrame.c tests/unit.h
+tests_test_offrame_LDADD = libcontroller.a $(EXT_LIBS)
+
+check_PROGRAMS += tests/test-flowset
+tests_test_flowset_SOURCES = tests/test-flowset.c tests/unit.h
+tests_test_flowset_LDADD = libpipelines.a $(EXT_LIBS)
+
+check_PROGRAMS += tests/test-pipeline
+tests_test_pipeline_SOURCES = tests/test-pipeline.c tests/unit.h
+tests_test_pipeline_LDADD = $(PIPELINES_LIBS)
+
+# Intent model: unit cases on the examples, then the bad-intent corpus.
+check_PROGRAMS += tests/test-intent
+tests_test_intent_SOURCES = tests/test-intent.c tests/unit.h
+tests_test_intent_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_test_intent_LDADD = $(MODELS_LIBS)
+EXTRA_DIST += tests/intent tests/test-intent-schema.sh
+tests_test_pipeline_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'

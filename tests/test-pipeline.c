@@ -1,0 +1,1297 @@
+/*
+ * Unit tests of the pipeline compiler (pipelines/): small intents and port
+ * maps compiled to the exact expected flows, in ovs-ofctl syntax.
+ *
+ * The expected texts are written by hand.  In them, a cookie may be
+ * written symbolically, "cookie=KIND:NAME[:INDEX]" with KIND one of BR,
+ * NET, NIC, AD, UP (for example "cookie=NIC:vm1:0"), and is replaced with
+ * pipeline_cookie_make()'s value before comparing; test_cookies checks
+ * pipeline_cookie_make() itself against independently computed values.
+ * Expected flows are sorted like flowset_format() sorts them, so they can
+ * be written in any order within a table.
+ *
+ * Intents are written with single quotes, turned into double quotes
+ * before parsing.
+ *
+ * Set PIPELINE_TEST_DUMP=1 to print every compiled flow set.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "byte-order.h"
+#include "flow.h"
+#include "models/intent.h"
+#include "openflow/openflow.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-group.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-protocol.h"
+#include "openvswitch/ofpbuf.h"
+#include "pipelines/flowset.h"
+#include "pipelines/pipeline.h"
+#include "pipelines/portmap.h"
+#include "svec.h"
+#include "tests/unit.h"
+#include "util.h"
+
+#ifndef TOP_SRCDIR
+#define TOP_SRCDIR "."
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* Helpers. */
+
+/* Parses intent 'squoted' (JSON with ' for "), printing errors. */
+static struct intent *
+parse_intent(const char *squoted)
+{
+    char *text = xstrdup(squoted);
+    for (char *p = text; *p; p++) {
+        if (*p == '\'') {
+            *p = '"';
+        }
+    }
+
+    struct svec errors = SVEC_EMPTY_INITIALIZER;
+    struct intent *intent = intent_parse(text, &errors);
+    for (size_t i = 0; i < errors.n; i++) {
+        fprintf(stderr, "intent error: %s\n", errors.names[i]);
+    }
+    UNIT_CHECK(intent != NULL);
+    svec_destroy(&errors);
+    free(text);
+    return intent;
+}
+
+/* Fills 'pm' (initialized here) from 'spec': "NAME=NUMBER[/down] ...". */
+static void
+make_portmap(struct portmap *pm, const char *spec)
+{
+    portmap_init(pm);
+
+    char *copy = xstrdup(spec), *save = NULL;
+    for (char *tok = strtok_r(copy, " ", &save); tok;
+         tok = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(tok, '=');
+        ovs_assert(eq);
+        *eq = '\0';
+        bool live = !strstr(eq + 1, "/down");
+        portmap_set(pm, tok, u16_to_ofp(atoi(eq + 1)), live);
+    }
+    free(copy);
+}
+
+/* Returns the only bridge of the first host of 'intent'. */
+static const struct intent_bridge *
+first_bridge(const struct intent *intent)
+{
+    return &intent_host_at(intent, 0)->bridges[0];
+}
+
+/* Compiles the first bridge of 'intent' with ports 'ports_spec' into 'fs'
+ * (initialized here) and returns flowset_format()'s text (caller
+ * frees). */
+static char *
+compile(const struct intent *intent, const char *ports_spec,
+        struct flowset *fs)
+{
+    struct portmap pm;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    make_portmap(&pm, ports_spec);
+    flowset_init(fs);
+    pipeline_compile(intent, first_bridge(intent), &pm, fs);
+    flowset_format(fs, &s);
+    portmap_destroy(&pm);
+    if (getenv("PIPELINE_TEST_DUMP")) {
+        printf("--- %s\n%s", ports_spec, ds_cstr(&s));
+    }
+    return ds_steal_cstr(&s);
+}
+
+/* Same as compile(), discarding the flow set. */
+static char *
+compile_text(const struct intent *intent, const char *ports_spec)
+{
+    struct flowset fs;
+    char *text = compile(intent, ports_spec, &fs);
+    flowset_destroy(&fs);
+    return text;
+}
+
+/* Returns the lines of 'text' that start with 'prefix' (caller frees). */
+static char *
+grep_lines(const char *text, const char *prefix)
+{
+    struct ds out = DS_EMPTY_INITIALIZER;
+    size_t plen = strlen(prefix);
+
+    while (*text) {
+        const char *eol = strchr(text, '\n');
+        size_t len = eol ? (size_t) (eol - text) + 1 : strlen(text);
+        if (len >= plen && !strncmp(text, prefix, plen)) {
+            ds_put_buffer(&out, text, len);
+        }
+        text += len;
+    }
+    return ds_steal_cstr(&out);
+}
+
+/* Returns the flows of table 'table' in 'text' (caller frees). */
+static char *
+table_lines(const char *text, int table)
+{
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "table=%d, ", table);
+    return grep_lines(text, prefix);
+}
+
+/* Returns the cookie that the symbolic 'token' ("NIC:vm1:0") stands
+ * for. */
+static uint64_t
+symbolic_cookie(const char *token)
+{
+    static const struct {
+        const char *name;
+        enum pipeline_cookie_kind kind;
+    } kinds[] = {
+        { "BR", PIPELINE_COOKIE_BRIDGE },
+        { "NET", PIPELINE_COOKIE_NETWORK },
+        { "NIC", PIPELINE_COOKIE_NIC },
+        { "AD", PIPELINE_COOKIE_ADAPTER },
+        { "UP", PIPELINE_COOKIE_UPLINK },
+    };
+    char *copy = xstrdup(token), *save = NULL;
+    char *kind = strtok_r(copy, ":", &save);
+    char *name = strtok_r(NULL, ":", &save);
+    char *index = strtok_r(NULL, ":", &save);
+    uint64_t cookie = 0;
+
+    ovs_assert(kind && name);
+    for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+        if (!strcmp(kinds[i].name, kind)) {
+            cookie = pipeline_cookie_make(kinds[i].kind, name,
+                                          index ? atoi(index) : 0);
+        }
+    }
+    ovs_assert(cookie);
+    free(copy);
+    return cookie;
+}
+
+/* A line of expected text with its sort key. */
+struct line {
+    int table, priority;
+    char *text;
+};
+
+/* qsort() comparator: flowset_format()'s order. */
+static int
+line_cmp(const void *a_, const void *b_)
+{
+    const struct line *a = a_, *b = b_;
+    if (a->table != b->table) {
+        return a->table < b->table ? -1 : 1;
+    }
+    if (a->priority != b->priority) {
+        return a->priority > b->priority ? -1 : 1;
+    }
+    return strcmp(a->text, b->text);
+}
+
+/* Returns 'expected' with symbolic cookies replaced by their values and
+ * flow lines sorted as flowset_format() sorts them (group lines, which do
+ * not start with "table=", stay after them in their order). */
+static char *
+expand(const char *expected)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    const char *p = expected;
+
+    /* Cookies. */
+    for (;;) {
+        const char *c = strstr(p, "cookie=");
+        if (!c) {
+            ds_put_cstr(&s, p);
+            break;
+        }
+        c += strlen("cookie=");
+        ds_put_buffer(&s, p, c - p);
+        size_t len = strcspn(c, ", ");
+        if (!strncmp(c, "0x", 2)) {
+            ds_put_buffer(&s, c, len);
+        } else {
+            char *token = xmemdup0(c, len);
+            ds_put_format(&s, "%#"PRIx64, symbolic_cookie(token));
+            free(token);
+        }
+        p = c + len;
+    }
+
+    /* Sorting. */
+    struct line *lines = NULL;
+    size_t n = 0, allocated = 0;
+    struct ds groups = DS_EMPTY_INITIALIZER;
+    char *save = NULL;
+    for (char *l = strtok_r(ds_cstr(&s), "\n", &save); l;
+         l = strtok_r(NULL, "\n", &save)) {
+        int table, priority;
+        if (sscanf(l, "table=%d, priority=%d", &table, &priority) == 2) {
+            if (n >= allocated) {
+                lines = x2nrealloc(lines, &allocated, sizeof *lines);
+            }
+            lines[n].table = table;
+            lines[n].priority = priority;
+            lines[n].text = l;
+            n++;
+        } else {
+            ds_put_format(&groups, "%s\n", l);
+        }
+    }
+    if (n) {
+        qsort(lines, n, sizeof *lines, line_cmp);
+    }
+
+    struct ds out = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(&out, "%s\n", lines[i].text);
+    }
+    ds_put_buffer(&out, groups.string, groups.length);
+    free(lines);
+    ds_destroy(&groups);
+    ds_destroy(&s);
+    return ds_steal_cstr(&out);
+}
+
+/* Checks that 'got' equals 'expected' after expand(); frees 'got'. */
+#define CHECK_TEXT(GOT, EXPECTED)                                       \
+    do {                                                                \
+        char *got_ = (GOT);                                             \
+        char *exp_ = expand(EXPECTED);                                  \
+        UNIT_CHECK_STREQ(got_, exp_);                                   \
+        free(got_);                                                     \
+        free(exp_);                                                     \
+    } while (0)
+
+/* ---------------------------------------------------------------------- */
+/* Intents. */
+
+/* Intent A: two VLANs on an active-backup bond (primary eth4, the second
+ * member); vm1 with an address on vlan101, vm2 without on vlan102.
+ * '%s' is where extra VMs go (a leading comma included). */
+#define INTENT_A_FMT                                                    \
+    "{'version': 1,"                                                    \
+    " 'networks': ["                                                    \
+    "  {'name': 'vlan101', 'vlan': 101, 'subnet': '10.8.101.0/24'},"    \
+    "  {'name': 'vlan102', 'vlan': 102, 'subnet': '10.8.102.0/24'}],"   \
+    " 'hosts': [{'name': 'h1', 'bridges': [{"                           \
+    "   'name': 'br0', 'datapath_id': '0000000000000001',"              \
+    "   'uplink': {'name': 'br0-up', 'members': ['eth3', 'eth4'],"      \
+    "              'mode': '%s'%s},"                                    \
+    "   'networks': ['vlan101', 'vlan102']}]}],"                        \
+    " 'vms': ["                                                         \
+    "  {'name': 'vm1', 'host': 'h1', 'nics': [{'port': 'tap1',"         \
+    "    'mac': '50:6b:8d:00:01:01', 'network': 'vlan101',"             \
+    "    'ip': '10.8.101.1'}]},"                                        \
+    "  {'name': 'vm2', 'host': 'h1', 'nics': [{'port': 'tap2',"         \
+    "    'mac': '50:6b:8d:00:02:01', 'network': 'vlan102'}]}%s]}"
+
+#define PORTS_A "tap1=1 tap2=2 eth3=10 eth4=11"
+
+/* Returns intent A with bond 'mode', 'primary' (may be NULL) and the VMs
+ * in 'extra_vms' appended. */
+static struct intent *
+intent_a(const char *mode, const char *primary, const char *extra_vms)
+{
+    char *prim = primary ? xasprintf(", 'primary': '%s'", primary)
+                         : xstrdup("");
+    char *json = xasprintf(INTENT_A_FMT, mode, prim, extra_vms);
+    struct intent *intent = parse_intent(json);
+    free(json);
+    free(prim);
+    return intent;
+}
+
+/* A third VM for intent A, on vlan101 (port tap5). */
+#define VM5                                                             \
+    ", {'name': 'vm5', 'host': 'h1', 'nics': [{'port': 'tap5',"         \
+    "   'mac': '50:6b:8d:00:05:01', 'network': 'vlan101',"              \
+    "   'ip': '10.8.101.5'}]}"
+
+/* Intent B: an untagged network, a host adapter on it, an access VM on
+ * it, and a trunk VM (native vlan101, tagged vlan102 and vlan103). */
+static const char intent_b_json[] =
+    "{'version': 1,"
+    " 'networks': ["
+    "  {'name': 'untagged', 'vlan': 0, 'subnet': '10.8.10.0/24'},"
+    "  {'name': 'vlan101', 'vlan': 101, 'subnet': '10.8.101.0/24'},"
+    "  {'name': 'vlan102', 'vlan': 102},"
+    "  {'name': 'vlan103', 'vlan': 103}],"
+    " 'hosts': [{'name': 'h1', 'bridges': [{"
+    "   'name': 'br0', 'datapath_id': '0000000000000001',"
+    "   'uplink': {'name': 'br0-up', 'members': ['eth3', 'eth4']},"
+    "   'networks': ['vlan101', 'vlan102', 'vlan103', 'untagged'],"
+    "   'adapters': [{'name': 'mgmt', 'port': 'mgmt0',"
+    "     'role': 'management', 'network': 'untagged',"
+    "     'mac': '02:00:0a:08:0a:0b', 'ip': '10.8.10.11'}]}]}],"
+    " 'vms': ["
+    "  {'name': 'vm3', 'host': 'h1', 'nics': [{'port': 'tap3',"
+    "    'mac': '50:6b:8d:00:03:01', 'network': 'untagged'}]},"
+    "  {'name': 'vm4', 'host': 'h1', 'nics': [{'port': 'tap4',"
+    "    'mac': '50:6b:8d:00:04:01', 'network': 'vlan101',"
+    "    'ip': '10.8.101.4', 'mode': 'trunk',"
+    "    'trunk_networks': ['vlan102', 'vlan103']}]}]}";
+
+#define PORTS_B "mgmt0=5 tap3=3 tap4=4 eth3=10 eth4=11"
+
+/* ---------------------------------------------------------------------- */
+/* One case per stage. */
+
+static void
+test_table_names(void)
+{
+    UNIT_CHECK_STREQ(pipeline_table_name(0), "classify");
+    UNIT_CHECK_STREQ(pipeline_table_name(10), "vlan_in");
+    UNIT_CHECK_STREQ(pipeline_table_name(20), "port_security");
+    UNIT_CHECK_STREQ(pipeline_table_name(30), "microseg_out");
+    UNIT_CHECK_STREQ(pipeline_table_name(40), "service_chain");
+    UNIT_CHECK_STREQ(pipeline_table_name(50), "l2_forward");
+    UNIT_CHECK_STREQ(pipeline_table_name(55), "microseg_in");
+    UNIT_CHECK_STREQ(pipeline_table_name(60), "egress");
+    UNIT_CHECK(pipeline_table_name(1) == NULL);
+    UNIT_CHECK(pipeline_table_name(254) == NULL);
+}
+
+static void
+test_classify_active_backup(void)
+{
+    struct intent *a = intent_a("active-backup", "eth4", "");
+    char *text = compile_text(a, PORTS_A);
+
+    /* vNICs get role 1; eth4, the primary, is the active member and the
+     * only one accepting (role 3); eth3 drops; unknown ports drop. */
+    CHECK_TEXT(table_lines(text, 0),
+        "table=0, priority=100, cookie=NIC:vm1:0, in_port=1 "
+        "actions=set_field:0x1->reg0,goto_table:10\n"
+        "table=0, priority=100, cookie=NIC:vm2:0, in_port=2 "
+        "actions=set_field:0x1->reg0,goto_table:10\n"
+        "table=0, priority=80, cookie=UP:br0-up, in_port=10 actions=drop\n"
+        "table=0, priority=80, cookie=UP:br0-up, in_port=11 "
+        "actions=set_field:0x3->reg0,goto_table:10\n"
+        "table=0, priority=0, cookie=BR:br0 actions=drop\n");
+    free(text);
+    intent_destroy(a);
+
+    /* Without a primary the first member in file order is active. */
+    a = intent_a("active-backup", NULL, "");
+    text = compile_text(a, PORTS_A);
+    CHECK_TEXT(grep_lines(text, "table=0, priority=80,"),
+        "table=0, priority=80, cookie=UP:br0-up, in_port=10 "
+        "actions=set_field:0x3->reg0,goto_table:10\n"
+        "table=0, priority=80, cookie=UP:br0-up, in_port=11 "
+        "actions=drop\n");
+    free(text);
+    intent_destroy(a);
+}
+
+static void
+test_vlan_in(void)
+{
+    struct intent *a = intent_a("active-backup", "eth4", "");
+    char *text = compile_text(a, PORTS_A);
+
+    /* Access ports: untagged only, VLAN pushed (4197 = 0x1000 | 101).
+     * Uplink: the two carried VLANs. */
+    CHECK_TEXT(table_lines(text, 10),
+        "table=10, priority=100, cookie=NIC:vm1:0, "
+        "in_port=1,vlan_tci=0x0000/0x1000 "
+        "actions=push_vlan:0x8100,set_field:4197->vlan_vid,goto_table:20\n"
+        "table=10, priority=100, cookie=NIC:vm2:0, "
+        "in_port=2,vlan_tci=0x0000/0x1000 "
+        "actions=push_vlan:0x8100,set_field:4198->vlan_vid,goto_table:20\n"
+        "table=10, priority=100, cookie=NET:vlan101, reg0=0x3,dl_vlan=101 "
+        "actions=goto_table:20\n"
+        "table=10, priority=100, cookie=NET:vlan102, reg0=0x3,dl_vlan=102 "
+        "actions=goto_table:20\n"
+        "table=10, priority=0, cookie=BR:br0 actions=drop\n");
+    free(text);
+    intent_destroy(a);
+
+    /* Untagged network: no push, for the adapter and vm3 alike; the
+     * uplink admits untagged frames.  Trunk vm4: untagged = native
+     * vlan101 (pushed), tagged 102 and 103 as they are. */
+    struct intent *b = parse_intent(intent_b_json);
+    text = compile_text(b, PORTS_B);
+    CHECK_TEXT(table_lines(text, 10),
+        "table=10, priority=100, cookie=AD:mgmt, "
+        "in_port=5,vlan_tci=0x0000/0x1000 actions=goto_table:20\n"
+        "table=10, priority=100, cookie=NIC:vm3:0, "
+        "in_port=3,vlan_tci=0x0000/0x1000 actions=goto_table:20\n"
+        "table=10, priority=100, cookie=NIC:vm4:0, "
+        "in_port=4,vlan_tci=0x0000/0x1000 "
+        "actions=push_vlan:0x8100,set_field:4197->vlan_vid,goto_table:20\n"
+        "table=10, priority=100, cookie=NIC:vm4:0, in_port=4,dl_vlan=102 "
+        "actions=goto_table:20\n"
+        "table=10, priority=100, cookie=NIC:vm4:0, in_port=4,dl_vlan=103 "
+        "actions=goto_table:20\n"
+        "table=10, priority=100, cookie=NET:vlan101, reg0=0x3,dl_vlan=101 "
+        "actions=goto_table:20\n"
+        "table=10, priority=100, cookie=NET:vlan102, reg0=0x3,dl_vlan=102 "
+        "actions=goto_table:20\n"
+        "table=10, priority=100, cookie=NET:vlan103, reg0=0x3,dl_vlan=103 "
+        "actions=goto_table:20\n"
+        "table=10, priority=100, cookie=NET:untagged, "
+        "reg0=0x3,vlan_tci=0x0000/0x1000 actions=goto_table:20\n"
+        "table=10, priority=0, cookie=BR:br0 actions=drop\n");
+    free(text);
+    intent_destroy(b);
+}
+
+static void
+test_port_security(void)
+{
+    struct intent *a = intent_a("active-backup", "eth4", "");
+    char *text = compile_text(a, PORTS_A);
+
+    /* vm1 has an address: IPv4 and ARP must carry it; DHCP from 0.0.0.0
+     * allowed; no DHCP server replies, no RAs.  vm2 has none: ARP must
+     * still carry its MAC.  Both: anything else only from their MAC. */
+    CHECK_TEXT(table_lines(text, 20),
+        "table=20, priority=200, cookie=NIC:vm1:0, udp,in_port=1,tp_src=67 "
+        "actions=drop\n"
+        "table=20, priority=200, cookie=NIC:vm1:0, "
+        "icmp6,in_port=1,icmp_type=134 actions=drop\n"
+        "table=20, priority=100, cookie=NIC:vm1:0, "
+        "ip,in_port=1,dl_src=50:6b:8d:00:01:01,nw_src=10.8.101.1 "
+        "actions=goto_table:30\n"
+        "table=20, priority=100, cookie=NIC:vm1:0, "
+        "udp,in_port=1,dl_src=50:6b:8d:00:01:01,nw_src=0.0.0.0,"
+        "tp_src=68,tp_dst=67 actions=goto_table:30\n"
+        "table=20, priority=100, cookie=NIC:vm1:0, "
+        "arp,in_port=1,dl_src=50:6b:8d:00:01:01,arp_spa=10.8.101.1,"
+        "arp_sha=50:6b:8d:00:01:01 actions=goto_table:30\n"
+        "table=20, priority=90, cookie=NIC:vm1:0, ip,in_port=1 "
+        "actions=drop\n"
+        "table=20, priority=90, cookie=NIC:vm1:0, arp,in_port=1 "
+        "actions=drop\n"
+        "table=20, priority=50, cookie=NIC:vm1:0, "
+        "in_port=1,dl_src=50:6b:8d:00:01:01 actions=goto_table:30\n"
+
+        "table=20, priority=200, cookie=NIC:vm2:0, udp,in_port=2,tp_src=67 "
+        "actions=drop\n"
+        "table=20, priority=200, cookie=NIC:vm2:0, "
+        "icmp6,in_port=2,icmp_type=134 actions=drop\n"
+        "table=20, priority=80, cookie=NIC:vm2:0, "
+        "arp,in_port=2,dl_src=50:6b:8d:00:02:01,arp_sha=50:6b:8d:00:02:01 "
+        "actions=goto_table:30\n"
+        "table=20, priority=70, cookie=NIC:vm2:0, arp,in_port=2 "
+        "actions=drop\n"
+        "table=20, priority=50, cookie=NIC:vm2:0, "
+        "in_port=2,dl_src=50:6b:8d:00:02:01 actions=goto_table:30\n"
+
+        "table=20, priority=100, cookie=UP:br0-up, reg0=0x3 "
+        "actions=goto_table:30\n"
+        "table=20, priority=0, cookie=BR:br0 actions=drop\n");
+    free(text);
+    intent_destroy(a);
+
+    /* The adapter: address rules, but no DHCP / RA denials (a host may
+     * serve them).  The trunk vm4: address rules on its native VLAN only,
+     * ARP sender MAC on every VLAN. */
+    struct intent *b = parse_intent(intent_b_json);
+    text = compile_text(b, PORTS_B);
+    char *got = table_lines(text, 20);
+    char *adapter = grep_lines(got, "table=20, priority=");
+    free(got);
+    CHECK_TEXT(adapter,
+        "table=20, priority=100, cookie=AD:mgmt, "
+        "ip,in_port=5,dl_src=02:00:0a:08:0a:0b,nw_src=10.8.10.11 "
+        "actions=goto_table:30\n"
+        "table=20, priority=100, cookie=AD:mgmt, "
+        "udp,in_port=5,dl_src=02:00:0a:08:0a:0b,nw_src=0.0.0.0,"
+        "tp_src=68,tp_dst=67 actions=goto_table:30\n"
+        "table=20, priority=100, cookie=AD:mgmt, "
+        "arp,in_port=5,dl_src=02:00:0a:08:0a:0b,arp_spa=10.8.10.11,"
+        "arp_sha=02:00:0a:08:0a:0b actions=goto_table:30\n"
+        "table=20, priority=90, cookie=AD:mgmt, ip,in_port=5 actions=drop\n"
+        "table=20, priority=90, cookie=AD:mgmt, arp,in_port=5 "
+        "actions=drop\n"
+        "table=20, priority=50, cookie=AD:mgmt, "
+        "in_port=5,dl_src=02:00:0a:08:0a:0b actions=goto_table:30\n"
+
+        "table=20, priority=200, cookie=NIC:vm3:0, udp,in_port=3,tp_src=67 "
+        "actions=drop\n"
+        "table=20, priority=200, cookie=NIC:vm3:0, "
+        "icmp6,in_port=3,icmp_type=134 actions=drop\n"
+        "table=20, priority=80, cookie=NIC:vm3:0, "
+        "arp,in_port=3,dl_src=50:6b:8d:00:03:01,arp_sha=50:6b:8d:00:03:01 "
+        "actions=goto_table:30\n"
+        "table=20, priority=70, cookie=NIC:vm3:0, arp,in_port=3 "
+        "actions=drop\n"
+        "table=20, priority=50, cookie=NIC:vm3:0, "
+        "in_port=3,dl_src=50:6b:8d:00:03:01 actions=goto_table:30\n"
+
+        "table=20, priority=200, cookie=NIC:vm4:0, udp,in_port=4,tp_src=67 "
+        "actions=drop\n"
+        "table=20, priority=200, cookie=NIC:vm4:0, "
+        "icmp6,in_port=4,icmp_type=134 actions=drop\n"
+        "table=20, priority=100, cookie=NIC:vm4:0, "
+        "ip,in_port=4,dl_vlan=101,dl_src=50:6b:8d:00:04:01,"
+        "nw_src=10.8.101.4 actions=goto_table:30\n"
+        "table=20, priority=100, cookie=NIC:vm4:0, "
+        "udp,in_port=4,dl_vlan=101,dl_src=50:6b:8d:00:04:01,"
+        "nw_src=0.0.0.0,tp_src=68,tp_dst=67 actions=goto_table:30\n"
+        "table=20, priority=100, cookie=NIC:vm4:0, "
+        "arp,in_port=4,dl_vlan=101,dl_src=50:6b:8d:00:04:01,"
+        "arp_spa=10.8.101.4,arp_sha=50:6b:8d:00:04:01 "
+        "actions=goto_table:30\n"
+        "table=20, priority=90, cookie=NIC:vm4:0, ip,in_port=4,dl_vlan=101 "
+        "actions=drop\n"
+        "table=20, priority=90, cookie=NIC:vm4:0, "
+        "arp,in_port=4,dl_vlan=101 actions=drop\n"
+        "table=20, priority=80, cookie=NIC:vm4:0, "
+        "arp,in_port=4,dl_src=50:6b:8d:00:04:01,arp_sha=50:6b:8d:00:04:01 "
+        "actions=goto_table:30\n"
+        "table=20, priority=70, cookie=NIC:vm4:0, arp,in_port=4 "
+        "actions=drop\n"
+        "table=20, priority=50, cookie=NIC:vm4:0, "
+        "in_port=4,dl_src=50:6b:8d:00:04:01 actions=goto_table:30\n"
+
+        "table=20, priority=100, cookie=UP:br0-up, reg0=0x3 "
+        "actions=goto_table:30\n"
+        "table=20, priority=0, cookie=BR:br0 actions=drop\n");
+    free(text);
+    intent_destroy(b);
+}
+
+static void
+test_pass_through(void)
+{
+    struct intent *a = intent_a("active-backup", "eth4", "");
+    char *text = compile_text(a, PORTS_A);
+
+    CHECK_TEXT(table_lines(text, 30),
+        "table=30, priority=0, cookie=BR:br0 actions=goto_table:40\n");
+    CHECK_TEXT(table_lines(text, 40),
+        "table=40, priority=0, cookie=BR:br0 actions=goto_table:50\n");
+    CHECK_TEXT(table_lines(text, 55),
+        "table=55, priority=0, cookie=BR:br0 actions=goto_table:60\n");
+    free(text);
+    intent_destroy(a);
+}
+
+static void
+test_l2_forward(void)
+{
+    struct intent *a = intent_a("active-backup", "eth4", "");
+    char *text = compile_text(a, PORTS_A);
+
+    /* Known MACs -> their port (reg2); multicast from the uplink ->
+     * "from uplink" group (0x20000 | VLAN), from anywhere else -> "from
+     * local" group (0x10000 | VLAN); unknown unicast from the uplink
+     * drops, from a local port goes to the uplink (reg2 = 0x10000). */
+    CHECK_TEXT(table_lines(text, 50),
+        "table=50, priority=100, cookie=NIC:vm1:0, "
+        "dl_vlan=101,dl_dst=50:6b:8d:00:01:01 "
+        "actions=set_field:0x1->reg2,goto_table:55\n"
+        "table=50, priority=100, cookie=NIC:vm2:0, "
+        "dl_vlan=102,dl_dst=50:6b:8d:00:02:01 "
+        "actions=set_field:0x2->reg2,goto_table:55\n"
+        "table=50, priority=60, cookie=NET:vlan101, "
+        "reg0=0x3,dl_vlan=101,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00 "
+        "actions=group:131173\n"
+        "table=50, priority=60, cookie=NET:vlan102, "
+        "reg0=0x3,dl_vlan=102,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00 "
+        "actions=group:131174\n"
+        "table=50, priority=50, cookie=NET:vlan101, "
+        "dl_vlan=101,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00 "
+        "actions=group:65637\n"
+        "table=50, priority=50, cookie=NET:vlan102, "
+        "dl_vlan=102,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00 "
+        "actions=group:65638\n"
+        "table=50, priority=20, cookie=UP:br0-up, "
+        "reg0=0x3,dl_dst=00:00:00:00:00:00/01:00:00:00:00:00 "
+        "actions=drop\n"
+        "table=50, priority=10, cookie=NET:vlan101, "
+        "dl_vlan=101,dl_dst=00:00:00:00:00:00/01:00:00:00:00:00 "
+        "actions=set_field:0x10000->reg2,goto_table:55\n"
+        "table=50, priority=10, cookie=NET:vlan102, "
+        "dl_vlan=102,dl_dst=00:00:00:00:00:00/01:00:00:00:00:00 "
+        "actions=set_field:0x10000->reg2,goto_table:55\n"
+        "table=50, priority=0, cookie=BR:br0 actions=drop\n");
+
+    /* 65637 = 0x10065, 65638 = 0x10066: local members plus the uplink;
+     * 131173 = 0x20065, 131174 = 0x20066: local members only. */
+    CHECK_TEXT(grep_lines(text, "group_id=6"),
+        "group_id=65637,type=all,"
+        "bucket=actions=set_field:0x1->reg2,resubmit(,55),"
+        "bucket=actions=set_field:0x10000->reg2,resubmit(,55)\n"
+        "group_id=65638,type=all,"
+        "bucket=actions=set_field:0x2->reg2,resubmit(,55),"
+        "bucket=actions=set_field:0x10000->reg2,resubmit(,55)\n");
+    CHECK_TEXT(grep_lines(text, "group_id=13"),
+        "group_id=131173,type=all,"
+        "bucket=actions=set_field:0x1->reg2,resubmit(,55)\n"
+        "group_id=131174,type=all,"
+        "bucket=actions=set_field:0x2->reg2,resubmit(,55)\n");
+    free(text);
+    intent_destroy(a);
+
+    /* The trunk vm4 is reachable on all three of its VLANs; the untagged
+     * network matches frames without a tag; its flood groups (VLAN 0:
+     * 0x10000 = 65536, 0x20000 = 131072) hold the adapter and vm3. */
+    struct intent *b = parse_intent(intent_b_json);
+    text = compile_text(b, PORTS_B);
+    CHECK_TEXT(grep_lines(text, "table=50, priority=100,"),
+        "table=50, priority=100, cookie=AD:mgmt, "
+        "vlan_tci=0x0000/0x1000,dl_dst=02:00:0a:08:0a:0b "
+        "actions=set_field:0x5->reg2,goto_table:55\n"
+        "table=50, priority=100, cookie=NIC:vm3:0, "
+        "vlan_tci=0x0000/0x1000,dl_dst=50:6b:8d:00:03:01 "
+        "actions=set_field:0x3->reg2,goto_table:55\n"
+        "table=50, priority=100, cookie=NIC:vm4:0, "
+        "dl_vlan=101,dl_dst=50:6b:8d:00:04:01 "
+        "actions=set_field:0x4->reg2,goto_table:55\n"
+        "table=50, priority=100, cookie=NIC:vm4:0, "
+        "dl_vlan=102,dl_dst=50:6b:8d:00:04:01 "
+        "actions=set_field:0x4->reg2,goto_table:55\n"
+        "table=50, priority=100, cookie=NIC:vm4:0, "
+        "dl_vlan=103,dl_dst=50:6b:8d:00:04:01 "
+        "actions=set_field:0x4->reg2,goto_table:55\n");
+    CHECK_TEXT(grep_lines(text, "group_id="),
+        "group_id=1,type=ff,bucket=watch_port:10,actions=output:10,"
+        "bucket=watch_port:11,actions=output:11\n"
+        "group_id=65536,type=all,"
+        "bucket=actions=set_field:0x5->reg2,resubmit(,55),"
+        "bucket=actions=set_field:0x3->reg2,resubmit(,55),"
+        "bucket=actions=set_field:0x10000->reg2,resubmit(,55)\n"
+        "group_id=65637,type=all,"
+        "bucket=actions=set_field:0x4->reg2,resubmit(,55),"
+        "bucket=actions=set_field:0x10000->reg2,resubmit(,55)\n"
+        "group_id=65638,type=all,"
+        "bucket=actions=set_field:0x4->reg2,resubmit(,55),"
+        "bucket=actions=set_field:0x10000->reg2,resubmit(,55)\n"
+        "group_id=65639,type=all,"
+        "bucket=actions=set_field:0x4->reg2,resubmit(,55),"
+        "bucket=actions=set_field:0x10000->reg2,resubmit(,55)\n"
+        "group_id=131072,type=all,"
+        "bucket=actions=set_field:0x5->reg2,resubmit(,55),"
+        "bucket=actions=set_field:0x3->reg2,resubmit(,55)\n"
+        "group_id=131173,type=all,"
+        "bucket=actions=set_field:0x4->reg2,resubmit(,55)\n"
+        "group_id=131174,type=all,"
+        "bucket=actions=set_field:0x4->reg2,resubmit(,55)\n"
+        "group_id=131175,type=all,"
+        "bucket=actions=set_field:0x4->reg2,resubmit(,55)\n");
+    free(text);
+    intent_destroy(b);
+}
+
+static void
+test_egress_active_backup(void)
+{
+    struct intent *a = intent_a("active-backup", "eth4", "");
+    char *text = compile_text(a, PORTS_A);
+
+    /* Access ports pop their VLAN; the uplink goes to the fast-failover
+     * group 1, primary eth4 (11) first. */
+    CHECK_TEXT(table_lines(text, 60),
+        "table=60, priority=100, cookie=NIC:vm1:0, reg2=0x1,dl_vlan=101 "
+        "actions=pop_vlan,output:1\n"
+        "table=60, priority=100, cookie=NIC:vm2:0, reg2=0x2,dl_vlan=102 "
+        "actions=pop_vlan,output:2\n"
+        "table=60, priority=100, cookie=UP:br0-up, reg2=0x10000 "
+        "actions=group:1\n"
+        "table=60, priority=0, cookie=BR:br0 actions=drop\n");
+    CHECK_TEXT(grep_lines(text, "group_id=1,"),
+        "group_id=1,type=ff,bucket=watch_port:11,actions=output:11,"
+        "bucket=watch_port:10,actions=output:10\n");
+    free(text);
+    intent_destroy(a);
+
+    /* Untagged network: nothing to pop.  Trunk: native popped, others
+     * leave tagged. */
+    struct intent *b = parse_intent(intent_b_json);
+    text = compile_text(b, PORTS_B);
+    CHECK_TEXT(grep_lines(text, "table=60, priority=100, cookie=0xfc0"),
+        "table=60, priority=100, cookie=AD:mgmt, "
+        "reg2=0x5,vlan_tci=0x0000/0x1000 actions=output:5\n"
+        "table=60, priority=100, cookie=NIC:vm3:0, "
+        "reg2=0x3,vlan_tci=0x0000/0x1000 actions=output:3\n"
+        "table=60, priority=100, cookie=NIC:vm4:0, reg2=0x4,dl_vlan=101 "
+        "actions=pop_vlan,output:4\n"
+        "table=60, priority=100, cookie=NIC:vm4:0, reg2=0x4,dl_vlan=102 "
+        "actions=output:4\n"
+        "table=60, priority=100, cookie=NIC:vm4:0, reg2=0x4,dl_vlan=103 "
+        "actions=output:4\n"
+        "table=60, priority=100, cookie=UP:br0-up, reg2=0x10000 "
+        "actions=group:1\n");
+    free(text);
+    intent_destroy(b);
+}
+
+/* Counts the flows of 'd' in list 'which' (add, mod or del). */
+static size_t
+diff_count_table(const struct ovs_list *list, int table)
+{
+    size_t n = 0;
+    const struct flowset_ref *ref;
+    LIST_FOR_EACH (ref, node, list) {
+        const struct flowset_flow *f = ref->new ? ref->new : ref->old;
+        n += f->table_id == table;
+    }
+    return n;
+}
+
+static void
+test_active_backup_failover(void)
+{
+    struct intent *a = intent_a("active-backup", "eth4", "");
+    struct flowset up, down, back;
+    char *t_up = compile(a, PORTS_A, &up);
+    char *t_down = compile(a, "tap1=1 tap2=2 eth3=10 eth4=11/down", &down);
+    char *t_back = compile(a, PORTS_A, &back);
+
+    /* The primary's link goes down: eth3 accepts, eth4 drops. */
+    CHECK_TEXT(grep_lines(t_down, "table=0, priority=80,"),
+        "table=0, priority=80, cookie=UP:br0-up, in_port=10 "
+        "actions=set_field:0x3->reg0,goto_table:10\n"
+        "table=0, priority=80, cookie=UP:br0-up, in_port=11 "
+        "actions=drop\n");
+
+    /* And that is the whole change: two classify flows; the group fails
+     * over by itself (watch_port). */
+    struct flowset_diff d;
+    flowset_diff(&up, &down, &d);
+    UNIT_CHECK(d.n_mod_flows == 2 && diff_count_table(&d.mod_flows, 0) == 2);
+    UNIT_CHECK(!d.n_add_flows && !d.n_del_flows);
+    UNIT_CHECK(!d.n_add_groups && !d.n_mod_groups && !d.n_del_groups);
+    flowset_diff_destroy(&d);
+
+    /* Back up: the primary is active again. */
+    UNIT_CHECK_STREQ(t_back, t_up);
+    flowset_diff(&down, &back, &d);
+    UNIT_CHECK(d.n_mod_flows == 2 && flowset_n_flows(&back)
+               == flowset_n_flows(&up));
+    flowset_diff_destroy(&d);
+
+    /* Both down: nobody accepts, the group stays (it drops by itself). */
+    char *t_none = compile_text(
+        a, "tap1=1 tap2=2 eth3=10/down eth4=11/down");
+    CHECK_TEXT(grep_lines(t_none, "table=0, priority=80,"),
+        "table=0, priority=80, cookie=UP:br0-up, in_port=10 actions=drop\n"
+        "table=0, priority=80, cookie=UP:br0-up, in_port=11 "
+        "actions=drop\n");
+    free(t_none);
+
+    free(t_up);
+    free(t_down);
+    free(t_back);
+    flowset_destroy(&up);
+    flowset_destroy(&down);
+    flowset_destroy(&back);
+    intent_destroy(a);
+}
+
+static void
+test_balance_slb(void)
+{
+    struct intent *a = intent_a("balance-slb", NULL, "");
+    struct flowset both, eth4_down;
+    char *t_both = compile(a, PORTS_A, &both);
+
+    /* Reflections (own MACs from outside) drop; both members accept
+     * unicast; multicast only on eth3 (the first live member). */
+    CHECK_TEXT(table_lines(t_both, 0),
+        "table=0, priority=100, cookie=NIC:vm1:0, in_port=1 "
+        "actions=set_field:0x1->reg0,goto_table:10\n"
+        "table=0, priority=100, cookie=NIC:vm2:0, in_port=2 "
+        "actions=set_field:0x1->reg0,goto_table:10\n"
+        "table=0, priority=90, cookie=NIC:vm1:0, "
+        "dl_src=50:6b:8d:00:01:01 actions=drop\n"
+        "table=0, priority=90, cookie=NIC:vm2:0, "
+        "dl_src=50:6b:8d:00:02:01 actions=drop\n"
+        "table=0, priority=85, cookie=UP:br0-up, "
+        "in_port=11,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00 "
+        "actions=drop\n"
+        "table=0, priority=80, cookie=UP:br0-up, in_port=10 "
+        "actions=set_field:0x3->reg0,goto_table:10\n"
+        "table=0, priority=80, cookie=UP:br0-up, in_port=11 "
+        "actions=set_field:0x3->reg0,goto_table:10\n"
+        "table=0, priority=0, cookie=BR:br0 actions=drop\n");
+
+    /* Pins: FNV-1a-64 of the MAC bytes mod 2 (computed independently):
+     * 50:6b:8d:00:01:01 -> 1 (eth4), 50:6b:8d:00:02:01 -> 0 (eth3).  No
+     * bond group. */
+    CHECK_TEXT(table_lines(t_both, 60),
+        "table=60, priority=100, cookie=NIC:vm1:0, reg2=0x1,dl_vlan=101 "
+        "actions=pop_vlan,output:1\n"
+        "table=60, priority=100, cookie=NIC:vm2:0, reg2=0x2,dl_vlan=102 "
+        "actions=pop_vlan,output:2\n"
+        "table=60, priority=100, cookie=NIC:vm1:0, "
+        "reg2=0x10000,dl_src=50:6b:8d:00:01:01 actions=output:11\n"
+        "table=60, priority=100, cookie=NIC:vm2:0, "
+        "reg2=0x10000,dl_src=50:6b:8d:00:02:01 actions=output:10\n"
+        "table=60, priority=0, cookie=BR:br0 actions=drop\n");
+    UNIT_CHECK(flowset_find_group(&both, PIPELINE_GROUP_BOND) == NULL);
+
+    /* eth4 goes down: vm1 re-pinned to eth3, vm2 stays; eth4 drops; eth3
+     * (still first live) keeps multicast. */
+    char *t_down = compile(a, "tap1=1 tap2=2 eth3=10 eth4=11/down",
+                           &eth4_down);
+    CHECK_TEXT(grep_lines(t_down, "table=60, priority=100, cookie=0xfc03"),
+        "table=60, priority=100, cookie=NIC:vm1:0, reg2=0x1,dl_vlan=101 "
+        "actions=pop_vlan,output:1\n"
+        "table=60, priority=100, cookie=NIC:vm2:0, reg2=0x2,dl_vlan=102 "
+        "actions=pop_vlan,output:2\n"
+        "table=60, priority=100, cookie=NIC:vm1:0, "
+        "reg2=0x10000,dl_src=50:6b:8d:00:01:01 actions=output:10\n"
+        "table=60, priority=100, cookie=NIC:vm2:0, "
+        "reg2=0x10000,dl_src=50:6b:8d:00:02:01 actions=output:10\n");
+    CHECK_TEXT(grep_lines(t_down, "table=0, priority=8"),
+        "table=0, priority=80, cookie=UP:br0-up, in_port=10 "
+        "actions=set_field:0x3->reg0,goto_table:10\n"
+        "table=0, priority=80, cookie=UP:br0-up, in_port=11 "
+        "actions=drop\n");
+
+    /* The change is exactly: vm1's pin, eth4's accept rule, and eth4's
+     * multicast drop (gone: the port drops everything now). */
+    struct flowset_diff d;
+    flowset_diff(&both, &eth4_down, &d);
+    UNIT_CHECK(d.n_mod_flows == 2);
+    UNIT_CHECK(diff_count_table(&d.mod_flows, 0) == 1);
+    UNIT_CHECK(diff_count_table(&d.mod_flows, 60) == 1);
+    UNIT_CHECK(d.n_del_flows == 1 && diff_count_table(&d.del_flows, 0) == 1);
+    UNIT_CHECK(!d.n_add_flows && flowset_diff_is_empty(&d) == false);
+    UNIT_CHECK(!d.n_add_groups && !d.n_mod_groups && !d.n_del_groups);
+    flowset_diff_destroy(&d);
+
+    /* eth3 goes down instead: vm2 moves to eth4, vm1 stays; eth4 is now
+     * the first live member and takes multicast (no priority-85 drop). */
+    char *t_down3 = compile_text(a, "tap1=1 tap2=2 eth3=10/down eth4=11");
+    CHECK_TEXT(grep_lines(t_down3, "table=60, priority=100, cookie=0xfc03"),
+        "table=60, priority=100, cookie=NIC:vm1:0, reg2=0x1,dl_vlan=101 "
+        "actions=pop_vlan,output:1\n"
+        "table=60, priority=100, cookie=NIC:vm2:0, reg2=0x2,dl_vlan=102 "
+        "actions=pop_vlan,output:2\n"
+        "table=60, priority=100, cookie=NIC:vm1:0, "
+        "reg2=0x10000,dl_src=50:6b:8d:00:01:01 actions=output:11\n"
+        "table=60, priority=100, cookie=NIC:vm2:0, "
+        "reg2=0x10000,dl_src=50:6b:8d:00:02:01 actions=output:11\n");
+    CHECK_TEXT(grep_lines(t_down3, "table=0, priority=8"),
+        "table=0, priority=80, cookie=UP:br0-up, in_port=10 actions=drop\n"
+        "table=0, priority=80, cookie=UP:br0-up, in_port=11 "
+        "actions=set_field:0x3->reg0,goto_table:10\n");
+
+    /* Both down: no pins at all. */
+    char *t_none = compile_text(
+        a, "tap1=1 tap2=2 eth3=10/down eth4=11/down");
+    char *pins = grep_lines(t_none, "table=60, priority=100, cookie=0xfc03");
+    UNIT_CHECK(strstr(pins, "reg2=0x10000") == NULL);
+    free(pins);
+    free(t_none);
+
+    free(t_both);
+    free(t_down);
+    free(t_down3);
+    flowset_destroy(&both);
+    flowset_destroy(&eth4_down);
+    intent_destroy(a);
+}
+
+/* Returns the number of flows of 'fs' whose cookie is 'cookie' under
+ * 'mask'. */
+static size_t
+count_cookie(const struct flowset *fs, uint64_t cookie, uint64_t mask)
+{
+    size_t n = 0;
+    const struct flowset_flow *f;
+    HMAP_FOR_EACH (f, node, &fs->flows) {
+        n += !((ntohll(f->cookie) ^ cookie) & mask);
+    }
+    return n;
+}
+
+static void
+test_absent_port(void)
+{
+    struct intent *a = intent_a("active-backup", "eth4", "");
+    const struct intent_vm *vm2 = intent_find_vm(a, "vm2");
+    uint64_t c2 = pipeline_cookie_vm(vm2);
+    struct flowset without, with;
+
+    /* tap2 missing: no flow of vm2's, and no flood group for vlan102 (no
+     * local member); vlan102 still reaches the uplink and is admitted
+     * from it. */
+    char *t_without = compile(a, "tap1=1 eth3=10 eth4=11", &without);
+    UNIT_CHECK(count_cookie(&without, c2, PIPELINE_COOKIE_OBJECT_MASK) == 0);
+    UNIT_CHECK(strstr(t_without, "in_port=2") == NULL);
+    UNIT_CHECK(strstr(t_without, "0x2->reg2") == NULL);
+    UNIT_CHECK(flowset_find_group(&without,
+                                  pipeline_group_flood_local(102)) == NULL);
+    UNIT_CHECK(flowset_find_group(&without,
+                                  pipeline_group_flood_uplink(102)) == NULL);
+    UNIT_CHECK(strstr(t_without, "reg0=0x3,dl_vlan=102 ") != NULL);
+
+    /* tap2 appears: the change adds vm2's flows and vlan102's flood flows
+     * and groups, and touches nothing else. */
+    char *t_with = compile(a, PORTS_A, &with);
+    size_t n_vm2 = count_cookie(&with, c2, PIPELINE_COOKIE_OBJECT_MASK);
+    /* classify 1, vlan_in 1, port_security 5 (no address), l2_forward 1,
+     * egress 1. */
+    UNIT_CHECK(n_vm2 == 9);
+
+    struct flowset_diff d;
+    flowset_diff(&without, &with, &d);
+    UNIT_CHECK(!d.n_mod_flows && !d.n_del_flows);
+    UNIT_CHECK(!d.n_mod_groups && !d.n_del_groups && d.n_add_groups == 2);
+    UNIT_CHECK(d.n_add_flows == n_vm2 + 2);
+    size_t n_net = 0;
+    const struct flowset_ref *ref;
+    LIST_FOR_EACH (ref, node, &d.add_flows) {
+        const struct flowset_flow *f = ref->new;
+        uint64_t cookie = ntohll(f->cookie);
+        if (cookie == pipeline_cookie_make(PIPELINE_COOKIE_NETWORK,
+                                           "vlan102", 0)) {
+            n_net++;
+            UNIT_CHECK(f->table_id == 50);
+        } else {
+            UNIT_CHECK(!((cookie ^ c2) & PIPELINE_COOKIE_OBJECT_MASK));
+        }
+    }
+    UNIT_CHECK(n_net == 2);
+    flowset_diff_destroy(&d);
+
+    /* A member absent: no classify flow and no bucket for it. */
+    char *t_member = compile_text(a, "tap1=1 tap2=2 eth4=11");
+    UNIT_CHECK(strstr(t_member, "in_port=10") == NULL);
+    CHECK_TEXT(grep_lines(t_member, "group_id=1,"),
+        "group_id=1,type=ff,bucket=watch_port:11,actions=output:11\n");
+    free(t_member);
+
+    free(t_without);
+    free(t_with);
+    flowset_destroy(&without);
+    flowset_destroy(&with);
+    intent_destroy(a);
+}
+
+static void
+test_add_vm_and_revert(void)
+{
+    struct intent *a = intent_a("active-backup", "eth4", "");
+    struct intent *a5 = intent_a("active-backup", "eth4", VM5);
+    struct intent *a_again = intent_a("active-backup", "eth4", "");
+    const char *ports = PORTS_A " tap5=5";
+    struct flowset s1, s2, s3;
+
+    char *t1 = compile(a, ports, &s1);
+    char *t2 = compile(a5, ports, &s2);
+    char *t3 = compile(a_again, ports, &s3);
+
+    /* Adding vm5 adds only vm5's flows and a bucket in each of vlan101's
+     * two flood groups. */
+    uint64_t c5 = pipeline_cookie_vm(intent_find_vm(a5, "vm5"));
+    struct flowset_diff d;
+    flowset_diff(&s1, &s2, &d);
+    UNIT_CHECK(d.n_add_flows > 0 && !d.n_mod_flows && !d.n_del_flows);
+    UNIT_CHECK(d.n_add_flows
+               == count_cookie(&s2, c5, PIPELINE_COOKIE_OBJECT_MASK));
+    UNIT_CHECK(!d.n_add_groups && !d.n_del_groups && d.n_mod_groups == 2);
+    const struct flowset_ref *ref;
+    LIST_FOR_EACH (ref, node, &d.mod_groups) {
+        const struct flowset_group *g = ref->new;
+        UNIT_CHECK(g->group_id == pipeline_group_flood_local(101)
+                   || g->group_id == pipeline_group_flood_uplink(101));
+    }
+    flowset_diff_destroy(&d);
+
+    /* Reverting gives back exactly the starting set. */
+    UNIT_CHECK_STREQ(t3, t1);
+    flowset_diff(&s1, &s3, &d);
+    UNIT_CHECK(flowset_diff_is_empty(&d));
+    flowset_diff_destroy(&d);
+    flowset_diff(&s2, &s3, &d);
+    UNIT_CHECK(d.n_del_flows == count_cookie(&s2, c5,
+                                             PIPELINE_COOKIE_OBJECT_MASK)
+               && !d.n_add_flows && !d.n_mod_flows && d.n_mod_groups == 2);
+    flowset_diff_destroy(&d);
+
+    free(t1);
+    free(t2);
+    free(t3);
+    flowset_destroy(&s1);
+    flowset_destroy(&s2);
+    flowset_destroy(&s3);
+    intent_destroy(a);
+    intent_destroy(a5);
+    intent_destroy(a_again);
+}
+
+static void
+test_unknown_switch(void)
+{
+    struct flowset fs;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    flowset_init(&fs);
+    pipeline_compile_unknown(&fs);
+    flowset_format(&fs, &s);
+    /* 0xe484222325: the low 40 bits of FNV-1a-64("") (its offset
+     * basis). */
+    UNIT_CHECK_STREQ(ds_cstr(&s),
+                     "table=0, priority=0, cookie=0xfc01e48422232500 "
+                     "actions=drop\n");
+    ds_destroy(&s);
+    flowset_destroy(&fs);
+}
+
+static void
+test_cookies(void)
+{
+    /* Known answers: FNV-1a-64("a") = 0xaf63dc4c8601ec8c (the published
+     * test vector); FNV-1a-64("vm1") = 0x68f65f194ec59887 (Python). */
+    UNIT_CHECK(pipeline_cookie_name_hash("a") == 0x4c8601ec8cULL);
+    UNIT_CHECK(pipeline_cookie_make(PIPELINE_COOKIE_NIC, "vm1", 2)
+               == 0xfc03194ec5988702ULL);
+    UNIT_CHECK(pipeline_cookie_make(PIPELINE_COOKIE_NETWORK, "a", 0)
+               == 0xfc024c8601ec8c00ULL);
+    UNIT_CHECK(pipeline_cookie_is_ours(0xfc03194ec5988702ULL));
+    UNIT_CHECK(!pipeline_cookie_is_ours(0x0ULL));
+    UNIT_CHECK(!pipeline_cookie_is_ours(0xfd03194ec5988702ULL));
+
+    /* A two-NIC VM: cookie_vm / OBJECT_MASK selects both NICs' flows,
+     * the exact mask one NIC's. */
+    struct intent *a = intent_a(
+        "active-backup", "eth4",
+        ", {'name': 'vm7', 'host': 'h1', 'nics': ["
+        "   {'port': 'tap7', 'mac': '50:6b:8d:00:07:01',"
+        "    'network': 'vlan101'},"
+        "   {'port': 'tap8', 'mac': '50:6b:8d:00:07:02',"
+        "    'network': 'vlan102'}]}");
+    const struct intent_vm *vm7 = intent_find_vm(a, "vm7");
+    struct flowset fs;
+    char *text = compile(a, PORTS_A " tap7=7 tap8=8", &fs);
+    uint64_t c0 = pipeline_cookie_nic(&vm7->nics[0]);
+    uint64_t c1 = pipeline_cookie_nic(&vm7->nics[1]);
+    UNIT_CHECK(c0 == pipeline_cookie_vm(vm7) && c1 == (c0 | 1));
+
+    size_t n0 = count_cookie(&fs, c0, PIPELINE_COOKIE_EXACT_MASK);
+    size_t n1 = count_cookie(&fs, c1, PIPELINE_COOKIE_EXACT_MASK);
+    size_t n = count_cookie(&fs, pipeline_cookie_vm(vm7),
+                            PIPELINE_COOKIE_OBJECT_MASK);
+    UNIT_CHECK(n0 > 0 && n1 > 0 && n == n0 + n1);
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    flowset_format_filtered(&fs, pipeline_cookie_nic(&vm7->nics[1]),
+                            PIPELINE_COOKIE_EXACT_MASK, NULL, &s);
+    UNIT_CHECK(strstr(ds_cstr(&s), "in_port=8") != NULL);
+    UNIT_CHECK(strstr(ds_cstr(&s), "in_port=7") == NULL);
+    UNIT_CHECK(strstr(ds_cstr(&s), "in_port=1") == NULL);
+    ds_destroy(&s);
+
+    free(text);
+    flowset_destroy(&fs);
+    intent_destroy(a);
+}
+
+/* Encodes every flow and group of 'fs' as OpenFlow 1.3 flow_mods and
+ * group_mods, decodes them into a new flow set, and returns true if that
+ * set does not differ from 'fs': what the switch reports back compares
+ * equal to what was compiled. */
+static bool
+round_trip(const struct flowset *fs)
+{
+    struct flowset back;
+    flowset_init(&back);
+
+    const struct flowset_flow *f;
+    HMAP_FOR_EACH (f, node, &fs->flows) {
+        struct ofputil_flow_mod fm = {
+            .priority = f->priority,
+            .new_cookie = f->cookie,
+            .table_id = f->table_id,
+            .command = OFPFC_ADD,
+            .buffer_id = UINT32_MAX,
+            .out_port = OFPP_ANY,
+            .out_group = OFPG_ANY,
+            .ofpacts = f->ofpacts,
+            .ofpacts_len = f->ofpacts_len,
+        };
+        minimatch_clone(&fm.match, &f->match);
+        struct ofpbuf *msg = ofputil_encode_flow_mod(&fm,
+                                                     OFPUTIL_P_OF13_OXM);
+        minimatch_destroy(&fm.match);
+
+        struct ofputil_flow_mod dm;
+        struct ofpbuf ofpacts;
+        ofpbuf_init(&ofpacts, 0);
+        enum ofperr error = ofputil_decode_flow_mod(
+            &dm, msg->data, OFPUTIL_P_OF13_OXM, NULL, NULL, &ofpacts,
+            OFPP_MAX, 255);
+        UNIT_CHECK(!error);
+        if (!error) {
+            flowset_add_flow_owned(&back, dm.table_id, dm.priority,
+                                   &dm.match, dm.new_cookie,
+                                   ofpbuf_steal_data(&ofpacts),
+                                   dm.ofpacts_len);
+        }
+        ofpbuf_uninit(&ofpacts);
+        ofpbuf_delete(msg);
+    }
+
+    const struct flowset_group *g;
+    HMAP_FOR_EACH (g, node, &fs->groups) {
+        struct ofputil_group_mod gm = {
+            .command = OFPGC11_ADD,
+            .type = g->type,
+            .group_id = g->group_id,
+        };
+        ovs_list_init(&gm.buckets);
+        ofputil_bucket_clone_list(&gm.buckets, &g->buckets, NULL);
+        struct ofpbuf *msg = ofputil_encode_group_mod(OFP13_VERSION, &gm,
+                                                      NULL, false);
+        ofputil_uninit_group_mod(&gm);
+
+        struct ofputil_group_mod dm;
+        enum ofperr error = ofputil_decode_group_mod(msg->data, &dm);
+        UNIT_CHECK(!error);
+        if (!error) {
+            struct flowset_group *bg = flowset_add_group(&back, dm.group_id,
+                                                         dm.type);
+            ovs_list_push_back_all(&bg->buckets, &dm.buckets);
+            ofputil_uninit_group_mod(&dm);
+        }
+        ofpbuf_delete(msg);
+    }
+
+    struct flowset_diff d;
+    flowset_diff(&back, fs, &d);
+    bool same = flowset_diff_is_empty(&d);
+    if (!same) {
+        const struct flowset_ref *ref;
+        LIST_FOR_EACH (ref, node, &d.del_flows) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            flowset_flow_format(ref->old, &s);
+            fprintf(stderr, "  switch has: %s\n", ds_cstr(&s));
+            ds_destroy(&s);
+        }
+        LIST_FOR_EACH (ref, node, &d.add_flows) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            flowset_flow_format(ref->new, &s);
+            fprintf(stderr, "  compiled:   %s\n", ds_cstr(&s));
+            ds_destroy(&s);
+        }
+        fprintf(stderr, "round trip: %"PRIuSIZE" added, %"PRIuSIZE
+                " modified, %"PRIuSIZE" deleted flows; %"PRIuSIZE
+                " added, %"PRIuSIZE" modified groups\n",
+                d.n_add_flows, d.n_mod_flows, d.n_del_flows,
+                d.n_add_groups, d.n_mod_groups);
+    }
+    flowset_diff_destroy(&d);
+    flowset_destroy(&back);
+    return same;
+}
+
+static void
+test_openflow_round_trip(void)
+{
+    struct intent *intents[] = {
+        intent_a("active-backup", "eth4", ""),
+        intent_a("balance-slb", NULL, ""),
+        parse_intent(intent_b_json),
+    };
+    const char *ports[] = { PORTS_A, PORTS_A, PORTS_B };
+
+    for (size_t i = 0; i < ARRAY_SIZE(intents); i++) {
+        struct flowset fs;
+        free(compile(intents[i], ports[i], &fs));
+        UNIT_CHECK(flowset_n_flows(&fs) > 0);
+        UNIT_CHECK(round_trip(&fs));
+        flowset_destroy(&fs);
+        intent_destroy(intents[i]);
+    }
+}
+
+/* Compiles every bridge of the SCVMM example, with every port the intent
+ * names present and live, and checks the OpenFlow round trip. */
+static void
+test_scvmm_example(void)
+{
+    struct svec errors = SVEC_EMPTY_INITIALIZER;
+    struct intent *intent = intent_load_file(
+        TOP_SRCDIR "/examples/scvmm-logical-switch.json", &errors);
+    UNIT_CHECK(intent != NULL);
+    svec_destroy(&errors);
+    if (!intent) {
+        return;
+    }
+
+    for (size_t h = 0; h < intent_n_hosts(intent); h++) {
+        const struct intent_host *host = intent_host_at(intent, h);
+        for (size_t b = 0; b < host->n_bridges; b++) {
+            const struct intent_bridge *br = &host->bridges[b];
+            struct portmap pm;
+            uint16_t next = 1;
+
+            portmap_init(&pm);
+            for (size_t i = 0; i < br->uplink.n_members; i++) {
+                portmap_set(&pm, br->uplink.members[i], u16_to_ofp(next++),
+                            true);
+            }
+            for (size_t i = 0; i < br->n_adapters; i++) {
+                portmap_set(&pm, br->adapters[i].port, u16_to_ofp(next++),
+                            true);
+            }
+            for (size_t i = 0; i < br->n_nics; i++) {
+                portmap_set(&pm, br->nics[i]->port, u16_to_ofp(next++),
+                            true);
+            }
+
+            struct flowset fs;
+            flowset_init(&fs);
+            pipeline_compile(intent, br, &pm, &fs);
+            /* Each local port has flows in classify, vlan_in,
+             * port_security, l2_forward and egress. */
+            UNIT_CHECK(flowset_n_flows(&fs)
+                       >= 8 + 5 * (br->n_adapters + br->n_nics));
+            UNIT_CHECK(round_trip(&fs));
+            if (getenv("PIPELINE_TEST_DUMP")) {
+                struct ds s = DS_EMPTY_INITIALIZER;
+                flowset_format(&fs, &s);
+                printf("--- %s/%s\n%s", host->name, br->name, ds_cstr(&s));
+                ds_destroy(&s);
+            }
+            flowset_destroy(&fs);
+            portmap_destroy(&pm);
+        }
+    }
+    intent_destroy(intent);
+}
+
+int
+main(void)
+{
+    unit_program = "test-pipeline";
+    UNIT_RUN(test_table_names);
+    UNIT_RUN(test_classify_active_backup);
+    UNIT_RUN(test_vlan_in);
+    UNIT_RUN(test_port_security);
+    UNIT_RUN(test_pass_through);
+    UNIT_RUN(test_l2_forward);
+    UNIT_RUN(test_egress_active_backup);
+    UNIT_RUN(test_active_backup_failover);
+    UNIT_RUN(test_balance_slb);
+    UNIT_RUN(test_absent_port);
+    UNIT_RUN(test_add_vm_and_revert);
+    UNIT_RUN(test_unknown_switch);
+    UNIT_RUN(test_cookies);
+    UNIT_RUN(test_openflow_round_trip);
+    UNIT_RUN(test_scvmm_example);
+    return unit_finish();
+}

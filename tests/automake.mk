@@ -19,3 +19,7 @@ tests_test_intent_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_test_intent_LDADD = $(MODELS_LIBS)
 EXTRA_DIST += tests/intent tests/test-intent-schema.sh
 tests_test_pipeline_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+
+check_PROGRAMS += tests/test-flowsync
+tests_test_flowsync_SOURCES = tests/test-flowsync.c tests/unit.h
+tests_test_flowsync_LDADD = $(FLOWCHAIN_LIBS)

@@ -45,10 +45,13 @@ run() {
 
 # Unit tests (C).
 run unit-offrame "$builddir/tests/test-offrame"
+run unit-flowsync "$builddir/tests/test-flowsync"
 [ -x "$builddir/tests/test-flowset" ] && run unit-flowset "$builddir/tests/test-flowset"
 [ -x "$builddir/tests/test-pipeline" ] && run unit-pipeline "$builddir/tests/test-pipeline"
 [ -x "$builddir/tests/test-intent" ] && run unit-intent "$builddir/tests/test-intent" "$top/tests/intent"
 [ -x "$top/tests/test-intent-schema.sh" ] && run intent-schema "$top/tests/test-intent-schema.sh" "$top"
+
+run cli bash "$top/tests/test-cli.sh"
 
 # Lab tests: real Open vSwitch in network namespaces.
 for t in "$top"/tests/lab/test-*.sh; do

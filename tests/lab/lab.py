@@ -735,9 +735,12 @@ def cmd_matrix(args):
     targets = [(l, ip, net) for (l, _, ip, net) in eps] + gws
     jobs = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as ex:
+        ns_of = {l: ns for (l, ns, _, _) in eps}
         for (sl, sns, sip, snet) in eps:
             for (tl, tip, tnet) in targets:
-                if tl == sl:
+                # A VM's own addresses (its other NICs) answer inside its
+                # namespace without touching a switch: not a cell.
+                if tl == sl or ns_of.get(tl) == sns:
                     continue
                 jobs[(sl, tl)] = (snet == tnet,
                                   ex.submit(ping, sns, sip, tip))

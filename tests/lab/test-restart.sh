@@ -43,6 +43,27 @@ min_duration=$(lab_ovs hv-host01 ovs-ofctl -O OpenFlow13 dump-flows br-guest \
 t_check "every flow is older than the restart (min age ${min_duration}s, expected >= $((age - 1))s)" \
     [ "$min_duration" -ge $((age - 1)) ]
 
+# Flows that are not flowchain's, added behind its back while it is down,
+# are deleted on reconnect and counted in the log.
+fcctl exit >/dev/null
+wait "$FCD_PID"; rc=$?; FCD_PID=
+t_check "flowchainctl exit stops the daemon cleanly (status $rc)" [ "$rc" -eq 0 ]
+lab_ovs hv-host01 ovs-ofctl -O OpenFlow13 add-flow br-guest \
+    "table=50,priority=999,cookie=0x1234,dl_dst=02:00:00:00:99:99,actions=drop"
+lab_ovs hv-host01 ovs-ofctl -O OpenFlow13 add-flow br-guest \
+    "table=0,priority=999,cookie=0x0,in_port=LOCAL,actions=drop"
+FCD_LOG=$LAB_DIR/flowchaind-3.log
+fcd_start "$INTENT"
+t_check "after reconnect all bridges are in sync" \
+    wait_until 60 fcd_all_in_sync "$N"
+t_check "foreign flows are deleted" \
+    eval '[ "$(lab_flows hv-host01 br-guest)" = "$flows_before" ]'
+t_check "and counted in the log" \
+    grep -q "2 flows on the switch carry cookies that are not flowchain's" \
+        "$LAB_DIR/flowchaind.log"
+t_check "only the 2 foreign flows were touched (counter: $(fcd_flow_mods))" \
+    [ "$(fcd_flow_mods)" = 2 ]
+
 # ovs-vswitchd killed and restarted: it starts with empty tables.
 lab kill-vswitchd hv-host01
 lab start-vswitchd hv-host01 >/dev/null

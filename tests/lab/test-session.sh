@@ -40,6 +40,31 @@ lab_ovs h1 ovs-vsctl del-port br0 extra0
 port_gone() { ! fcctl status | grep -q " extra0 "; }
 t_check "a deleted port disappears from the status" wait_until 30 port_gone
 
+t_check "ovs-appctl speaks to the control socket too" \
+    eval 'ovs-appctl -t "$FCD_CTL" status | grep -q "switch $DPID: host h1 bridge br0"'
+t_check "the switch was given its flows in one bundle" \
+    wait_until 20 status_has "sync: in sync"
+
+# A bridge whose datapath ID is not in the intent: drop-everything table 0.
+target=$(lab_get hosts.h1.controller_target)
+lab_ovs h1 ovs-vsctl add-br brx -- set bridge brx datapath_type=netdev \
+    protocols=OpenFlow13 fail_mode=secure \
+    other-config:datapath-id=00000000000000ee -- set-controller brx "$target"
+t_check "an unknown datapath connects and is flagged" \
+    wait_until 30 status_has "switch 00000000000000ee: not in the intent"
+t_check "the unknown datapath's warning is logged" \
+    wait_until 10 grep -q "00000000000000ee ready.*not in the intent" "$FCD_LOG"
+only_drop() {
+    local f
+    f=$(lab_ovs h1 ovs-ofctl -O OpenFlow13 --no-stats dump-flows brx)
+    # (dump-flows omits "table=0" for table 0)
+    [ "$(grep -c "cookie=" <<<"$f")" -eq 1 ] && ! grep -q "table=" <<<"$f" &&
+        grep -qE "priority=0 actions=drop" <<<"$f"
+}
+t_check "the unknown datapath gets one table-0 drop flow, no other host's flows" \
+    wait_until 20 only_drop
+lab_ovs h1 ovs-vsctl del-br brx
+
 peer_before=$(fcctl status | grep -m1 "peer:" | sed 's/, connected.*//')
 lab kill-vswitchd h1
 switch_gone() { ! status_has "switch $DPID"; }

@@ -15,12 +15,7 @@
 #include "openvswitch/types.h"
 #include "pipelines/pipeline.h"
 
-struct flowset;
-struct intent;
-struct intent_adapter;
-struct intent_bridge;
-struct intent_network;
-struct intent_nic;
+/* The others are declared by pipelines/pipeline.h. */
 struct ofpbuf;
 struct portmap;
 struct portmap_port;

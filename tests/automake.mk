@@ -1,7 +1,8 @@
 # C unit tests.  Each prints one "PASS: name" / "FAIL: name" line per case;
 # tests/run.sh counts them.
 check_PROGRAMS += tests/test-offrame
-tests_test_offrame_SOURCES = tests/test-offrame.c tests/unit.h
+tests_test_offrame_SOURCES = tests/test-offrame.c tests/ofmsgs.c tests/ofmsgs.h \
+	tests/unit.h
 tests_test_offrame_LDADD = libcontroller.a $(EXT_LIBS)
 
 check_PROGRAMS += tests/test-flowset
@@ -21,5 +22,6 @@ EXTRA_DIST += tests/intent tests/test-intent-schema.sh
 tests_test_pipeline_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 
 check_PROGRAMS += tests/test-flowsync
-tests_test_flowsync_SOURCES = tests/test-flowsync.c tests/unit.h
+tests_test_flowsync_SOURCES = tests/test-flowsync.c tests/ofmsgs.c \
+	tests/ofmsgs.h tests/unit.h
 tests_test_flowsync_LDADD = $(FLOWCHAIN_LIBS)

@@ -23,6 +23,7 @@
 #include "openvswitch/vlog.h"
 #include "pipelines/flowset.h"
 #include "pipelines/pipeline.h"
+#include "tests/ofmsgs.h"
 #include "tests/unit.h"
 #include "byte-order.h"
 #include "flow.h"
@@ -45,71 +46,6 @@ rig_message(struct ofsession *s, enum ofptype type,
 
 static const struct ofsession_hooks rig_hooks = { .message = rig_message };
 
-static void
-rig_feed(struct rig *rig, struct ofpbuf *b)
-{
-    ofpmsg_update_length(b);
-    ofsession_receive(rig->s, b->data, b->size, rig->now);
-    ofpbuf_delete(b);
-}
-
-/* Moves every message the session queued into 'rig->sent'. */
-static void
-rig_drain(struct rig *rig)
-{
-    struct offrame *f = offrame_create(65535);
-    const void *data;
-    size_t len;
-    while ((data = ofsession_tx_front(rig->s, &len)) != NULL) {
-        offrame_put(f, data, len);
-        ofsession_tx_consume(rig->s, len, rig->now);
-    }
-    struct ofpbuf *msg;
-    struct ds err = DS_EMPTY_INITIALIZER;
-    while (offrame_pull(f, &msg, &err) == OFFRAME_MSG) {
-        ovs_list_push_back(&rig->sent, &msg->list_node);
-    }
-    ds_destroy(&err);
-    offrame_destroy(f);
-}
-
-/* Pops the first sent message of 'type' (others before it are dropped);
- * NULL if none. */
-static struct ofpbuf *
-rig_pop(struct rig *rig, enum ofptype want)
-{
-    struct ofpbuf *msg;
-    LIST_FOR_EACH_POP (msg, list_node, &rig->sent) {
-        enum ofptype type;
-        if (!ofptype_decode(&type, msg->data) && type == want) {
-            return msg;
-        }
-        ofpbuf_delete(msg);
-    }
-    return NULL;
-}
-
-static size_t
-rig_count(struct rig *rig, enum ofptype want)
-{
-    size_t n = 0;
-    const struct ofpbuf *msg;
-    LIST_FOR_EACH (msg, list_node, &rig->sent) {
-        enum ofptype type;
-        n += !ofptype_decode(&type, msg->data) && type == want;
-    }
-    return n;
-}
-
-static void
-rig_clear(struct rig *rig)
-{
-    struct ofpbuf *msg;
-    LIST_FOR_EACH_POP (msg, list_node, &rig->sent) {
-        ofpbuf_delete(msg);
-    }
-}
-
 /* Connects: handshake, then answers the flow and group dumps with empty
  * replies. */
 static void
@@ -123,48 +59,53 @@ rig_init(struct rig *rig)
     rig->s = ofsession_create("rig", &rig_hooks, rig, &cfg, rig->now);
     rig->sync = flowsync_create("rig");
 
-    rig_feed(rig, ofputil_encode_hello(1u << OFP13_VERSION));
-    struct ofputil_switch_features sf = { .datapath_id = 0x42,
-                                          .n_tables = 254 };
-    rig_feed(rig, ofputil_encode_switch_features(&sf, OFPUTIL_P_OF13_OXM,
-                                                 htonl(1)));
-    struct ovs_list replies;
-    struct ofpbuf *req = ofputil_encode_port_desc_stats_request(
-        OFP13_VERSION, OFPP_ANY);
-    ofpmp_init(&replies, req->data);
-    struct ofpbuf *reply;
-    LIST_FOR_EACH_POP (reply, list_node, &replies) {
-        rig_feed(rig, reply);
-    }
-    ofpbuf_delete(req);
+    ofmsgs_handshake(rig->s, 0x42, NULL, 0, rig->now);
     UNIT_CHECK(ofsession_is_ready(rig->s));
-    rig_drain(rig);
-    rig_clear(rig);
+    ofmsgs_drain(rig->s, rig->now, &rig->sent);
+    ofmsgs_clear(&rig->sent);
 
     flowsync_connected(rig->sync, rig->s);
-    rig_drain(rig);
-    struct ofpbuf *fdump = rig_pop(rig, OFPTYPE_FLOW_STATS_REQUEST);
-    struct ofpbuf *gdump = rig_pop(rig, OFPTYPE_GROUP_DESC_STATS_REQUEST);
+    ofmsgs_drain(rig->s, rig->now, &rig->sent);
+    struct ofpbuf *fdump = ofmsgs_pop(&rig->sent, OFPTYPE_FLOW_STATS_REQUEST);
+    struct ofpbuf *gdump = ofmsgs_pop(&rig->sent,
+                                      OFPTYPE_GROUP_DESC_STATS_REQUEST);
     UNIT_CHECK(fdump && gdump);
     UNIT_CHECK(!strcmp(flowsync_state(rig->sync), "reading switch state"));
     if (fdump && gdump) {
-        ofpmp_init(&replies, fdump->data);
-        LIST_FOR_EACH_POP (reply, list_node, &replies) {
-            rig_feed(rig, reply);
-        }
-        ofpmp_init(&replies, gdump->data);
-        LIST_FOR_EACH_POP (reply, list_node, &replies) {
-            rig_feed(rig, reply);
-        }
+        ofmsgs_feed_multipart(rig->s, fdump, NULL, rig->now);
+        ofmsgs_feed_multipart(rig->s, gdump, NULL, rig->now);
     }
     ofpbuf_delete(fdump);
     ofpbuf_delete(gdump);
 }
 
+/* Sends what the sync wants to send now into 'rig->sent'. */
+static void
+rig_run(struct rig *rig)
+{
+    flowsync_run(rig->sync, rig->s, rig->now);
+    ofmsgs_drain(rig->s, rig->now, &rig->sent);
+}
+
+/* Answers the barrier request among the sent messages; returns false if
+ * there was none. */
+static bool
+rig_ack_barrier(struct rig *rig)
+{
+    struct ofpbuf *barrier = ofmsgs_pop(&rig->sent, OFPTYPE_BARRIER_REQUEST);
+    if (!barrier) {
+        return false;
+    }
+    ofmsgs_feed(rig->s, ofpraw_alloc_reply(OFPRAW_OFPT11_BARRIER_REPLY,
+                                           barrier->data, 0), rig->now);
+    ofpbuf_delete(barrier);
+    return true;
+}
+
 static void
 rig_destroy(struct rig *rig)
 {
-    rig_clear(rig);
+    ofmsgs_clear(&rig->sent);
     flowsync_destroy(rig->sync);
     ofsession_destroy(rig->s);
 }
@@ -198,26 +139,20 @@ test_sync_advances_on_barrier_only(void)
     flowset_init(&desired);
     two_flows(&desired);
     flowsync_set_desired(rig.sync, &desired);
-    flowsync_run(rig.sync, rig.s, rig.now);
-    rig_drain(&rig);
-    UNIT_CHECK(rig_count(&rig, OFPTYPE_BUNDLE_CONTROL) == 2);  /* Open,
-                                                                * commit. */
-    UNIT_CHECK(rig_count(&rig, OFPTYPE_BUNDLE_ADD_MESSAGE) == 2);
-    struct ofpbuf *barrier = rig_pop(&rig, OFPTYPE_BARRIER_REQUEST);
-    UNIT_CHECK(barrier != NULL);
+    rig_run(&rig);
+    /* Open and commit, two adds, a barrier. */
+    UNIT_CHECK(ofmsgs_count(&rig.sent, OFPTYPE_BUNDLE_CONTROL) == 2);
+    UNIT_CHECK(ofmsgs_count(&rig.sent, OFPTYPE_BUNDLE_ADD_MESSAGE) == 2);
+    UNIT_CHECK(ofmsgs_count(&rig.sent, OFPTYPE_BARRIER_REQUEST) == 1);
     UNIT_CHECK(flowset_n_flows(flowsync_installed(rig.sync)) == 0);
     UNIT_CHECK(!strcmp(flowsync_state(rig.sync), "syncing"));
 
     /* Nothing more goes out while the bundle is in flight. */
+    struct ovs_list more = OVS_LIST_INITIALIZER(&more);
     flowsync_run(rig.sync, rig.s, rig.now);
-    rig_drain(&rig);
-    UNIT_CHECK(ovs_list_is_empty(&rig.sent));
+    UNIT_CHECK(!ofmsgs_drain(rig.s, rig.now, &more));
 
-    if (barrier) {
-        rig_feed(&rig, ofpraw_alloc_reply(OFPRAW_OFPT11_BARRIER_REPLY,
-                                          barrier->data, 0));
-        ofpbuf_delete(barrier);
-    }
+    UNIT_CHECK(rig_ack_barrier(&rig));
     UNIT_CHECK(flowset_n_flows(flowsync_installed(rig.sync)) == 2);
     UNIT_CHECK(flowsync_in_sync(rig.sync));
     UNIT_CHECK(flowsync_stats(rig.sync)->flow_mods_sent == 2);
@@ -226,8 +161,8 @@ test_sync_advances_on_barrier_only(void)
     /* Same desired state again: nothing to send. */
     two_flows(&desired);
     flowsync_set_desired(rig.sync, &desired);
-    flowsync_run(rig.sync, rig.s, rig.now);
-    rig_drain(&rig);
+    ofmsgs_clear(&rig.sent);
+    rig_run(&rig);
     UNIT_CHECK(ovs_list_is_empty(&rig.sent));
     flowset_destroy(&desired);
     rig_destroy(&rig);
@@ -243,28 +178,24 @@ test_rejected_bundle_changes_nothing(void)
     flowset_init(&desired);
     two_flows(&desired);
     flowsync_set_desired(rig.sync, &desired);
-    flowsync_run(rig.sync, rig.s, rig.now);
-    rig_drain(&rig);
+    rig_run(&rig);
 
     /* The switch rejects the second flow of the bundle, then the commit,
      * then answers the barrier. */
-    struct ofpbuf *add1 = rig_pop(&rig, OFPTYPE_BUNDLE_ADD_MESSAGE);
-    struct ofpbuf *add2 = rig_pop(&rig, OFPTYPE_BUNDLE_ADD_MESSAGE);
-    struct ofpbuf *commit = rig_pop(&rig, OFPTYPE_BUNDLE_CONTROL);
-    struct ofpbuf *barrier = rig_pop(&rig, OFPTYPE_BARRIER_REQUEST);
-    UNIT_CHECK(add1 && add2 && commit && barrier);
-    if (add2 && commit && barrier) {
-        rig_feed(&rig, ofperr_encode_reply(OFPERR_OFPBAC_BAD_OUT_PORT,
-                                           add2->data));
-        rig_feed(&rig, ofperr_encode_reply(OFPERR_OFPBFC_MSG_FAILED,
-                                           commit->data));
-        rig_feed(&rig, ofpraw_alloc_reply(OFPRAW_OFPT11_BARRIER_REPLY,
-                                          barrier->data, 0));
+    struct ofpbuf *add1 = ofmsgs_pop(&rig.sent, OFPTYPE_BUNDLE_ADD_MESSAGE);
+    struct ofpbuf *add2 = ofmsgs_pop(&rig.sent, OFPTYPE_BUNDLE_ADD_MESSAGE);
+    struct ofpbuf *commit = ofmsgs_pop(&rig.sent, OFPTYPE_BUNDLE_CONTROL);
+    UNIT_CHECK(add1 && add2 && commit);
+    if (add2 && commit) {
+        ofmsgs_feed(rig.s, ofperr_encode_reply(OFPERR_OFPBAC_BAD_OUT_PORT,
+                                               add2->data), rig.now);
+        ofmsgs_feed(rig.s, ofperr_encode_reply(OFPERR_OFPBFC_MSG_FAILED,
+                                               commit->data), rig.now);
     }
+    UNIT_CHECK(rig_ack_barrier(&rig));
     ofpbuf_delete(add1);
     ofpbuf_delete(add2);
     ofpbuf_delete(commit);
-    ofpbuf_delete(barrier);
 
     UNIT_CHECK(flowset_n_flows(flowsync_installed(rig.sync)) == 0);
     UNIT_CHECK(flowsync_stats(rig.sync)->bundles_failed == 1);
@@ -273,20 +204,14 @@ test_rejected_bundle_changes_nothing(void)
     UNIT_CHECK(!strcmp(flowsync_state(rig.sync), "out of sync"));
 
     /* No retry storm: nothing before the back-off, the bundle after it. */
+    ofmsgs_clear(&rig.sent);
     rig.now += 1000;
-    flowsync_run(rig.sync, rig.s, rig.now);
-    rig_drain(&rig);
+    rig_run(&rig);
     UNIT_CHECK(ovs_list_is_empty(&rig.sent));
     rig.now += 5000;
-    flowsync_run(rig.sync, rig.s, rig.now);
-    rig_drain(&rig);
-    UNIT_CHECK(rig_count(&rig, OFPTYPE_BUNDLE_ADD_MESSAGE) == 2);
-    barrier = rig_pop(&rig, OFPTYPE_BARRIER_REQUEST);
-    if (barrier) {
-        rig_feed(&rig, ofpraw_alloc_reply(OFPRAW_OFPT11_BARRIER_REPLY,
-                                          barrier->data, 0));
-        ofpbuf_delete(barrier);
-    }
+    rig_run(&rig);
+    UNIT_CHECK(ofmsgs_count(&rig.sent, OFPTYPE_BUNDLE_ADD_MESSAGE) == 2);
+    UNIT_CHECK(rig_ack_barrier(&rig));
     UNIT_CHECK(flowsync_in_sync(rig.sync));
     UNIT_CHECK(flowset_n_flows(flowsync_installed(rig.sync)) == 2);
     flowset_destroy(&desired);
@@ -305,21 +230,16 @@ test_dump_counts_as_installed(void)
     flowset_init(&desired);
     two_flows(&desired);
     flowsync_set_desired(rig.sync, &desired);
-    flowsync_run(rig.sync, rig.s, rig.now);
-    rig_drain(&rig);
-    struct ofpbuf *barrier = rig_pop(&rig, OFPTYPE_BARRIER_REQUEST);
-    if (barrier) {
-        rig_feed(&rig, ofpraw_alloc_reply(OFPRAW_OFPT11_BARRIER_REPLY,
-                                          barrier->data, 0));
-        ofpbuf_delete(barrier);
-    }
+    rig_run(&rig);
+    UNIT_CHECK(rig_ack_barrier(&rig));
     UNIT_CHECK(flowsync_in_sync(rig.sync));
 
     /* A reconnect whose dump returns the two flows, as a switch would. */
     flowsync_connected(rig.sync, rig.s);
-    rig_drain(&rig);
-    struct ofpbuf *fdump = rig_pop(&rig, OFPTYPE_FLOW_STATS_REQUEST);
-    struct ofpbuf *gdump = rig_pop(&rig, OFPTYPE_GROUP_DESC_STATS_REQUEST);
+    ofmsgs_drain(rig.s, rig.now, &rig.sent);
+    struct ofpbuf *fdump = ofmsgs_pop(&rig.sent, OFPTYPE_FLOW_STATS_REQUEST);
+    struct ofpbuf *gdump = ofmsgs_pop(&rig.sent,
+                                      OFPTYPE_GROUP_DESC_STATS_REQUEST);
     UNIT_CHECK(fdump && gdump);
     if (fdump && gdump) {
         struct ovs_list replies;
@@ -335,22 +255,16 @@ test_dump_counts_as_installed(void)
             minimatch_expand(&f->match, &fs.match);
             ofputil_append_flow_stats_reply(&fs, &replies, NULL);
         }
-        struct ofpbuf *reply;
-        LIST_FOR_EACH_POP (reply, list_node, &replies) {
-            rig_feed(&rig, reply);
-        }
-        ofpmp_init(&replies, gdump->data);
-        LIST_FOR_EACH_POP (reply, list_node, &replies) {
-            rig_feed(&rig, reply);
-        }
+        ofmsgs_feed_multipart(rig.s, fdump, &replies, rig.now);
+        ofmsgs_feed_multipart(rig.s, gdump, NULL, rig.now);
     }
     ofpbuf_delete(fdump);
     ofpbuf_delete(gdump);
     UNIT_CHECK(flowset_n_flows(flowsync_installed(rig.sync)) == 2);
     UNIT_CHECK(flowsync_in_sync(rig.sync));
-    flowsync_run(rig.sync, rig.s, rig.now);
-    rig_drain(&rig);
-    UNIT_CHECK(rig_count(&rig, OFPTYPE_BUNDLE_ADD_MESSAGE) == 0);
+    ofmsgs_clear(&rig.sent);
+    rig_run(&rig);
+    UNIT_CHECK(ofmsgs_count(&rig.sent, OFPTYPE_BUNDLE_ADD_MESSAGE) == 0);
     flowset_destroy(&desired);
     rig_destroy(&rig);
 }

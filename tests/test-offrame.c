@@ -15,6 +15,7 @@
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
+#include "tests/ofmsgs.h"
 #include "tests/unit.h"
 #include "flow.h"
 #include "util.h"
@@ -178,43 +179,29 @@ fake_init(struct fake_switch *fs)
 static void
 fake_send(struct fake_switch *fs, struct ofpbuf *b)
 {
-    ofpmsg_update_length(b);
-    ofsession_receive(fs->s, b->data, b->size, fs->now);
-    ofpbuf_delete(b);
+    ofmsgs_feed(fs->s, b, fs->now);
 }
 
-/* Takes everything 's' queued and returns the raw type of the first
- * message with 'ofptype', or -1; counts all messages in '*n'. */
+/* Takes everything 's' queued; returns 'want' if a message of that type
+ * was among them (a copy in '*copy' if nonnull), else -1; counts all
+ * messages in '*n'. */
 static int
 drain_find(struct fake_switch *fs, enum ofptype want, size_t *n,
            struct ofpbuf **copy)
 {
-    int found = -1;
-    struct offrame *f = offrame_create(65535);
-    size_t len;
-    const void *data;
-    *n = 0;
-    while ((data = ofsession_tx_front(fs->s, &len)) != NULL) {
-        offrame_put(f, data, len);
-        ofsession_tx_consume(fs->s, len, fs->now);
+    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+    *n = ofmsgs_drain(fs->s, fs->now, &msgs);
+    struct ofpbuf *msg = ofmsgs_pop(&msgs, want);
+    ofmsgs_clear(&msgs);
+    if (!msg) {
+        return -1;
     }
-    struct ofpbuf *msg;
-    struct ds err = DS_EMPTY_INITIALIZER;
-    while (offrame_pull(f, &msg, &err) == OFFRAME_MSG) {
-        enum ofptype type;
-        (*n)++;
-        if (found < 0 && !ofptype_decode(&type, msg->data) && type == want) {
-            found = type;
-            if (copy) {
-                *copy = msg;
-                continue;
-            }
-        }
+    if (copy) {
+        *copy = msg;
+    } else {
         ofpbuf_delete(msg);
     }
-    ds_destroy(&err);
-    offrame_destroy(f);
-    return found;
+    return want;
 }
 
 /* Plays a switch through the whole handshake. */
@@ -237,9 +224,9 @@ fake_handshake(struct fake_switch *fs)
         fprintf(stderr, "session died: %s\n", ofsession_error(fs->s));
     }
 
-    struct ovs_list replies;
     struct ofpbuf *req = ofputil_encode_port_desc_stats_request(
         OFP13_VERSION, OFPP_ANY);
+    struct ovs_list replies;
     ofpmp_init(&replies, req->data);
     struct ofputil_phy_port pp = { .port_no = u16_to_ofp(1) };
     ovs_strlcpy(pp.name, "tap0", sizeof pp.name);
@@ -248,10 +235,7 @@ fake_handshake(struct fake_switch *fs)
     pp.state = OFPUTIL_PS_LINK_DOWN;
     ovs_strlcpy(pp.name, "eth3", sizeof pp.name);
     ofputil_append_port_desc_stats_reply(&pp, &replies);
-    struct ofpbuf *reply;
-    LIST_FOR_EACH_POP (reply, list_node, &replies) {
-        fake_send(fs, reply);
-    }
+    ofmsgs_feed_multipart(fs->s, req, &replies, fs->now);
     ofpbuf_delete(req);
 }
 

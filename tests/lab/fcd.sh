@@ -69,3 +69,22 @@ lab_flows() {
 lab_trace() {
     lab_ovs "$1" ovs-appctl ofproto/trace "$2" "$3"
 }
+
+# fcd_lab INTENT [FLOWCHAIND-OPTIONS...]: builds the lab from INTENT, starts
+# flowchaind on it, and checks that every bridge reaches sync.  Exits the
+# test if the lab cannot be built.
+fcd_lab() {
+    local intent=$1; shift
+    lab_up "$intent" "unix:@LAB_DIR@/of.sock" || { t_fail "lab up"; exit 1; }
+    fcd_start "$intent" "$@"
+    t_check "all bridges reach sync" \
+        wait_until 60 fcd_all_in_sync "$(fcd_n_bridges "$intent")"
+}
+
+# ping_counts FILE: "SENT RECEIVED" from the summary of ping's output.
+ping_counts() {
+    local sent got
+    sent=$(sed -nE 's/^([0-9]+) packets transmitted.*/\1/p' "$1")
+    got=$(sed -nE 's/.* ([0-9]+) received.*/\1/p' "$1")
+    echo "${sent:-0} ${got:-0}"
+}

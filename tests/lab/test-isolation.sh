@@ -8,10 +8,7 @@
 . "$(dirname "$0")/fcd.sh"
 
 INTENT=$FLOWCHAIN_SRCDIR/examples/scvmm-logical-switch.json
-lab_up "$INTENT" "unix:@LAB_DIR@/of.sock" || { t_fail "lab up"; t_done; }
-fcd_start "$INTENT"
-t_check "all six bridges reach sync" \
-    wait_until 60 fcd_all_in_sync "$(fcd_n_bridges "$INTENT")"
+fcd_lab "$INTENT"
 
 t_check "vm101-1 reaches vm101-2 on the other host" ping_ok vm101-1 10.8.101.2
 t_check "vm101-1 reaches its gateway 10.8.101.254" ping_ok vm101-1 10.8.101.254

@@ -25,7 +25,7 @@ PY
 
 # The lab has vm101-3's port from the start; the controller starts without
 # it, so the port is unknown and dropped.
-lab_up "$B" "unix:@LAB_DIR@/of.sock" || { t_fail "lab up"; t_done; }
+lab_up "$B" "unix:@LAB_DIR@/of.sock" || { t_fail "lab up"; exit 1; }
 trap 'rm -rf "$LAB_INTENTS"; _lab_exit_trap' EXIT
 LIVE=$LAB_DIR/intent.json
 cp "$A" "$LIVE"

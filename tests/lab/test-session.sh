@@ -9,13 +9,12 @@
 INTENT=$LAB_HOME/one-host.json
 DPID=00000000000000a1
 
-lab_up "$INTENT" "unix:@LAB_DIR@/of.sock" || { t_fail "lab up"; t_done; }
-fcd_start "$INTENT" --handshake-timeout=2
+fcd_lab "$INTENT" --handshake-timeout=2
 
 status_has() { fcctl status 2>/dev/null | grep -q -- "$1"; }
 
-t_check "the switch connects and shows its DPID" \
-    wait_until 30 status_has "switch $DPID: host h1 bridge br0"
+t_check "the switch shows its DPID, host and bridge" \
+    status_has "switch $DPID: host h1 bridge br0"
 
 # Every port OVS reports, with its OpenFlow number and name, is in the status.
 ports_match() {

@@ -12,10 +12,7 @@ VM1_MAC=50:6b:8d:00:01:01      # vm101-1 on hv-host01, 10.8.101.1
 VM2_MAC=50:6b:8d:00:01:02      # vm101-2 on hv-host02, 10.8.101.2
 GW=10.8.101.254
 
-lab_up "$INTENT" "unix:@LAB_DIR@/of.sock" || { t_fail "lab up"; t_done; }
-fcd_start "$INTENT"
-t_check "all bridges reach sync" \
-    wait_until 60 fcd_all_in_sync "$(fcd_n_bridges "$INTENT")"
+fcd_lab "$INTENT"
 t_check "control: vm101-1 reaches vm101-2" ping_ok vm101-1 10.8.101.2
 
 # 1. A changed MAC.

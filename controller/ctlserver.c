@@ -287,6 +287,20 @@ ctlserver_create(struct ev_loop *loop, const char *path, char **errorp)
     }
     strcpy(sun.sun_path, path);
 
+    /* A socket that still answers belongs to a running daemon: never steal
+     * it.  One that refuses connections is stale and is replaced. */
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe >= 0
+        && !connect(probe, (struct sockaddr *) &sun, sizeof sun)) {
+        close(probe);
+        *errorp = xasprintf("%s: another daemon is answering on this "
+                            "control socket", path);
+        return NULL;
+    }
+    if (probe >= 0) {
+        close(probe);
+    }
+
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         *errorp = xasprintf("socket: %s", ovs_strerror(errno));

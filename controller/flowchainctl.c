@@ -45,11 +45,13 @@ usage(void)
            "  plan FILE         the flow changes loading FILE would make, "
            "per bridge\n"
            "  list-commands     every command the daemon knows\n"
+           "  vlog/set SPEC, vlog/list, vlog/reopen\n"
+           "                    log levels and log file, as in ovs-appctl\n"
            "\n"
            "Options:\n"
-           "  --control=PATH    the daemon's control socket (default "
-           DEFAULT_CONTROL ",\n"
-           "                    or $FLOWCHAIN_CONTROL)\n"
+           "  -t, --control=PATH  the daemon's control socket (default:\n"
+           "                    $FLOWCHAIN_CONTROL, else "
+           DEFAULT_CONTROL ")\n"
            "  -h, --help        show this help\n"
            "  -V, --version     show the version\n");
 }
@@ -92,7 +94,9 @@ main(int argc, char *argv[])
     const char *control = getenv("FLOWCHAIN_CONTROL");
 
     set_program_name(argv[0]);
-    vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_WARN);
+    /* Our own messages say what went wrong; the library's would repeat
+     * it. */
+    vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_OFF);
     for (;;) {
         int c = getopt_long(argc, argv, "+t:hV", long_options, NULL);
         if (c == -1) {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <ev.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,9 +49,9 @@ usage(void)
            "usage: flowchaind [OPTIONS]\n"
            "\n"
            "  --intent=FILE          load the network intent from FILE\n"
-           "  --listen=TARGET        accept switches on TARGET: tcp:[ADDR:]PORT"
-           " or\n"
-           "                         unix:PATH (repeatable; default "
+           "  --listen=TARGET        accept switches on TARGET: "
+           "tcp:[IPV4ADDR:]PORT\n"
+           "                         or unix:PATH (repeatable; default "
            DEFAULT_LISTEN ")\n"
            "  --control=PATH         control socket (default "
            DEFAULT_CONTROL ")\n"
@@ -128,12 +129,9 @@ daemon_reload(struct daemon *d, struct ds *msg)
         return false;
     }
     svec_destroy(&errors);
-    uint64_t before, after, g;
-    switchmgr_get_totals(d->switches, &before, &g);
     switchmgr_set_intent(d->switches, next);
     intent_destroy(d->intent);
     d->intent = next;
-    switchmgr_get_totals(d->switches, &after, &g);
     struct ds summary = DS_EMPTY_INITIALIZER;
     intent_format_summary(next, &summary);
     ds_put_format(msg, "reloaded %s: %s\n", d->intent_path,
@@ -207,6 +205,42 @@ daemon_plan_cmd(struct ctlserver_conn *conn, int argc OVS_UNUSED,
 }
 
 static void
+vlog_set_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
+             void *d_ OVS_UNUSED)
+{
+    for (int i = 0; i < argc; i++) {
+        char *error = vlog_set_levels_from_string(argv[i]);
+        if (error) {
+            ctlserver_reply_error(conn, error);
+            free(error);
+            return;
+        }
+    }
+    ctlserver_reply(conn, "");
+}
+
+static void
+vlog_list_cmd(struct ctlserver_conn *conn, int argc OVS_UNUSED,
+              const char *argv[] OVS_UNUSED, void *d_ OVS_UNUSED)
+{
+    char *levels = vlog_get_levels();
+    ctlserver_reply(conn, levels);
+    free(levels);
+}
+
+static void
+vlog_reopen_cmd(struct ctlserver_conn *conn, int argc OVS_UNUSED,
+                const char *argv[] OVS_UNUSED, void *d_ OVS_UNUSED)
+{
+    int error = vlog_reopen_log_file();
+    if (error) {
+        ctlserver_reply_error(conn, ovs_strerror(error));
+    } else {
+        ctlserver_reply(conn, "");
+    }
+}
+
+static void
 sighup_cb(struct ev_loop *loop OVS_UNUSED, ev_signal *w, int revents OVS_UNUSED)
 {
     struct ds msg = DS_EMPTY_INITIALIZER;
@@ -267,15 +301,15 @@ write_pidfile(const char *path)
     fclose(f);
 }
 
-/* Parses a number of seconds for 'option' from 'arg'. */
+/* Parses a positive number of 'unit's for 'option' from 'arg'. */
 static double
-parse_seconds(const char *option, const char *arg)
+parse_positive(const char *option, const char *arg, const char *unit)
 {
     char *end;
     double v = strtod(arg, &end);
     if (*end || v <= 0) {
-        ovs_fatal(0, "--%s: expected a positive number of seconds, got "
-                  "\"%s\"", option, arg);
+        ovs_fatal(0, "--%s: expected a positive number of %s, got \"%s\"",
+                  option, unit, arg);
     }
     return v;
 }
@@ -332,17 +366,17 @@ main(int argc, char *argv[])
             pidfile = optarg;
             break;
         case OPT_PROBE:
-            cfg.probe_interval_ms = parse_seconds("probe-interval",
-                                                  optarg) * 1000;
+            cfg.probe_interval_ms = parse_positive("probe-interval",
+                                                   optarg, "seconds") * 1000;
             cfg.inactivity_ms = 3 * cfg.probe_interval_ms;
             break;
         case OPT_HANDSHAKE:
             cfg.handshake_ms = cfg.stall_ms
-                = parse_seconds("handshake-timeout", optarg) * 1000;
+                = parse_positive("handshake-timeout", optarg, "seconds") * 1000;
             break;
         case OPT_MAX_QUEUE:
-            cfg.max_queue_bytes = parse_seconds("max-queue", optarg)
-                                  * 1024 * 1024;
+            cfg.max_queue_bytes = parse_positive("max-queue", optarg,
+                                                 "MiB") * 1024 * 1024;
             break;
         case 'v':
             vlog_set_verbosity(optarg);
@@ -411,6 +445,10 @@ main(int argc, char *argv[])
     ctlserver_register(d.ctl, "flows", "[--host H] [--bridge B] [--vm V]",
                        0, 6, daemon_flows_cmd, &d);
     ctlserver_register(d.ctl, "plan", "FILE", 1, 1, daemon_plan_cmd, &d);
+    ctlserver_register(d.ctl, "vlog/set", "{SPEC | MODULE:DEST:LEVEL}", 1,
+                       INT_MAX, vlog_set_cmd, &d);
+    ctlserver_register(d.ctl, "vlog/list", "", 0, 0, vlog_list_cmd, &d);
+    ctlserver_register(d.ctl, "vlog/reopen", "", 0, 0, vlog_reopen_cmd, &d);
 
     if (pidfile) {
         write_pidfile(pidfile);

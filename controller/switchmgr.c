@@ -23,6 +23,7 @@
 #include "openvswitch/list.h"
 #include "openvswitch/vlog.h"
 #include "flow.h"
+#include "svec.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(switchmgr);
@@ -558,6 +559,48 @@ compile_bridge(const struct switchmgr *mgr, const struct intent *intent,
     return conn != NULL;
 }
 
+/* True if a NIC of 'vm' is attached to 'br'. */
+static bool
+vm_uses_bridge(const struct intent_vm *vm, const struct intent_bridge *br)
+{
+    for (size_t i = 0; i < vm->n_nics; i++) {
+        if (vm->nics[i].bridge == br) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Appends to 's' the ports 'br' names that the switch of 'conn' does not
+ * have (yet): their flows go in when they appear. */
+static void
+format_missing_ports(const struct swconn *conn,
+                     const struct intent_bridge *br, struct ds *s)
+{
+    struct svec names = SVEC_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < br->uplink.n_members; i++) {
+        svec_add(&names, br->uplink.members[i]);
+    }
+    for (size_t i = 0; i < br->n_adapters; i++) {
+        svec_add(&names, br->adapters[i].port);
+    }
+    for (size_t i = 0; i < br->n_nics; i++) {
+        svec_add(&names, br->nics[i]->port);
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < names.n; i++) {
+        if (!ofsession_find_port(conn->session, names.names[i])) {
+            ds_put_format(s, "%s%s", n++ ? " " : "  ports not on the switch "
+                          "yet (their flows go in when they appear): ",
+                          names.names[i]);
+        }
+    }
+    if (n) {
+        ds_put_char(s, '\n');
+    }
+    svec_destroy(&names);
+}
+
 /* Appends the desired flows of the bridges of the current intent that
  * match the filters ('host', 'bridge', 'vm': NULL for any) to 's'.
  * Returns false with an error in 's' for an unknown name. */
@@ -593,7 +636,8 @@ switchmgr_format_flows(const struct switchmgr *mgr, const char *host,
         }
         for (size_t b = 0; b < ih->n_bridges; b++) {
             const struct intent_bridge *br = &ih->bridges[b];
-            if (bridge && strcmp(br->name, bridge)) {
+            if ((bridge && strcmp(br->name, bridge))
+                || (v && !vm_uses_bridge(v, br))) {
                 continue;
             }
             struct flowset fs;
@@ -656,6 +700,9 @@ switchmgr_format_plan(const struct switchmgr *mgr, const struct intent *next,
                           d.n_add_groups, d.n_del_groups, d.n_mod_groups,
                           !old ? " (new bridge)"
                           : !conn ? " (not connected)" : "");
+            if (conn) {
+                format_missing_ports(conn, br, s);
+            }
             flowsync_format_diff(&d, s);
             total += d.n_add_flows + d.n_del_flows + d.n_mod_flows
                      + d.n_add_groups + d.n_del_groups + d.n_mod_groups;
@@ -721,12 +768,13 @@ format_conn(const struct switchmgr *mgr, const struct swconn *conn,
         const struct flowsync_stats *fst = flowsync_stats(conn->sync);
         ds_put_format(s, "  sync: %s, flows installed %"PRIuSIZE", groups "
                       "installed %"PRIuSIZE", flow mods sent %"PRIu64
-                      ", bundles %"PRIu64" ok %"PRIu64" failed\n",
+                      ", bundles %"PRIu64" ok %"PRIu64" failed, foreign "
+                      "flows deleted %"PRIu64"\n",
                       flowsync_state(conn->sync),
                       flowset_n_flows(flowsync_installed(conn->sync)),
                       flowset_n_groups(flowsync_installed(conn->sync)),
                       fst->flow_mods_sent, fst->bundles_ok,
-                      fst->bundles_failed);
+                      fst->bundles_failed, fst->foreign_flows_deleted);
         if (fst->bundles_ok) {
             ds_put_format(s, "  last sync: %llds ago, %"PRIu64" changes, "
                           "%lld ms to barrier reply\n",

@@ -68,11 +68,23 @@ peer_before=$(fcctl status | grep -m1 "peer:" | sed 's/, connected.*//')
 lab kill-vswitchd h1
 switch_gone() { ! status_has "switch $DPID"; }
 t_check "a killed ovs-vswitchd drops the session" wait_until 30 switch_gone
-lab start-vswitchd h1
+lab start-vswitchd h1 >/dev/null
 t_check "a restarted ovs-vswitchd reconnects" \
     wait_until 60 status_has "switch $DPID: host h1 bridge br0"
 peer_after=$(fcctl status | grep -m1 "peer:" | sed 's/, connected.*//')
 t_check "the reconnection is a new session" [ "$peer_before" != "$peer_after" ]
+
+# The control socket: a second daemon may not steal it; log levels change
+# at run time.
+t_check "a second flowchaind on the same control socket is refused" \
+    eval '! timeout 10 "$FCD_BIN/flowchaind" --listen "unix:$LAB_DIR/of2.sock" \
+              --control "$FCD_CTL" > "$LAB_DIR/second.out" 2>&1 &&
+          grep -q "another daemon is answering" "$LAB_DIR/second.out"'
+t_check "and the first still answers" fcctl version
+t_check "vlog/set changes a log level at run time" \
+    eval 'fcctl vlog/set switchmgr:file:dbg && fcctl vlog/list | grep -E "^switchmgr +[A-Z]+ +[A-Z]+ +DBG"'
+t_check "vlog/set rejects nonsense" not fcctl vlog/set nosuchmodule:dbg
+fcctl vlog/set switchmgr:file:info >/dev/null
 
 # Bad peers on TCP while the real switch stays connected over unix.
 good_peer=$(fcctl status | grep -m1 "peer:" | sed 's/, connected.*//')

@@ -61,6 +61,27 @@ t_check "a VM cannot reach a management adapter" \
     ping_fails vm101-1 10.8.10.11
 lab_exec vm101-1 ip addr del 10.8.10.50/24 dev eth0
 
+# Ports are bound by name: when a VM's tap disappears its flows go, when it
+# comes back they return (selected on the switch by the VM's cookie).
+vm_flows=$(fcctl flows --vm vm101-1)
+n_vm=$(grep -c '^table=' <<<"$vm_flows")
+vm_cookie=$(grep -m1 -oE 'cookie=0x[0-9a-f]+' <<<"$vm_flows" | cut -d= -f2)
+on_switch() {
+    lab_ovs hv-host01 ovs-ofctl -O OpenFlow13 dump-flows br-guest \
+        "cookie=$vm_cookie/0xffffffffffffff00" | grep -c "cookie="
+}
+t_check "vm101-1's $n_vm flows are on br-guest (cookie $vm_cookie)" \
+    eval '[ "$n_vm" -gt 0 ] && [ "$(on_switch)" -eq "$n_vm" ]'
+lab_ovs hv-host01 ovs-vsctl del-port br-guest tap0
+t_check "vm101-1's tap removed: its flows go" \
+    wait_until 10 eval '[ "$(on_switch)" -eq 0 ]'
+t_check "and vm101-1 reaches nothing" ping_fails vm101-1 10.8.101.2
+lab_ovs hv-host01 ovs-vsctl add-port br-guest tap0
+t_check "vm101-1's tap back: its flows return" \
+    wait_until 10 eval '[ "$(on_switch)" -eq "$n_vm" ]'
+t_check "and vm101-1 reaches vm101-2 again" \
+    wait_until 10 ping_ok vm101-1 10.8.101.2
+
 # Fail secure: the controller is gone; flows stay and so does isolation.
 fcd_stop
 t_check "controller stopped: same-VLAN traffic still flows" \

@@ -62,6 +62,8 @@ struct flowsync {
     bool bundle_failed;
     uint32_t next_bundle_id;
     long long int sync_started, retry_at;
+    bool dirty;                 /* Desired or installed changed since the
+                                 * last diff found them equal. */
     size_t n_flow_mods, n_group_mods;
 
     struct flowsync_stats stats;
@@ -124,6 +126,7 @@ flowsync_set_desired(struct flowsync *fs, struct flowset *desired)
     flowset_swap(&fs->desired, desired);
     flowset_clear(desired);
     fs->retry_at = 0;
+    fs->dirty = true;
 }
 
 const struct flowset *
@@ -192,6 +195,7 @@ dump_finished(struct flowsync *fs)
               fs->name, flowset_n_flows(&fs->installed),
               flowset_n_groups(&fs->installed));
     fs->state = FS_IDLE;
+    fs->dirty = true;
 }
 
 static void
@@ -359,6 +363,35 @@ send_bundle_ctrl(struct flowsync *fs, struct ofsession *s, uint16_t type,
     ofsession_send(s, msg);
 }
 
+/* Queues, for each group of 'refs' (new side), a copy in 'fs->pending' and
+ * its group mod 'command' in the bundle, marked 'sign' for logs. */
+static void
+send_new_groups(struct flowsync *fs, struct ofsession *s,
+                const struct ovs_list *refs, uint16_t command, char sign)
+{
+    const struct flowset_ref *r;
+    LIST_FOR_EACH (r, node, refs) {
+        copy_group(&fs->pending, r->new);
+        send_in_bundle(fs, s, encode_group_mod(r->new, command), sign, true,
+                       r->new);
+    }
+}
+
+/* Queues, for each flow of 'refs' (new side), a copy in 'fs->pending' and
+ * an OFPFC_ADD in the bundle (which also replaces a flow with the same
+ * key), marked 'sign' for logs. */
+static void
+send_new_flows(struct flowsync *fs, struct ofsession *s,
+               const struct ovs_list *refs, char sign)
+{
+    const struct flowset_ref *r;
+    LIST_FOR_EACH (r, node, refs) {
+        copy_flow(&fs->pending, r->new);
+        send_in_bundle(fs, s, encode_flow_mod(r->new, OFPFC_ADD), sign,
+                       false, r->new);
+    }
+}
+
 /* Sends the difference between installed and desired as one bundle. */
 static void
 start_sync(struct flowsync *fs, struct ofsession *s,
@@ -379,32 +412,16 @@ start_sync(struct flowsync *fs, struct ofsession *s,
 
     send_bundle_ctrl(fs, s, OFPBCT_OPEN_REQUEST, NULL);
     /* Groups first, since new flows may refer to them. */
-    LIST_FOR_EACH (r, node, &d->add_groups) {
-        copy_group(&fs->pending, r->new);
-        send_in_bundle(fs, s, encode_group_mod(r->new, OFPGC11_ADD), '+',
-                       true, r->new);
-    }
-    LIST_FOR_EACH (r, node, &d->mod_groups) {
-        copy_group(&fs->pending, r->new);
-        send_in_bundle(fs, s, encode_group_mod(r->new, OFPGC11_MODIFY), '~',
-                       true, r->new);
-    }
+    send_new_groups(fs, s, &d->add_groups, OFPGC11_ADD, '+');
+    send_new_groups(fs, s, &d->mod_groups, OFPGC11_MODIFY, '~');
     LIST_FOR_EACH (r, node, &d->del_flows) {
         fs->del_flows[fs->n_del_flows++] = CONST_CAST(struct flowset_flow *,
                                                       r->old);
         send_in_bundle(fs, s, encode_flow_mod(r->old, OFPFC_DELETE_STRICT),
                        '-', false, r->old);
     }
-    LIST_FOR_EACH (r, node, &d->add_flows) {
-        copy_flow(&fs->pending, r->new);
-        send_in_bundle(fs, s, encode_flow_mod(r->new, OFPFC_ADD), '+',
-                       false, r->new);
-    }
-    LIST_FOR_EACH (r, node, &d->mod_flows) {
-        copy_flow(&fs->pending, r->new);
-        send_in_bundle(fs, s, encode_flow_mod(r->new, OFPFC_ADD), '~',
-                       false, r->new);
-    }
+    send_new_flows(fs, s, &d->add_flows, '+');
+    send_new_flows(fs, s, &d->mod_flows, '~');
     /* Groups last out, once no flow refers to them. */
     LIST_FOR_EACH (r, node, &d->del_groups) {
         fs->del_groups[fs->n_del_groups++]
@@ -439,6 +456,7 @@ finish_sync(struct flowsync *fs, long long int now)
                   "in %d s", fs->name, RETRY_MS / 1000);
         clear_in_flight(fs);
         fs->state = FS_IDLE;
+        fs->dirty = true;
         return;
     }
     for (size_t i = 0; i < fs->n_del_flows; i++) {
@@ -465,6 +483,7 @@ finish_sync(struct flowsync *fs, long long int now)
               "in one bundle", fs->name, fs->n_flow_mods, fs->n_group_mods);
     clear_in_flight(fs);
     fs->state = FS_IDLE;
+    fs->dirty = true;
 }
 
 static void
@@ -541,15 +560,20 @@ flowsync_handle(struct flowsync *fs, struct ofsession *s OVS_UNUSED,
     return true;
 }
 
+/* Starts a sync if desired and installed may differ, no sync is in flight
+ * and no retry is pending.  The diff is computed only after a change, not
+ * on every call. */
 void
 flowsync_run(struct flowsync *fs, struct ofsession *s, long long int now)
 {
-    if (fs->state != FS_IDLE || now < fs->retry_at) {
+    if (fs->state != FS_IDLE || now < fs->retry_at || !fs->dirty) {
         return;
     }
     struct flowset_diff d;
     flowset_diff(&fs->installed, &fs->desired, &d);
-    if (!flowset_diff_is_empty(&d)) {
+    if (flowset_diff_is_empty(&d)) {
+        fs->dirty = false;
+    } else {
         start_sync(fs, s, &d, now);
     }
     flowset_diff_destroy(&d);
@@ -560,6 +584,8 @@ flowsync_in_sync(const struct flowsync *fs)
 {
     if (fs->state != FS_IDLE) {
         return false;
+    } else if (!fs->dirty) {
+        return true;
     }
     struct flowset_diff d;
     flowset_diff(&fs->installed, &fs->desired, &d);

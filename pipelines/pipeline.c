@@ -178,6 +178,28 @@ pipeline_is_primary(const struct pipeline_ctx *ctx, const char *name)
             && !strcmp(up->primary, name));
 }
 
+/* Appends to 'ctx''s local ports the port 'name' with the given address
+ * and network, if the switch has it; returns it, or NULL if the switch has
+ * no such port.  The caller fills in the role, cookie and owner. */
+static struct pipeline_port *
+pipeline_ctx_add_port(struct pipeline_ctx *ctx, const char *name,
+                      struct eth_addr mac, bool has_ip, ovs_be32 ip,
+                      const struct intent_network *network)
+{
+    const struct portmap_port *pp = portmap_find(ctx->portmap, name);
+    if (!pp) {
+        return NULL;
+    }
+    struct pipeline_port *p = &ctx->ports[ctx->n_ports++];
+    p->name = name;
+    p->ofp_port = pp->ofp_port;
+    p->mac = mac;
+    p->has_ip = has_ip;
+    p->ip = ip;
+    p->network = network;
+    return p;
+}
+
 /* Initializes 'ctx' for compiling 'br' of 'intent' against 'portmap' into
  * 'out'. */
 static void
@@ -199,35 +221,23 @@ pipeline_ctx_init(struct pipeline_ctx *ctx, const struct intent *intent,
     size_t n_trunk_nets = 0;
     for (size_t i = 0; i < br->n_adapters; i++) {
         const struct intent_adapter *a = &br->adapters[i];
-        const struct portmap_port *pp = portmap_find(portmap, a->port);
-        if (!pp) {
+        struct pipeline_port *p = pipeline_ctx_add_port(
+            ctx, a->port, a->mac, a->has_ip, a->ip, a->network);
+        if (!p) {
             continue;
         }
-        struct pipeline_port *p = &ctx->ports[ctx->n_ports++];
         p->adapter = a;
-        p->name = a->port;
-        p->ofp_port = pp->ofp_port;
-        p->mac = a->mac;
-        p->has_ip = a->has_ip;
-        p->ip = a->ip;
-        p->network = a->network;
         p->role = PIPELINE_ROLE_ADAPTER;
         p->cookie = htonll(pipeline_cookie_adapter(a));
     }
     for (size_t i = 0; i < br->n_nics; i++) {
         const struct intent_nic *nic = br->nics[i];
-        const struct portmap_port *pp = portmap_find(portmap, nic->port);
-        if (!pp) {
+        struct pipeline_port *p = pipeline_ctx_add_port(
+            ctx, nic->port, nic->mac, nic->has_ip, nic->ip, nic->network);
+        if (!p) {
             continue;
         }
-        struct pipeline_port *p = &ctx->ports[ctx->n_ports++];
         p->nic = nic;
-        p->name = nic->port;
-        p->ofp_port = pp->ofp_port;
-        p->mac = nic->mac;
-        p->has_ip = nic->has_ip;
-        p->ip = nic->ip;
-        p->network = nic->network;
         p->trunk = nic->mode == INTENT_NIC_TRUNK;
         if (p->trunk) {
             p->trunk_networks = nic->trunk_networks;

@@ -137,6 +137,109 @@ struct intent_vm {
     size_t n_nics;
 };
 
+/* Microsegmentation policies (docs/intent.md, "policies"). */
+enum intent_policy_type {
+    INTENT_POLICY_APPLICATION,  /* Inbound / outbound rules for a target. */
+    INTENT_POLICY_ISOLATION,    /* No traffic between two groups. */
+    INTENT_POLICY_QUARANTINE,   /* Named VMs cut off (strict / forensic). */
+};
+
+enum intent_policy_mode {
+    INTENT_POLICY_ENFORCE,      /* Decides. */
+    INTENT_POLICY_MONITOR,      /* Never decides: would-be denials are
+                                 * counted (and logged), then the packet
+                                 * goes on to the next policy. */
+};
+
+enum intent_quarantine_level {
+    INTENT_QUARANTINE_STRICT,   /* Nothing in or out. */
+    INTENT_QUARANTINE_FORENSIC, /* Only connections from 'forensic_from'. */
+};
+
+enum intent_protocol {
+    INTENT_PROTO_ANY,
+    INTENT_PROTO_TCP,
+    INTENT_PROTO_UDP,
+    INTENT_PROTO_ICMP,
+};
+
+/* A category selector, e.g. {"AppTier": "app", "Environment": "prod"}:
+ * the VMs whose categories hold every pair.  Never empty (the model
+ * refuses an empty selector). */
+struct intent_selector {
+    const struct smap *pairs;               /* Key -> value, never NULL. */
+    const struct intent_vm **vms;           /* Matching VMs, file order;
+                                             * may be empty (a warning). */
+    size_t n_vms;
+};
+
+enum intent_peer_kind {
+    INTENT_PEER_ANY,            /* "any" */
+    INTENT_PEER_SELECTOR,       /* A category selector: its VMs' NIC
+                                 * addresses. */
+    INTENT_PEER_CIDR,           /* {"cidr": "10.8.10.0/24"} */
+};
+
+/* The other end of a rule: "from" of an inbound rule, "to" of an outbound
+ * one. */
+struct intent_peer {
+    enum intent_peer_kind kind;
+    struct intent_selector selector;        /* INTENT_PEER_SELECTOR. */
+    ovs_be32 cidr;                          /* INTENT_PEER_CIDR: network */
+    int prefix_len;                         /* address and 0..32. */
+};
+
+/* An inclusive destination port range; a single port has min == max. */
+struct intent_port_range {
+    uint16_t min, max;
+};
+
+/* The most rules in one direction of one policy (the rule number must fit
+ * in a flow cookie's low 7 bits; see pipelines/pipeline.h). */
+#define INTENT_MAX_RULES 127
+
+/* One allow rule of an application policy. */
+struct intent_rule {
+    const char *name;           /* "name" in the JSON, or NULL. */
+    size_t index;               /* Position in its "allow" array. */
+    bool inbound;               /* In "inbound" (else "outbound"). */
+    struct intent_peer peer;
+    enum intent_protocol protocol;
+    const struct intent_port_range *ports;  /* TCP / UDP only; none means
+                                             * every port. */
+    size_t n_ports;
+};
+
+/* One direction of an application policy. */
+struct intent_rule_set {
+    bool default_allow;         /* "default": "allow" (else "deny"). */
+    const struct intent_rule *rules;
+    size_t n_rules;
+};
+
+struct intent_policy {
+    const char *name;
+    size_t index;               /* Position in "policies". */
+    enum intent_policy_type type;
+    enum intent_policy_mode mode;
+    bool log;                   /* Log denied / would-be-denied new
+                                 * connections. */
+
+    /* INTENT_POLICY_APPLICATION. */
+    struct intent_selector target;
+    struct intent_rule_set inbound, outbound;
+
+    /* INTENT_POLICY_ISOLATION: the two groups. */
+    struct intent_selector between[2];
+
+    /* INTENT_POLICY_QUARANTINE. */
+    enum intent_quarantine_level level;
+    const struct intent_vm **vms;           /* "vms", resolved. */
+    size_t n_vms;
+    const struct intent_selector *forensic_from;    /* Forensic only. */
+    size_t n_forensic_from;
+};
+
 /* Loading. */
 struct intent *intent_load_file(const char *path, struct svec *errors);
 struct intent *intent_parse(const char *json_text, struct svec *errors);
@@ -152,6 +255,12 @@ size_t intent_n_vms(const struct intent *);
 const struct intent_vm *intent_vm_at(const struct intent *, size_t);
 size_t intent_n_bridges(const struct intent *);   /* Over all hosts. */
 size_t intent_n_nics(const struct intent *);      /* Over all VMs. */
+size_t intent_n_policies(const struct intent *);
+const struct intent_policy *intent_policy_at(const struct intent *, size_t);
+
+/* Warnings found while loading a valid model (for example a selector
+ * that no VM matches), one "PATH: message" line each; never NULL. */
+const struct svec *intent_warnings(const struct intent *);
 
 /* Lookups by key, O(1) through hash maps; NULL when absent. */
 const struct intent_network *intent_find_network(const struct intent *,
@@ -160,6 +269,8 @@ const struct intent_host *intent_find_host(const struct intent *,
                                            const char *name);
 const struct intent_vm *intent_find_vm(const struct intent *,
                                        const char *name);
+const struct intent_policy *intent_find_policy(const struct intent *,
+                                               const char *name);
 const struct intent_bridge *intent_find_bridge_by_dpid(const struct intent *,
                                                        uint64_t dpid);
 const struct intent_bridge *intent_host_find_bridge(
@@ -169,6 +280,14 @@ const struct intent_bridge *intent_host_find_bridge(
 const char *intent_bond_mode_to_string(enum intent_bond_mode);
 const char *intent_adapter_role_to_string(enum intent_adapter_role);
 const char *intent_nic_mode_to_string(enum intent_nic_mode);
+const char *intent_policy_type_to_string(enum intent_policy_type);
+const char *intent_policy_mode_to_string(enum intent_policy_mode);
+const char *intent_quarantine_level_to_string(enum intent_quarantine_level);
+const char *intent_protocol_to_string(enum intent_protocol);
+
+/* True if 'vm''s categories hold every pair of 'sel'. */
+bool intent_selector_matches(const struct intent_selector *,
+                             const struct intent_vm *);
 
 /* The one-line summary "flowchainctl check" prints for a valid model, e.g.
  * "valid: 2 hosts, 6 bridges, 6 networks, 3 VMs, 3 NICs". */

@@ -26,10 +26,16 @@ enum pipeline_table {
     PIPELINE_T_CLASSIFY = 0,
     PIPELINE_T_VLAN_IN = 10,
     PIPELINE_T_PORT_SECURITY = 20,
-    PIPELINE_T_MICROSEG_OUT = 30,
+    PIPELINE_T_MICROSEG_OUT = 30,       /* Source side: conntrack. */
+    PIPELINE_T_MS_OUT_STATE = 31,       /* Replies pass; else evaluate. */
+    PIPELINE_T_MS_OUT_EVAL = 32,        /* One policy (by resubmit). */
+    PIPELINE_T_MS_OUT_VERDICT = 33,     /* Allow (commit) or deny. */
     PIPELINE_T_SERVICE_CHAIN = 40,
     PIPELINE_T_L2_FORWARD = 50,
-    PIPELINE_T_MICROSEG_IN = 55,
+    PIPELINE_T_MICROSEG_IN = 55,        /* Destination side: conntrack. */
+    PIPELINE_T_MS_IN_STATE = 56,
+    PIPELINE_T_MS_IN_EVAL = 57,
+    PIPELINE_T_MS_IN_VERDICT = 58,
     PIPELINE_T_EGRESS = 60,
 };
 
@@ -70,8 +76,33 @@ enum pipeline_cookie_kind {
     PIPELINE_COOKIE_NIC = 3,        /* A VM's NIC; name = the VM's. */
     PIPELINE_COOKIE_ADAPTER = 4,    /* A host adapter. */
     PIPELINE_COOKIE_UPLINK = 5,     /* The uplink bond. */
-    /* 6..255: reserved for policies and service chains. */
+
+    /* Policy flows; name = the policy's, low 8 bits = the rule
+     * (pipeline_cookie_policy()).  The kind says what the flow's
+     * counters mean, so policy statistics are a sum over cookies. */
+    PIPELINE_COOKIE_POLICY = 6,     /* Plumbing: dispatch, peer and port
+                                     * clauses; its counters mean nothing. */
+    PIPELINE_COOKIE_POLICY_ALLOW = 7,   /* A rule allowed the packet (or,
+                                         * in monitor mode, would have). */
+    PIPELINE_COOKIE_POLICY_DENY = 8,    /* The policy denied the packet. */
+    PIPELINE_COOKIE_POLICY_MONITOR = 9, /* A monitored policy would have
+                                         * denied it; it passed on. */
+    /* 10..255: reserved (service chains). */
 };
+
+/* Low 8 bits of a policy cookie: bit 7 set for an inbound rule, bits 6..0
+ * the rule's index + 1, or 0 for what belongs to the policy as a whole
+ * (its default, a quarantine or an isolation). */
+#define PIPELINE_COOKIE_RULE_INBOUND 0x80u
+#define PIPELINE_COOKIE_RULE_MASK 0x7fu
+
+/* The OpenFlow meter that rate-limits the policy hit log: every packet
+ * that a policy flow sends to the controller goes through it
+ * (controller(meter_id=1)).  The controller installs it on connect. */
+#define PIPELINE_METER_HIT_LOG 1u
+
+/* Flow priorities of the policy flows that send packets to the
+ * controller are not part of this contract; their cookie is. */
 
 uint64_t pipeline_cookie_name_hash(const char *name);
 uint64_t pipeline_cookie_make(enum pipeline_cookie_kind, const char *name,
@@ -82,6 +113,20 @@ uint64_t pipeline_cookie_network(const struct intent_network *);
 uint64_t pipeline_cookie_adapter(const struct intent_adapter *);
 uint64_t pipeline_cookie_uplink(const struct intent_bridge *);
 uint64_t pipeline_cookie_bridge(const struct intent_bridge *);
+/* Cookie of kind 'kind' (one of the PIPELINE_COOKIE_POLICY* kinds) for
+ * policy 'p': rule 'rule' (NULL for the policy as a whole). */
+struct intent_policy;
+struct intent_rule;
+uint64_t pipeline_cookie_policy(enum pipeline_cookie_kind,
+                                const struct intent_policy *p,
+                                const struct intent_rule *rule);
+/* Finds, in 'intent', the policy and rule that policy cookie 'cookie'
+ * (host byte order) names.  Returns the policy, or NULL if none; sets
+ * '*rulep' to the rule or NULL (the policy as a whole).  'kindp', if
+ * nonnull, gets the cookie's kind. */
+const struct intent_policy *pipeline_cookie_find_policy(
+    const struct intent *, uint64_t cookie,
+    const struct intent_rule **rulep, enum pipeline_cookie_kind *kindp);
 /* True if 'cookie' carries flowchain's marker. */
 bool pipeline_cookie_is_ours(uint64_t cookie);
 

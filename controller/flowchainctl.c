@@ -56,7 +56,8 @@ usage(void)
            "  -V, --version     show the version\n");
 }
 
-/* Validates the intent at 'path'; prints the summary or the errors. */
+/* Validates the intent at 'path'; prints the summary (and any warnings, on
+ * stderr, which do not make it invalid) or the errors. */
 static int
 check_file(const char *path)
 {
@@ -64,6 +65,11 @@ check_file(const char *path)
     struct intent *intent = intent_load_file(path, &errors);
     int status;
     if (intent) {
+        const struct svec *warnings = intent_warnings(intent);
+        for (size_t i = 0; i < warnings->n; i++) {
+            fprintf(stderr, "warning: %s\n", warnings->names[i]);
+        }
+
         struct ds s = DS_EMPTY_INITIALIZER;
         intent_format_summary(intent, &s);
         printf("%s: %s\n", path, ds_cstr(&s));

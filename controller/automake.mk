@@ -4,8 +4,11 @@ libcontroller_a_SOURCES += \
 	controller/flowsync.c \
 	controller/flowsync.h \
 	controller/hitlog.c \
+	controller/hitlog.h \
 	controller/polmon.c \
 	controller/polmon.h \
+	controller/polstats.c \
+	controller/polstats.h \
 	controller/offrame.c \
 	controller/switchmgr.c \
 	controller/switchmgr.h \

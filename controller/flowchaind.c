@@ -181,12 +181,18 @@ daemon_flows_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
                              : !strcmp(argv[i], "--vm") ? &vm
                              : !strcmp(argv[i], "--policy") ? &policy
                              : NULL);
-        if (!slot || i + 1 >= argc || (vm && policy)) {
+        if (!slot || i + 1 >= argc) {
             ctlserver_reply_error(conn, "usage: flows [--host H] "
                                   "[--bridge B] [--vm V | --policy P]");
             return;
         }
         *slot = argv[++i];
+    }
+    if (vm && policy) {
+        ctlserver_reply_error(conn, "flows: --vm and --policy exclude each "
+                              "other (usage: flows [--host H] [--bridge B] "
+                              "[--vm V | --policy P])");
+        return;
     }
     struct ds s = DS_EMPTY_INITIALIZER;
     if (switchmgr_format_flows(d->switches, host, bridge, vm, policy, &s)) {
@@ -203,6 +209,9 @@ struct stats_caller {
     unsigned long long int serial;
 };
 
+/* Answers the client 'caller_' (a struct stats_caller, freed) of a
+ * policy-stats request with 'text', as the result if 'ok', else as an
+ * error; nothing if the client went away meanwhile. */
 static void
 policy_stats_done(const char *text, bool ok, void *caller_)
 {
@@ -219,6 +228,8 @@ policy_stats_done(const char *text, bool ok, void *caller_)
     free(caller);
 }
 
+/* "policy-stats [--policy P]": the answer comes later, from
+ * policy_stats_done(), once the switches answered (polmon.h). */
 static void
 daemon_policy_stats_cmd(struct ctlserver_conn *conn, int argc,
                         const char *argv[], void *d_)

@@ -72,6 +72,11 @@ struct ofsession {
     uint8_t n_tables;
     struct hmap ports;
     struct ofsession_stats stats;
+
+    /* Requests whose errors the owner expects (ofsession_quiet_errors()),
+     * a ring; 0 is no xid. */
+    ovs_be32 quiet_xids[OFSESSION_QUIET_XIDS];
+    size_t next_quiet;
 };
 
 /* Fills 'cfg' with the defaults: probe after 5 s idle, dead after 15 s of
@@ -389,6 +394,29 @@ log_error_msg(struct ofsession *s, const struct ofp_header *oh)
     ofpbuf_uninit(&payload);
 }
 
+/* Returns true if ERROR 'oh' answers a request whose errors the owner
+ * expects (ofsession_quiet_errors()). */
+static bool
+is_quiet_error(const struct ofsession *s, const struct ofp_header *oh)
+{
+    for (size_t i = 0; i < OFSESSION_QUIET_XIDS; i++) {
+        if (s->quiet_xids[i] && s->quiet_xids[i] == oh->xid) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Makes an ERROR that the switch sends for request 'xid' the business of
+ * 's''s owner alone: handed to the 'message' hook, not logged as a warning,
+ * not counted.  Remembers the last OFSESSION_QUIET_XIDS xids. */
+void
+ofsession_quiet_errors(struct ofsession *s, ovs_be32 xid)
+{
+    s->quiet_xids[s->next_quiet] = xid;
+    s->next_quiet = (s->next_quiet + 1) % OFSESSION_QUIET_XIDS;
+}
+
 static void
 handle_msg(struct ofsession *s, const struct ofpbuf *msg)
 {
@@ -443,7 +471,12 @@ handle_msg(struct ofsession *s, const struct ofpbuf *msg)
         handle_port_status(s, oh);
         return;
     case OFPTYPE_ERROR:
-        log_error_msg(s, oh);
+        if (is_quiet_error(s, oh)) {
+            VLOG_DBG("%s: expected ERROR for xid=0x%"PRIx32", handled by "
+                     "its requester", s->peer, ntohl(oh->xid));
+        } else {
+            log_error_msg(s, oh);
+        }
         break;
     default:
         break;

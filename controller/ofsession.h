@@ -8,7 +8,8 @@
  * (HELLO with version bitmap, FEATURES, SET_CONFIG, port description),
  * answers echo requests, probes an idle switch with its own echoes, keeps
  * the port table current from PORT_STATUS, logs ERROR messages with their
- * meaning, and answers unknown messages with OFPBRC_BAD_TYPE.  Everything
+ * meaning (except those its owner said it expects), and answers unknown
+ * messages with OFPBRC_BAD_TYPE.  Everything
  * else is handed to the owner through the 'message' hook.
  *
  * A session that decides the connection is unusable becomes dead: it keeps
@@ -22,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "openvswitch/ofp-msgs.h"
+#include "openvswitch/types.h"
 #include "openvswitch/ofp-port.h"
 
 struct ofpbuf;
@@ -75,6 +77,14 @@ size_t ofsession_tx_iov(const struct ofsession *, struct iovec *iov,
 /* Records that 'n' bytes from the front were written at 'now'. */
 void ofsession_tx_consume(struct ofsession *, size_t n, long long int now);
 size_t ofsession_tx_bytes(const struct ofsession *);
+
+/* Says that the switch may refuse the request with 'xid' and that the
+ * owner deals with it: an ERROR for 'xid' still goes to the 'message'
+ * hook, but is neither logged as a warning nor counted in
+ * 'errors_received'.  The session remembers the last
+ * OFSESSION_QUIET_XIDS such xids. */
+#define OFSESSION_QUIET_XIDS 8
+void ofsession_quiet_errors(struct ofsession *, ovs_be32 xid);
 
 bool ofsession_is_ready(const struct ofsession *);
 bool ofsession_is_dead(const struct ofsession *);

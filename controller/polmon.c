@@ -1,6 +1,6 @@
 /*
  * The policy monitor (see polmon.h): hit-log meter, hit log, policy
- * statistics.
+ * statistics requests.
  */
 #include <config.h>
 #include "controller/polmon.h"
@@ -9,55 +9,61 @@
 #include <stdlib.h>
 #include <string.h>
 #include "byte-order.h"
+#include "controller/hitlog.h"
 #include "controller/ofsession.h"
-#include "dp-packet.h"
-#include "flow.h"
-#include "hash.h"
+#include "controller/polstats.h"
 #include "models/intent.h"
 #include "openflow/openflow.h"
 #include "openvswitch/dynamic-string.h"
-#include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
 #include "openvswitch/ofp-errors.h"
-#include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-meter.h"
+#include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-packet.h"
-#include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
-#include "packets.h"
 #include "pipelines/pipeline.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(polmon);
 
-/* Logs 'line' through the "hitlog" vlog module (hitlog.c), so operators
- * can route or silence the hit log on its own. */
-void hitlog_emit(const char *line);
-
-/* A remembered connection attempt, for the hit log's dedupe. */
-struct hit_entry {
-    struct hmap_node node;      /* In 'polmon->hits'. */
-    struct ovs_list lru;        /* In 'polmon->hit_lru', oldest first. */
-    uint64_t cookie;
-    uint64_t dpid;
-    ovs_be32 nw_src, nw_dst;
-    ovs_be16 tp_src, tp_dst;
-    uint8_t nw_proto;
-    long long int at;
+/* Where the hit-log meter of one switch stands. */
+enum meter_state {
+    METER_PENDING,              /* ADD (or MODIFY) sent, not checked yet. */
+    METER_OK,                   /* Read back as requested. */
+    METER_FAILED,               /* Refused, or read back wrong. */
 };
+
+/* The hit-log meter of one ready switch. */
+struct meter_sw {
+    struct ovs_list node;       /* In 'polmon->meters'. */
+    const struct ofsession *session;
+    ovs_be32 add_xid, mod_xid, check_xid;
+    enum meter_state state;
+    bool existed;               /* The ADD found it there (MODIFY sent). */
+    char *error;                /* METER_FAILED: why. */
+};
+
+/* The cookie kinds whose counters policy statistics sum. */
+static const enum pipeline_cookie_kind counted_kinds[] = {
+    PIPELINE_COOKIE_POLICY_ALLOW, PIPELINE_COOKIE_POLICY_DENY,
+    PIPELINE_COOKIE_POLICY_MONITOR,
+};
+#define N_KINDS ARRAY_SIZE(counted_kinds)
 
 /* One switch a statistics request waits for. */
 struct stats_wait {
-    const struct ofsession *session;
-    ovs_be32 xids[3];           /* One request per counted kind. */
-    bool done[3];
+    const struct ofsession *session;    /* NULL once it is gone. */
+    uint64_t dpid;
+    ovs_be32 xids[N_KINDS];     /* One request per counted kind. */
+    bool done[N_KINDS];         /* Last part received (or an error). */
+    enum ofperr error;          /* First error the switch sent, or 0. */
 };
 
 /* A statistics request in flight. */
 struct stats_req {
     struct ovs_list node;       /* In 'polmon->requests'. */
-    struct polmon_table *table;
+    struct polstats *table;
     char *filter;               /* Policy name, or NULL for all. */
     struct stats_wait *waits;
     size_t n_waits;
@@ -66,113 +72,102 @@ struct stats_req {
     void *aux;
 };
 
-/* A meter check in flight. */
-struct meter_wait {
-    struct ovs_list node;       /* In 'polmon->meter_waits'. */
-    const struct ofsession *session;
-    ovs_be32 xid;
-};
-
 struct polmon {
-    unsigned int rate;
-    struct hmap hits;           /* struct hit_entry. */
-    struct ovs_list hit_lru;
-    size_t n_hits;
+    unsigned int rate;          /* Hit-log meter: packets per second. */
+    struct ovs_list meters;     /* struct meter_sw. */
+    struct hitlog *hitlog;
     struct ovs_list requests;   /* struct stats_req. */
-    struct ovs_list meter_waits;
-
-    uint64_t n_logged, n_suppressed, n_foreign, n_meters_added;
 };
 
-/* The cookie kinds whose counters policy statistics sum. */
-static const enum pipeline_cookie_kind counted_kinds[3] = {
-    PIPELINE_COOKIE_POLICY_ALLOW, PIPELINE_COOKIE_POLICY_DENY,
-    PIPELINE_COOKIE_POLICY_MONITOR,
-};
+static void stats_req_destroy(struct stats_req *);
 
-#define COOKIE_KIND_SHIFT 48
-
-static unsigned int
-cookie_kind(uint64_t cookie)
-{
-    return (cookie >> COOKIE_KIND_SHIFT) & 0xff;
-}
-
+/* Creates a policy monitor with the default hit-log rate. */
 struct polmon *
 polmon_create(void)
 {
     struct polmon *pm = xzalloc(sizeof *pm);
     pm->rate = POLMON_DEFAULT_RATE;
-    hmap_init(&pm->hits);
-    ovs_list_init(&pm->hit_lru);
+    ovs_list_init(&pm->meters);
+    pm->hitlog = hitlog_create();
     ovs_list_init(&pm->requests);
-    ovs_list_init(&pm->meter_waits);
     return pm;
 }
 
-static void stats_req_destroy(struct stats_req *);
+/* Frees 'm'.  Accepts NULL. */
+static void
+meter_sw_destroy(struct meter_sw *m)
+{
+    if (m) {
+        free(m->error);
+        free(m);
+    }
+}
 
-/* Frees 'pm'.  Requests still in flight are dropped without calling their
- * callbacks.  Accepts NULL. */
+/* Frees 'pm'.  Requests still in flight are answered with an error first.
+ * Accepts NULL. */
 void
 polmon_destroy(struct polmon *pm)
 {
     if (!pm) {
         return;
     }
-    struct hit_entry *e;
-    HMAP_FOR_EACH_POP (e, node, &pm->hits) {
-        free(e);
-    }
-    hmap_destroy(&pm->hits);
     struct stats_req *req;
     LIST_FOR_EACH_POP (req, node, &pm->requests) {
+        req->cb("flowchaind is exiting", false, req->aux);
         stats_req_destroy(req);
     }
-    struct meter_wait *mw;
-    LIST_FOR_EACH_POP (mw, node, &pm->meter_waits) {
-        free(mw);
+    struct meter_sw *m;
+    LIST_FOR_EACH_POP (m, node, &pm->meters) {
+        meter_sw_destroy(m);
     }
+    hitlog_destroy(pm->hitlog);
     free(pm);
 }
 
-/* Sets the hit-log meter's rate to 'pps' packets per second. */
+/* Sets the hit-log meter's rate (and burst) to 'pps' packets per second,
+ * for switches that become ready from now on. */
 void
 polmon_set_rate(struct polmon *pm, unsigned int pps)
 {
     pm->rate = pps;
 }
 
-/* ---------------------------------------------------------------------- */
-/* The hit-log meter. */
+/* Returns the hit log's counters. */
+const struct hitlog_stats *
+polmon_hitlog_stats(const struct polmon *pm)
+{
+    return hitlog_get_stats(pm->hitlog);
+}
 
+/* Returns the xid of OpenFlow message 'msg'. */
 static ovs_be32
 msg_xid(const struct ofpbuf *msg)
 {
     return ((const struct ofp_header *) msg->data)->xid;
 }
 
-/* Asks the switch of 's' for its meters; the reply decides whether the
- * hit-log meter is added or corrected (polmon_handle()).  The request goes
- * out before the first sync bundle, and the switch answers in order, so
- * the meter exists before any flow that uses it arrives. */
-void
-polmon_switch_ready(struct polmon *pm, struct ofsession *s)
+/* ---------------------------------------------------------------------- */
+/* The hit-log meter. */
+
+/* Returns the hit-log meter state of switch 's', or NULL. */
+static struct meter_sw *
+find_meter_sw(const struct polmon *pm, const struct ofsession *s)
 {
-    struct ofpbuf *msg = ofputil_encode_meter_request(OFP13_VERSION,
-                                                      OFPUTIL_METER_CONFIG,
-                                                      OFPM13_ALL);
-    struct meter_wait *mw = xmalloc(sizeof *mw);
-    mw->session = s;
-    mw->xid = msg_xid(msg);
-    ovs_list_push_back(&pm->meter_waits, &mw->node);
-    ofsession_send(s, msg);
+    struct meter_sw *m;
+    LIST_FOR_EACH (m, node, &pm->meters) {
+        if (m->session == s) {
+            return m;
+        }
+    }
+    return NULL;
 }
 
-/* Sends to 's' the meter mod 'command' that makes the hit-log meter what
- * 'pm' wants. */
-static void
-send_meter_mod(struct polmon *pm, struct ofsession *s, uint16_t command)
+/* Sends to 's' the meter mod 'command' (OFPMC13_ADD or _MODIFY) of the
+ * hit-log meter at 'pm''s rate, as a request whose errors 'pm' expects;
+ * returns its xid. */
+static ovs_be32
+send_meter_mod(const struct polmon *pm, struct ofsession *s,
+               uint16_t command)
 {
     struct ofputil_meter_band band = {
         .type = OFPMBT13_DROP,
@@ -183,212 +178,148 @@ send_meter_mod(struct polmon *pm, struct ofsession *s, uint16_t command)
         .command = command,
         .meter = {
             .meter_id = PIPELINE_METER_HIT_LOG,
-            .flags = OFPMF13_PKTPS | OFPMF13_BURST | OFPMF13_STATS,
+            .flags = OFPMF13_PKTPS | OFPMF13_BURST,
             .n_bands = 1,
             .bands = &band,
         },
     };
-    ofsession_send(s, ofputil_encode_meter_mod(OFP13_VERSION, &mm));
+    struct ofpbuf *msg = ofputil_encode_meter_mod(OFP13_VERSION, &mm);
+    ovs_be32 xid = msg_xid(msg);
+    ofsession_quiet_errors(s, xid);
+    ofsession_send(s, msg);
+    return xid;
 }
 
-/* Handles the meter configuration reply 'oh' for 'mw'. */
-static void
-handle_meter_reply(struct polmon *pm, struct ofsession *s,
-                   const struct ofp_header *oh)
+/* Sends to 's' a request for its meters' configuration (every meter, so
+ * that a missing one is no error); returns its xid. */
+static ovs_be32
+send_meter_check(struct ofsession *s)
 {
+    struct ofpbuf *msg = ofputil_encode_meter_request(OFP13_VERSION,
+                                                      OFPUTIL_METER_CONFIG,
+                                                      OFPM13_ALL);
+    ovs_be32 xid = msg_xid(msg);
+    ofsession_quiet_errors(s, xid);
+    ofsession_send(s, msg);
+    return xid;
+}
+
+/* The switch behind 's' finished its handshake: adds the hit-log meter.
+ * Must be called before anything else is sent to 's', in particular the
+ * first sync bundle. */
+void
+polmon_switch_ready(struct polmon *pm, struct ofsession *s)
+{
+    struct meter_sw *m = find_meter_sw(pm, s);
+    if (!m) {
+        m = xzalloc(sizeof *m);
+        m->session = s;
+        ovs_list_push_back(&pm->meters, &m->node);
+    }
+    free(m->error);
+    m->error = NULL;
+    m->state = METER_PENDING;
+    m->existed = false;
+    m->mod_xid = 0;
+    m->add_xid = send_meter_mod(pm, s, OFPMC13_ADD);
+    m->check_xid = send_meter_check(s);
+}
+
+/* Marks the meter of 'm' (switch 's') failed because of 'why'. */
+static void
+meter_failed(struct meter_sw *m, const struct ofsession *s, char *why)
+{
+    VLOG_WARN("switch %016"PRIx64": hit-log meter %u: %s; hit-log "
+              "packets of this switch are not rate-limited",
+              ofsession_dpid(s), PIPELINE_METER_HIT_LOG, why);
+    free(m->error);
+    m->error = why;
+    m->state = METER_FAILED;
+}
+
+/* Handles ERROR 'oh' from 's' for one of the meter requests of 'm'. */
+static void
+meter_error(struct polmon *pm, struct meter_sw *m, struct ofsession *s,
+            const struct ofp_header *oh)
+{
+    enum ofperr error = ofperr_decode_msg(oh, NULL);
+    const char *name = error ? ofperr_get_name(error) : "undecodable error";
+
+    if (oh->xid == m->add_xid && error == OFPERR_OFPMMFC_METER_EXISTS) {
+        /* A restart: the meter is there; make it what we want. */
+        VLOG_DBG("switch %016"PRIx64": hit-log meter %u exists; modifying "
+                 "it", ofsession_dpid(s), PIPELINE_METER_HIT_LOG);
+        m->existed = true;
+        m->mod_xid = send_meter_mod(pm, s, OFPMC13_MODIFY);
+        m->check_xid = send_meter_check(s);
+    } else if (oh->xid == m->add_xid || oh->xid == m->mod_xid) {
+        meter_failed(m, s, xasprintf("the switch refused the %s: %s",
+                                     oh->xid == m->add_xid ? "ADD"
+                                                          : "MODIFY",
+                                     name));
+    } else if (m->state == METER_PENDING) {
+        meter_failed(m, s, xasprintf("cannot read it back: %s", name));
+    }
+}
+
+/* Handles the meter configuration reply 'oh' from 's' (for 'm''s latest
+ * check; older ones are ignored). */
+static void
+meter_reply(const struct polmon *pm, struct meter_sw *m,
+            const struct ofsession *s, const struct ofp_header *oh)
+{
+    if (oh->xid != m->check_xid || m->state != METER_PENDING) {
+        return;
+    }
+
     struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
     struct ofpbuf bands;
-    bool found = false, same = false;
-
+    struct ofputil_meter_config found = { .meter_id = 0 };
+    struct ofputil_meter_band band = { .rate = 0 };
     ofpbuf_init(&bands, 64);
     for (;;) {
         struct ofputil_meter_config mc;
-        int retval = ofputil_decode_meter_config(&b, &mc, &bands);
-        if (retval) {
-            if (retval != EOF) {
-                VLOG_WARN("%s: undecodable meter configuration reply",
-                          ofsession_peer(s));
-            }
+        if (ofputil_decode_meter_config(&b, &mc, &bands)) {
             break;
         }
         if (mc.meter_id == PIPELINE_METER_HIT_LOG) {
-            found = true;
-            same = (mc.n_bands == 1 && mc.bands[0].type == OFPMBT13_DROP
-                    && mc.bands[0].rate == pm->rate
-                    && (mc.flags & OFPMF13_PKTPS));
+            found = mc;
+            if (mc.n_bands) {
+                band = mc.bands[0];
+            }
+            found.bands = NULL;
         }
     }
     ofpbuf_uninit(&bands);
 
-    if (!found) {
-        send_meter_mod(pm, s, OFPMC13_ADD);
-        pm->n_meters_added++;
-        VLOG_INFO("%s: added hit-log meter %u (%u packets/s)",
-                  ofsession_peer(s), PIPELINE_METER_HIT_LOG, pm->rate);
-    } else if (!same) {
-        send_meter_mod(pm, s, OFPMC13_MODIFY);
-        VLOG_INFO("%s: set hit-log meter %u to %u packets/s",
-                  ofsession_peer(s), PIPELINE_METER_HIT_LOG, pm->rate);
+    if (found.meter_id != PIPELINE_METER_HIT_LOG) {
+        if (ofpmp_more(oh)) {
+            return;             /* Maybe in a later part. */
+        }
+        meter_failed(m, s, xstrdup("missing after the ADD"));
+    } else if (found.n_bands != 1 || band.type != OFPMBT13_DROP
+               || band.rate != pm->rate || band.burst_size != pm->rate
+               || !(found.flags & OFPMF13_PKTPS)) {
+        meter_failed(m, s, xasprintf("read back with other settings (%"
+                                     PRIuSIZE" bands, rate %"PRIu32
+                                     ", burst %"PRIu32")",
+                                     (size_t) found.n_bands, band.rate,
+                                     band.burst_size));
+    } else {
+        m->state = METER_OK;
+        VLOG_INFO("switch %016"PRIx64": hit-log meter %u %s: %u packets/s, "
+                  "burst %u", ofsession_dpid(s), PIPELINE_METER_HIT_LOG,
+                  m->existed ? "was there (updated)" : "added",
+                  pm->rate, pm->rate);
     }
 }
 
 /* ---------------------------------------------------------------------- */
 /* The hit log. */
 
-/* Appends to 's' the rule that policy cookie 'cookie' names in 'p'. */
-void
-polmon_format_rule(const struct intent_policy *p, uint64_t cookie,
-                   struct ds *s)
-{
-    unsigned int bits = cookie & 0xff;
-    size_t index = bits & PIPELINE_COOKIE_RULE_MASK;
-
-    if (p->type == INTENT_POLICY_APPLICATION) {
-        const struct intent_rule_set *set
-            = bits & PIPELINE_COOKIE_RULE_INBOUND ? &p->inbound : &p->outbound;
-        if (index && index <= set->n_rules) {
-            const struct intent_rule *r = &set->rules[index - 1];
-            if (r->name) {
-                ds_put_cstr(s, r->name);
-            } else {
-                ds_put_format(s, "#%"PRIuSIZE, index);
-            }
-        } else {
-            ds_put_cstr(s, "default");
-        }
-    } else if (p->type == INTENT_POLICY_ISOLATION) {
-        ds_put_cstr(s, "isolation");
-    } else if (cookie_kind(cookie) == PIPELINE_COOKIE_POLICY_ALLOW) {
-        ds_put_cstr(s, "forensic");
-    } else {
-        ds_put_cstr(s, "quarantine");
-    }
-}
-
-/* Returns the direction of policy cookie 'cookie' of 'p': "inbound",
- * "outbound", or "-" for policies without one. */
-static const char *
-cookie_direction(const struct intent_policy *p, uint64_t cookie)
-{
-    if (p->type != INTENT_POLICY_APPLICATION) {
-        return "-";
-    }
-    return cookie & PIPELINE_COOKIE_RULE_INBOUND ? "inbound" : "outbound";
-}
-
-/* Parses the 'len' bytes at 'packet' into 'flow'. */
-static void
-extract_flow(const void *packet, size_t len, struct flow *flow)
-{
-    struct dp_packet dp;
-    dp_packet_use_const(&dp, packet, len);
-    flow_extract(&dp, flow);
-    dp_packet_uninit(&dp);
-}
-
-/* Appends to 's' "PROTO SRC[:SPORT] -> DST[:DPORT]" for 'flow'. */
-static void
-format_five_tuple(const struct flow *flow, struct ds *s)
-{
-    bool ports = (flow->nw_proto == IPPROTO_TCP
-                  || flow->nw_proto == IPPROTO_UDP);
-    const char *proto = (flow->nw_proto == IPPROTO_TCP ? "tcp"
-                         : flow->nw_proto == IPPROTO_UDP ? "udp"
-                         : flow->nw_proto == IPPROTO_ICMP ? "icmp" : NULL);
-    if (proto) {
-        ds_put_cstr(s, proto);
-    } else {
-        ds_put_format(s, "ip-proto-%"PRIu8, flow->nw_proto);
-    }
-    ds_put_format(s, " "IP_FMT, IP_ARGS(flow->nw_src));
-    if (ports) {
-        ds_put_format(s, ":%"PRIu16, ntohs(flow->tp_src));
-    }
-    ds_put_format(s, " -> "IP_FMT, IP_ARGS(flow->nw_dst));
-    if (ports) {
-        ds_put_format(s, ":%"PRIu16, ntohs(flow->tp_dst));
-    } else if (flow->nw_proto == IPPROTO_ICMP) {
-        ds_put_format(s, " type %"PRIu16, ntohs(flow->tp_src));
-    }
-}
-
-/* Appends to 's' the hit-log line for the packet at 'packet' ('len' bytes)
- * sent by a flow with 'cookie' of bridge 'br' of 'intent'.  Returns false,
- * appending nothing, if 'cookie' is not one of the policies' DENY or
- * MONITOR cookies. */
-bool
-polmon_format_hit(const struct intent *intent,
-                  const struct intent_bridge *br, uint64_t cookie,
-                  const void *packet, size_t len, struct ds *s)
-{
-    const struct intent_rule *rule;
-    enum pipeline_cookie_kind kind;
-    const struct intent_policy *p
-        = intent ? pipeline_cookie_find_policy(intent, cookie, &rule, &kind)
-                 : NULL;
-    if (!p || (kind != PIPELINE_COOKIE_POLICY_DENY
-               && kind != PIPELINE_COOKIE_POLICY_MONITOR)) {
-        return false;
-    }
-
-    struct flow flow;
-    extract_flow(packet, len, &flow);
-    ds_put_format(s, "policy hit: host=%s bridge=%s policy=%s rule=",
-                  br ? br->host->name : "?", br ? br->name : "?", p->name);
-    polmon_format_rule(p, cookie, s);
-    ds_put_format(s, " verdict=%s vlan=%"PRIu16" ",
-                  kind == PIPELINE_COOKIE_POLICY_DENY ? "denied"
-                  : "would-deny",
-                  vlan_tci_to_vid(flow.vlans[0].tci));
-    format_five_tuple(&flow, s);
-    return true;
-}
-
-/* Returns true if the attempt 'key' was logged in the last
- * POLMON_DEDUPE_MS; remembers it either way. */
-static bool
-hit_seen(struct polmon *pm, const struct hit_entry *key, long long int now)
-{
-    uint32_t hash = hash_bytes(&key->cookie, sizeof key->cookie, 0);
-    hash = hash_add64(hash, key->dpid);
-    hash = hash_add(hash, (OVS_FORCE uint32_t) key->nw_src);
-    hash = hash_add(hash, (OVS_FORCE uint32_t) key->nw_dst);
-    hash = hash_add(hash, ((uint32_t) ntohs(key->tp_src) << 16)
-                          | ntohs(key->tp_dst));
-    hash = hash_add(hash, key->nw_proto);
-
-    struct hit_entry *e;
-    HMAP_FOR_EACH_WITH_HASH (e, node, hash, &pm->hits) {
-        if (e->cookie == key->cookie && e->dpid == key->dpid
-            && e->nw_src == key->nw_src && e->nw_dst == key->nw_dst
-            && e->tp_src == key->tp_src && e->tp_dst == key->tp_dst
-            && e->nw_proto == key->nw_proto) {
-            bool recent = now - e->at < POLMON_DEDUPE_MS;
-            e->at = now;
-            ovs_list_remove(&e->lru);
-            ovs_list_push_back(&pm->hit_lru, &e->lru);
-            return recent;
-        }
-    }
-
-    if (pm->n_hits >= POLMON_DEDUPE_MAX) {
-        struct hit_entry *old = CONTAINER_OF(ovs_list_pop_front(&pm->hit_lru),
-                                             struct hit_entry, lru);
-        hmap_remove(&pm->hits, &old->node);
-        free(old);
-        pm->n_hits--;
-    }
-    e = xmemdup(key, sizeof *key);
-    e->at = now;
-    hmap_insert(&pm->hits, &e->node, hash);
-    ovs_list_push_back(&pm->hit_lru, &e->lru);
-    pm->n_hits++;
-    return false;
-}
-
 /* Handles packet-in 'oh' from 's' (bridge 'br' of 'intent'). */
 static void
-handle_packet_in(struct polmon *pm, struct ofsession *s,
+handle_packet_in(struct polmon *pm, const struct ofsession *s,
                  const struct intent *intent, const struct intent_bridge *br,
                  const struct ofp_header *oh, long long int now)
 {
@@ -400,181 +331,41 @@ handle_packet_in(struct polmon *pm, struct ofsession *s,
                                                  &total_len, &buffer_id,
                                                  NULL);
     if (error) {
-        pm->n_foreign++;
-        VLOG_WARN_RL(&rl, "%s: undecodable packet-in (%s)",
-                     ofsession_peer(s), ofperr_get_name(error));
+        hitlog_count_foreign(pm->hitlog);
+        VLOG_WARN_RL(&rl, "switch %016"PRIx64": dropped an undecodable "
+                     "packet-in (%s)", ofsession_dpid(s),
+                     ofperr_get_name(error));
         return;
     }
 
     uint64_t cookie = ntohll(pin.cookie);
-    struct ds line = DS_EMPTY_INITIALIZER;
-    if (!polmon_format_hit(intent, br, cookie, pin.packet, pin.packet_len,
-                           &line)) {
-        pm->n_foreign++;
-        VLOG_WARN_RL(&rl, "%s: dropped a packet-in that no policy sent "
-                     "(cookie %#"PRIx64", table %"PRIu8"); flowchain "
-                     "accepts only hit-log packet-ins", ofsession_peer(s),
-                     cookie, pin.table_id);
-    } else {
-        struct flow flow;
-        extract_flow(pin.packet, pin.packet_len, &flow);
-        struct hit_entry key = {
-            .cookie = cookie,
-            .dpid = ofsession_dpid(s),
-            .nw_src = flow.nw_src, .nw_dst = flow.nw_dst,
-            .tp_src = flow.tp_src, .tp_dst = flow.tp_dst,
-            .nw_proto = flow.nw_proto,
-        };
-        if (hit_seen(pm, &key, now)) {
-            pm->n_suppressed++;
-        } else {
-            pm->n_logged++;
-            hitlog_emit(ds_cstr(&line));
-        }
+    if (hitlog_packet(pm->hitlog, intent, br, cookie, pin.packet,
+                      pin.packet_len, now, NULL) == HITLOG_FOREIGN) {
+        VLOG_WARN_RL(&rl, "switch %016"PRIx64": dropped a packet-in that is "
+                     "no policy hit (cookie %#"PRIx64", table %"PRIu8"); "
+                     "flowchain expects packet-ins only from policies with "
+                     "\"log\": true", ofsession_dpid(s), cookie,
+                     pin.table_id);
     }
-    ds_destroy(&line);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Statistics tables. */
-
-struct table_row {
-    struct hmap_node node;      /* In 'polmon_table->rows', by cookie. */
-    uint64_t cookie;
-    uint64_t packets, bytes;
-};
-
-struct polmon_table {
-    struct hmap rows;
-};
-
-struct polmon_table *
-polmon_table_create(void)
-{
-    struct polmon_table *t = xmalloc(sizeof *t);
-    hmap_init(&t->rows);
-    return t;
-}
-
-/* Frees 't'.  Accepts NULL. */
-void
-polmon_table_destroy(struct polmon_table *t)
-{
-    if (t) {
-        struct table_row *r;
-        HMAP_FOR_EACH_POP (r, node, &t->rows) {
-            free(r);
-        }
-        hmap_destroy(&t->rows);
-        free(t);
-    }
-}
-
-/* Adds 'packets' and 'bytes' of a flow with 'cookie' to 't'. */
-void
-polmon_table_add(struct polmon_table *t, uint64_t cookie, uint64_t packets,
-                 uint64_t bytes)
-{
-    uint32_t hash = hash_uint64(cookie);
-    struct table_row *r;
-    HMAP_FOR_EACH_WITH_HASH (r, node, hash, &t->rows) {
-        if (r->cookie == cookie) {
-            goto found;
-        }
-    }
-    r = xzalloc(sizeof *r);
-    r->cookie = cookie;
-    hmap_insert(&t->rows, &r->node, hash);
-found:
-    r->packets += packets == UINT64_MAX ? 0 : packets;
-    r->bytes += bytes == UINT64_MAX ? 0 : bytes;
-}
-
-/* A row of the formatted table, with its sort key. */
-struct sorted_row {
-    const struct table_row *row;
-    const struct intent_policy *p;
-    bool inbound;
-    unsigned int rule;          /* Index + 1, or 0. */
-    unsigned int kind;
-};
-
-static int
-sorted_row_cmp(const void *a_, const void *b_)
-{
-    const struct sorted_row *a = a_, *b = b_;
-    if (a->p->index != b->p->index) {
-        return a->p->index < b->p->index ? -1 : 1;
-    }
-    if (a->inbound != b->inbound) {
-        return a->inbound ? -1 : 1;
-    }
-    if (a->rule != b->rule) {
-        /* Rules in order, the default last. */
-        return (a->rule ? a->rule : UINT_MAX) < (b->rule ? b->rule : UINT_MAX)
-               ? -1 : 1;
-    }
-    return a->kind < b->kind ? -1 : a->kind > b->kind;
-}
-
-/* Appends the table 't' for the policies of 'intent' (only 'filter' if
- * nonnull) to 's'. */
-void
-polmon_table_format(const struct polmon_table *t, const struct intent *intent,
-                    const struct intent_policy *filter, struct ds *s)
-{
-    struct sorted_row *rows = xcalloc(hmap_count(&t->rows) + 1,
-                                      sizeof *rows);
-    size_t n = 0;
-    const struct table_row *r;
-    HMAP_FOR_EACH (r, node, &t->rows) {
-        const struct intent_rule *rule;
-        enum pipeline_cookie_kind kind;
-        const struct intent_policy *p = pipeline_cookie_find_policy(
-            intent, r->cookie, &rule, &kind);
-        if (!p || (filter && p != filter)) {
-            continue;
-        }
-        rows[n++] = (struct sorted_row) {
-            .row = r, .p = p,
-            .inbound = (p->type == INTENT_POLICY_APPLICATION
-                        && r->cookie & PIPELINE_COOKIE_RULE_INBOUND),
-            .rule = r->cookie & PIPELINE_COOKIE_RULE_MASK,
-            .kind = kind,
-        };
-    }
-    if (n) {
-        qsort(rows, n, sizeof *rows, sorted_row_cmp);
-    }
-
-    ds_put_cstr(s, "POLICY DIRECTION RULE VERDICT PACKETS BYTES\n");
-    for (size_t i = 0; i < n; i++) {
-        const struct sorted_row *sr = &rows[i];
-        ds_put_format(s, "%s %s ", sr->p->name,
-                      cookie_direction(sr->p, sr->row->cookie));
-        polmon_format_rule(sr->p, sr->row->cookie, s);
-        ds_put_format(s, " %s %"PRIu64" %"PRIu64"\n",
-                      sr->kind == PIPELINE_COOKIE_POLICY_ALLOW ? "allowed"
-                      : sr->kind == PIPELINE_COOKIE_POLICY_DENY ? "denied"
-                      : "would-deny",
-                      sr->row->packets, sr->row->bytes);
-    }
-    free(rows);
 }
 
 /* ---------------------------------------------------------------------- */
 /* Statistics requests. */
 
+/* Frees 'req' (already out of its list). */
 static void
 stats_req_destroy(struct stats_req *req)
 {
-    polmon_table_destroy(req->table);
+    polstats_destroy(req->table);
     free(req->filter);
     free(req->waits);
     free(req);
 }
 
-/* Requests the policy statistics of 'n' ready switches 'sessions'. */
+/* Requests the policy statistics of the 'n' ready switches 'sessions' for
+ * the policies of 'intent' (only 'filter' if nonnull).  Calls 'cb' with
+ * 'aux' once every switch answered or POLMON_STATS_TIMEOUT_MS after 'now'
+ * (perhaps before returning, e.g. if 'n' is 0). */
 void
 polmon_request_stats(struct polmon *pm, struct ofsession **sessions,
                      size_t n, const struct intent *intent,
@@ -582,7 +373,7 @@ polmon_request_stats(struct polmon *pm, struct ofsession **sessions,
                      polmon_stats_cb *cb, void *aux, long long int now)
 {
     struct stats_req *req = xzalloc(sizeof *req);
-    req->table = polmon_table_create();
+    req->table = polstats_create();
     req->filter = filter ? xstrdup(filter->name) : NULL;
     req->waits = xcalloc(n + 1, sizeof *req->waits);
     req->deadline = now + POLMON_STATS_TIMEOUT_MS;
@@ -593,19 +384,9 @@ polmon_request_stats(struct polmon *pm, struct ofsession **sessions,
     for (size_t i = 0; i < n; i++) {
         struct stats_wait *w = &req->waits[req->n_waits++];
         w->session = sessions[i];
-        for (size_t k = 0; k < ARRAY_SIZE(counted_kinds); k++) {
-            struct ofputil_flow_stats_request fsr = {
-                .cookie = htonll(PIPELINE_COOKIE_MARKER
-                                 | ((uint64_t) counted_kinds[k]
-                                    << COOKIE_KIND_SHIFT)),
-                .cookie_mask = htonll(PIPELINE_COOKIE_KIND_MASK),
-                .out_port = OFPP_ANY,
-                .out_group = OFPG_ANY,
-                .table_id = 0xff,
-            };
-            match_init_catchall(&fsr.match);
-            struct ofpbuf *msg = ofputil_encode_flow_stats_request(
-                &fsr, OFPUTIL_P_OF13_OXM);
+        w->dpid = ofsession_dpid(sessions[i]);
+        for (size_t k = 0; k < N_KINDS; k++) {
+            struct ofpbuf *msg = polstats_encode_request(counted_kinds[k]);
             w->xids[k] = msg_xid(msg);
             ofsession_send(sessions[i], msg);
         }
@@ -613,57 +394,94 @@ polmon_request_stats(struct polmon *pm, struct ofsession **sessions,
     polmon_run(pm, intent, now);
 }
 
-/* Returns true once every switch of 'req' answered. */
+/* Returns true once every switch of 'w' answered every request. */
 static bool
-stats_req_complete(const struct stats_req *req)
+stats_wait_complete(const struct stats_wait *w)
 {
-    for (size_t i = 0; i < req->n_waits; i++) {
-        for (size_t k = 0; k < ARRAY_SIZE(counted_kinds); k++) {
-            if (!req->waits[i].done[k]) {
-                return false;
-            }
+    for (size_t k = 0; k < N_KINDS; k++) {
+        if (!w->done[k]) {
+            return false;
         }
     }
     return true;
 }
 
-/* Finishes 'req': formats its table (noting the switches that did not
- * answer) and hands it to its callback. */
+/* Returns true once every switch of 'req' answered. */
+static bool
+stats_req_complete(const struct stats_req *req)
+{
+    for (size_t i = 0; i < req->n_waits; i++) {
+        if (!stats_wait_complete(&req->waits[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Appends to 's' "switch DPID (host H bridge B)" for 'dpid'. */
 static void
-stats_req_finish(struct polmon *pm OVS_UNUSED, struct stats_req *req,
-                 const struct intent *intent)
+format_switch_name(const struct intent *intent, uint64_t dpid, struct ds *s)
+{
+    const struct intent_bridge *br = intent_find_bridge_by_dpid(intent, dpid);
+    ds_put_format(s, "switch %016"PRIx64, dpid);
+    if (br) {
+        ds_put_format(s, " (host %s bridge %s)", br->host->name, br->name);
+    }
+}
+
+/* Finishes 'req': formats its table, with a note for each switch that did
+ * not answer (or answered with an error), and hands it to its callback. */
+static void
+stats_req_finish(struct stats_req *req, const struct intent *intent)
 {
     struct ds s = DS_EMPTY_INITIALIZER;
     const struct intent_policy *filter
         = req->filter && intent ? intent_find_policy(intent, req->filter)
                                 : NULL;
-    if (!intent || (req->filter && !filter)) {
-        ds_put_cstr(&s, "the intent changed while collecting statistics; "
-                    "try again");
+
+    ovs_list_remove(&req->node);
+    if (!intent) {
+        req->cb("no intent loaded", false, req->aux);
+    } else if (req->filter && !filter) {
+        ds_put_format(&s, "policy \"%s\" went away with a reload while "
+                      "collecting its statistics", req->filter);
         req->cb(ds_cstr(&s), false, req->aux);
     } else {
-        polmon_table_format(req->table, intent, filter, &s);
+        polstats_format(req->table, intent, filter, &s);
+        if (!req->n_waits) {
+            ds_put_cstr(&s, "# no switch is connected\n");
+        }
         for (size_t i = 0; i < req->n_waits; i++) {
             const struct stats_wait *w = &req->waits[i];
-            if (!w->done[0] || !w->done[1] || !w->done[2]) {
-                ds_put_format(&s, "# no answer from switch %016"PRIx64
-                              " within %d ms: not counted\n",
-                              w->session ? ofsession_dpid(w->session) : 0,
-                              POLMON_STATS_TIMEOUT_MS);
+            if (w->error) {
+                ds_put_cstr(&s, "# ");
+                format_switch_name(intent, w->dpid, &s);
+                ds_put_format(&s, " refused the request (%s): its flows are "
+                              "not all counted\n", ofperr_get_name(w->error));
+            } else if (!stats_wait_complete(w)) {
+                ds_put_cstr(&s, "# ");
+                format_switch_name(intent, w->dpid, &s);
+                if (w->session) {
+                    ds_put_format(&s, " did not answer within %d s",
+                                  POLMON_STATS_TIMEOUT_MS / 1000);
+                } else {
+                    ds_put_cstr(&s, " disconnected");
+                }
+                ds_put_cstr(&s, ": its flows are not counted\n");
             }
         }
         req->cb(ds_cstr(&s), true, req->aux);
     }
     ds_destroy(&s);
-    ovs_list_remove(&req->node);
     stats_req_destroy(req);
 }
 
-/* Handles flow statistics reply 'oh' from 's'; returns true if a request
- * of 'pm' was waiting for it. */
+/* Handles flow statistics reply or ERROR 'oh' from 's'.  Returns true if
+ * a request of 'pm' was waiting for it. */
 static bool
-handle_stats_reply(struct polmon *pm, const struct ofsession *s,
-                   const struct intent *intent, const struct ofp_header *oh)
+stats_reply(struct polmon *pm, const struct ofsession *s,
+            const struct intent *intent, enum ofptype type,
+            const struct ofp_header *oh)
 {
     struct stats_req *req;
     LIST_FOR_EACH (req, node, &pm->requests) {
@@ -672,29 +490,24 @@ handle_stats_reply(struct polmon *pm, const struct ofsession *s,
             if (w->session != s) {
                 continue;
             }
-            for (size_t k = 0; k < ARRAY_SIZE(counted_kinds); k++) {
+            for (size_t k = 0; k < N_KINDS; k++) {
                 if (w->xids[k] != oh->xid || w->done[k]) {
                     continue;
                 }
-                struct ofpbuf b = ofpbuf_const_initializer(
-                    oh, ntohs(oh->length));
-                struct ofpbuf ofpacts;
-                ofpbuf_init(&ofpacts, 64);
-                for (;;) {
-                    struct ofputil_flow_stats fs;
-                    if (ofputil_decode_flow_stats_reply(&fs, &b, false,
-                                                        &ofpacts)) {
-                        break;
-                    }
-                    polmon_table_add(req->table, ntohll(fs.cookie),
-                                     fs.packet_count, fs.byte_count);
-                }
-                ofpbuf_uninit(&ofpacts);
-                if (!ofpmp_more(oh)) {
+                if (type == OFPTYPE_ERROR) {
+                    enum ofperr error = ofperr_decode_msg(oh, NULL);
+                    w->error = w->error ? w->error
+                               : error ? error : OFPERR_OFPBRC_BAD_LEN;
                     w->done[k] = true;
-                    if (stats_req_complete(req)) {
-                        stats_req_finish(pm, req, intent);
+                } else {
+                    enum ofperr error = polstats_add_reply(req->table, oh);
+                    if (error && !w->error) {
+                        w->error = error;
                     }
+                    w->done[k] = !ofpmp_more(oh);
+                }
+                if (stats_req_complete(req)) {
+                    stats_req_finish(req, intent);
                 }
                 return true;
             }
@@ -703,23 +516,21 @@ handle_stats_reply(struct polmon *pm, const struct ofsession *s,
     return false;
 }
 
-/* The switch of 's' goes away: requests stop waiting for it. */
+/* The switch behind 's' is going away: forgets its meter, and requests
+ * stop waiting for it. */
 void
 polmon_switch_gone(struct polmon *pm, struct ofsession *s,
                    const struct intent *intent, long long int now)
 {
-    struct meter_wait *mw;
-    LIST_FOR_EACH_SAFE (mw, node, &pm->meter_waits) {
-        if (mw->session == s) {
-            ovs_list_remove(&mw->node);
-            free(mw);
-        }
+    struct meter_sw *m = find_meter_sw(pm, s);
+    if (m) {
+        ovs_list_remove(&m->node);
+        meter_sw_destroy(m);
     }
     struct stats_req *req;
     LIST_FOR_EACH (req, node, &pm->requests) {
         for (size_t i = 0; i < req->n_waits; i++) {
             if (req->waits[i].session == s) {
-                /* Counted as not answering; forget the pointer. */
                 req->waits[i].session = NULL;
                 req->deadline = MIN(req->deadline, now);
             }
@@ -728,7 +539,7 @@ polmon_switch_gone(struct polmon *pm, struct ofsession *s,
     polmon_run(pm, intent, now);
 }
 
-/* Finishes the requests that are complete or whose time is up. */
+/* Finishes the requests that are complete or whose time is up at 'now'. */
 void
 polmon_run(struct polmon *pm, const struct intent *intent,
            long long int now)
@@ -736,49 +547,82 @@ polmon_run(struct polmon *pm, const struct intent *intent,
     struct stats_req *req;
     LIST_FOR_EACH_SAFE (req, node, &pm->requests) {
         if (stats_req_complete(req) || now >= req->deadline) {
-            stats_req_finish(pm, req, intent);
+            stats_req_finish(req, intent);
         }
     }
 }
 
-/* Offers message 'oh' of 'type' from 's' to 'pm'. */
+/* Offers message 'oh' of 'type' from 's' (bridge 'br' of 'intent'; either
+ * may be NULL) to 'pm'.  Returns true if it was 'pm''s: a packet-in, a
+ * reply to or an error for one of its requests. */
 bool
 polmon_handle(struct polmon *pm, struct ofsession *s,
               const struct intent *intent, const struct intent_bridge *br,
               enum ofptype type, const struct ofp_header *oh,
               long long int now)
 {
+    struct meter_sw *m;
+
     switch (type) {
     case OFPTYPE_PACKET_IN:
         handle_packet_in(pm, s, intent, br, oh, now);
         return true;
     case OFPTYPE_FLOW_STATS_REPLY:
-        return handle_stats_reply(pm, s, intent, oh);
-    case OFPTYPE_METER_CONFIG_STATS_REPLY: {
-        struct meter_wait *mw;
-        LIST_FOR_EACH (mw, node, &pm->meter_waits) {
-            if (mw->session == s && mw->xid == oh->xid) {
-                ovs_list_remove(&mw->node);
-                free(mw);
-                handle_meter_reply(pm, s, oh);
-                return true;
-            }
+        return stats_reply(pm, s, intent, type, oh);
+    case OFPTYPE_METER_CONFIG_STATS_REPLY:
+        m = find_meter_sw(pm, s);
+        if (m) {
+            meter_reply(pm, m, s, oh);
+            return true;
         }
         return false;
-    }
+    case OFPTYPE_ERROR:
+        m = find_meter_sw(pm, s);
+        if (m && oh->xid
+            && (oh->xid == m->add_xid || oh->xid == m->mod_xid
+                || oh->xid == m->check_xid)) {
+            meter_error(pm, m, s, oh);
+            return true;
+        }
+        return stats_reply(pm, s, intent, type, oh);
     default:
         return false;
     }
 }
 
-/* Appends 'pm''s counters to 's'. */
+/* Appends 'pm''s counters to 's' (one line). */
 void
 polmon_format_status(const struct polmon *pm, struct ds *s)
 {
-    ds_put_format(s, "policy hit log: %"PRIu64" lines, %"PRIu64" repeats "
-                  "suppressed, %"PRIu64" other packet-ins dropped; meter %u "
-                  "at %u packets/s per bridge (added on %"PRIu64
-                  " switches)\n", pm->n_logged, pm->n_suppressed,
-                  pm->n_foreign, PIPELINE_METER_HIT_LOG, pm->rate,
-                  pm->n_meters_added);
+    const struct hitlog_stats *st = hitlog_get_stats(pm->hitlog);
+    ds_put_format(s, "hit log: %"PRIu64" lines, %"PRIu64" repeats "
+                  "suppressed, %"PRIu64" foreign packet-ins dropped; "
+                  "meter %u: %u packets/s per bridge\n", st->logged,
+                  st->suppressed, st->foreign, PIPELINE_METER_HIT_LOG,
+                  pm->rate);
+}
+
+/* Appends to 's' the state of the hit-log meter of switch 'ses' (one
+ * indented line), if 'pm' knows it. */
+void
+polmon_format_switch(const struct polmon *pm, const struct ofsession *ses,
+                     struct ds *s)
+{
+    const struct meter_sw *m = find_meter_sw(pm, ses);
+    if (!m) {
+        return;
+    }
+    ds_put_format(s, "  hit-log meter %u: ", PIPELINE_METER_HIT_LOG);
+    switch (m->state) {
+    case METER_PENDING:
+        ds_put_cstr(s, "being set up\n");
+        break;
+    case METER_OK:
+        ds_put_format(s, "%u packets/s, burst %u (%s)\n", pm->rate,
+                      pm->rate, m->existed ? "was there, updated" : "added");
+        break;
+    case METER_FAILED:
+        ds_put_format(s, "failed: %s\n", m->error);
+        break;
+    }
 }

@@ -389,7 +389,8 @@ switchmgr_destroy(struct switchmgr *mgr)
     if (!mgr) {
         return;
     }
-    /* First, so that no statistics request answers while exiting. */
+    /* First: statistics requests in flight get their error answer while
+     * the control server is still there, and no switch is waited for. */
     polmon_destroy(mgr->polmon);
     mgr->polmon = NULL;
     struct swconn *conn;
@@ -623,6 +624,30 @@ format_missing_ports(const struct swconn *conn,
     svec_destroy(&names);
 }
 
+/* Initializes 'sel' with copies of the flows of 'fs' that policy 'p'
+ * produced: its cookies of every policy kind (PIPELINE_COOKIE_POLICY to
+ * PIPELINE_COOKIE_POLICY_MONITOR), any rule.  No groups. */
+static void
+select_policy_flows(const struct flowset *fs, const struct intent_policy *p,
+                    struct flowset *sel)
+{
+    flowset_init(sel);
+    const struct flowset_flow *f;
+    HMAP_FOR_EACH (f, node, &fs->flows) {
+        uint64_t cookie = ntohll(f->cookie) & PIPELINE_COOKIE_OBJECT_MASK;
+        for (int kind = PIPELINE_COOKIE_POLICY;
+             kind <= PIPELINE_COOKIE_POLICY_MONITOR; kind++) {
+            if (cookie == pipeline_cookie_policy(kind, p, 0)) {
+                struct match match;
+                minimatch_expand(&f->match, &match);
+                flowset_add_flow(sel, f->table_id, f->priority, &match,
+                                 f->cookie, f->ofpacts, f->ofpacts_len);
+                break;
+            }
+        }
+    }
+}
+
 /* Appends the desired flows of the bridges of the current intent that
  * match the filters ('host', 'bridge', 'vm': NULL for any) to 's'.
  * Returns false with an error in 's' for an unknown name. */
@@ -682,13 +707,10 @@ switchmgr_format_flows(const struct switchmgr *mgr, const char *host,
                 flowset_format_filtered(&fs, pipeline_cookie_vm(v),
                                         PIPELINE_COOKIE_OBJECT_MASK, NULL, s);
             } else if (pol) {
-                /* Every kind of the policy's flows, any rule. */
-                for (int kind = PIPELINE_COOKIE_POLICY;
-                     kind <= PIPELINE_COOKIE_POLICY_MONITOR; kind++) {
-                    flowset_format_filtered(
-                        &fs, pipeline_cookie_policy(kind, pol, 0),
-                        PIPELINE_COOKIE_OBJECT_MASK, NULL, s);
-                }
+                struct flowset sel;
+                select_policy_flows(&fs, pol, &sel);
+                flowset_format(&sel, s);
+                flowset_destroy(&sel);
             } else {
                 flowset_format(&fs, s);
             }
@@ -803,6 +825,7 @@ format_conn(const struct switchmgr *mgr, const struct swconn *conn,
     ds_put_format(s, "  peer: %s, connected %llds, messages rx %"PRIu64
                   " tx %"PRIu64", errors %"PRIu64"\n", ofsession_peer(ses),
                   age, st->rx_msgs, st->tx_msgs, st->errors_received);
+    polmon_format_switch(mgr->polmon, ses, s);
     if (conn->sync) {
         const struct flowsync_stats *fst = flowsync_stats(conn->sync);
         ds_put_format(s, "  sync: %s, flows installed %"PRIuSIZE", groups "
@@ -847,11 +870,11 @@ switchmgr_format_status(const struct switchmgr *mgr, struct ds *s)
     if (!n) {
         ds_put_cstr(s, "no switches connected\n");
     }
+    polmon_format_status(mgr->polmon, s);
     uint64_t flow_mods, group_mods;
     switchmgr_get_totals(mgr, &flow_mods, &group_mods);
     ds_put_format(s, "flow mods sent since start: %"PRIu64", group mods: %"
                   PRIu64"\n", flow_mods, group_mods);
-    polmon_format_status(mgr->polmon, s);
 }
 
 /* Sets the hit-log meter's rate to 'pps' packets per second per bridge. */

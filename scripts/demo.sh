@@ -59,7 +59,8 @@ echo "== ovs-ofctl dump-groups $2 on $1"
 lab_ovs "$1" ovs-ofctl -O OpenFlow13 dump-groups "$2"
 echo
 echo "== connectivity matrix (rows ping columns; expected: same network ok,"
-echo "   own gateway ok, everything else blocked)"
+echo "   own gateway ok, everything else blocked; with policies, columns VM:8080"
+echo "   are TCP connects and the policies decide the expected cells too)"
 lab matrix
 rc=$?
 echo

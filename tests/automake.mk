@@ -25,3 +25,11 @@ check_PROGRAMS += tests/test-flowsync
 tests_test_flowsync_SOURCES = tests/test-flowsync.c tests/ofmsgs.c \
 	tests/ofmsgs.h tests/unit.h
 tests_test_flowsync_LDADD = $(FLOWCHAIN_LIBS)
+
+# Policy monitor: hit log, policy statistics, the hit-log meter.
+check_PROGRAMS += tests/test-polmon
+tests_test_polmon_SOURCES = tests/test-polmon.c tests/ofmsgs.c \
+	tests/ofmsgs.h tests/unit.h
+tests_test_polmon_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_test_polmon_LDADD = $(FLOWCHAIN_LIBS)
+EXTRA_DIST += tests/polmon-intent.json

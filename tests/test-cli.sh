@@ -1,6 +1,8 @@
 #!/bin/bash
 # The command-line contract, without a lab: `flowchainctl check`, the
-# daemon's refusal of an invalid intent, --help and --version.
+# daemon's refusal of an invalid intent, --help and --version, and the
+# policy commands (policy-stats, flows --policy, status) of a daemon that
+# no switch is connected to.
 top=${FLOWCHAIN_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 bin=${FLOWCHAIN_BUILDDIR:-$top/build}
 T_PROG=test-cli
@@ -66,4 +68,60 @@ t_check "flowchainctl without a daemon says how to reach one" \
 t_check "flowchaind rejects a bad listen target" \
     eval '! "$bin/flowchaind" --listen "udp:1" --control "$tmp/ctl2" > "$tmp/out" 2>&1 &&
           grep -q "unknown target" "$tmp/out"'
+# The policy commands, against a daemon with no switch connected.
+t_check "flowchaind rejects --hit-log-rate 0, a non-number and too much" \
+    eval '! "$bin/flowchaind" --hit-log-rate 0 --control "$tmp/ctl3" > "$tmp/out" 2>&1 &&
+          grep -q -- "--hit-log-rate" "$tmp/out" &&
+          ! "$bin/flowchaind" --hit-log-rate=fast --control "$tmp/ctl3" > "$tmp/out" 2>&1 &&
+          grep -q "hit-log-rate" "$tmp/out" &&
+          ! "$bin/flowchaind" --hit-log-rate=1000001 --control "$tmp/ctl3" > "$tmp/out" 2>&1 &&
+          grep -q "1 to 1000000" "$tmp/out" && [ ! -e "$tmp/ctl3" ]'
+t_check "--help of both programs names the policy options" \
+    eval '"$bin/flowchaind" --help | grep -q -- "--hit-log-rate=PPS" &&
+          "$bin/flowchainctl" --help | grep -q "policy-stats \[--policy P\]" &&
+          "$bin/flowchainctl" --help | grep -q -- "--vm V | --policy P"'
+"$bin/flowchaind" --intent "$pol" --listen "unix:$tmp/of4.sock" \
+    --control "$tmp/ctl4" --log-file="$tmp/d4.log" > "$tmp/d4.out" 2>&1 &
+dpid=$!
+for _ in $(seq 100); do [ -S "$tmp/ctl4" ] && break; sleep 0.1; done
+ctl4() { "$bin/flowchainctl" --control "$tmp/ctl4" "$@"; }
+t_check "flowchaind logs the intent's warnings at start" \
+    grep -q "intent warning: policies\[4\]\.target: no VM has category AppTier=ap" "$tmp/d4.log"
+t_check "policy-stats with no switch: the header and a note, exit 0" \
+    eval 'ctl4 policy-stats > "$tmp/out" &&
+          diff -u - "$tmp/out" <<<"POLICY  DIRECTION  RULE  VERDICT  PACKETS  BYTES
+# no switch is connected"'
+t_check "ovs-appctl -t speaks policy-stats too" \
+    eval 'ovs-appctl -t "$tmp/ctl4" policy-stats --policy web-app > "$tmp/out" &&
+          head -1 "$tmp/out" | grep -q "^POLICY  DIRECTION"'
+t_check "policy-stats --policy of an unknown policy: error, exit 1" \
+    eval 'ctl4 policy-stats --policy no-such > "$tmp/out" 2>&1; [ $? -eq 1 ] &&
+          grep -q "unknown policy \"no-such\"" "$tmp/out"'
+t_check "policy-stats with a stray argument: usage, exit 1" \
+    eval 'ctl4 policy-stats --bogus > "$tmp/out" 2>&1; [ $? -eq 1 ] &&
+          grep -q "usage: policy-stats \[--policy P\]" "$tmp/out"'
+# web-app targets vm2 (h2/br0): kinds 6-9 of its name hash, nothing else.
+t_check "flows --policy web-app: only web-app's policy cookies, on h2/br0" \
+    eval 'ctl4 flows --policy web-app > "$tmp/out" &&
+          [ "$(grep -c "^# " "$tmp/out")" -eq 3 ] &&
+          [ "$(grep -vc "^# " "$tmp/out")" -gt 3 ] &&
+          ! grep -v "^# " "$tmp/out" | grep -v "cookie=0xfc0[6-9]638c047aa7" &&
+          grep -q "controller(max_len=128,meter_id=1)" "$tmp/out" &&
+          [ "$(ctl4 flows --policy web-app --host h2 | grep -vc "^# ")" -eq \
+            "$(grep -vc "^# " "$tmp/out")" ]'
+t_check "flows --policy of an unknown policy: error, exit 1" \
+    eval 'ctl4 flows --policy no-such > "$tmp/out" 2>&1; [ $? -eq 1 ] &&
+          grep -q "unknown policy \"no-such\"" "$tmp/out"'
+t_check "flows --vm with --policy: usage error, exit 1" \
+    eval 'ctl4 flows --vm vm1 --policy web-app > "$tmp/out" 2>&1; [ $? -eq 1 ] &&
+          grep -q "exclude each other" "$tmp/out"'
+t_check "status shows the hit-log counters and the meter rate" \
+    eval 'ctl4 status > "$tmp/out" 2>&1 &&
+          grep -qx "hit log: 0 lines, 0 repeats suppressed, 0 foreign packet-ins dropped; meter 1: 100 packets/s per bridge" "$tmp/out"'
+ctl4 exit > /dev/null 2>&1
+wait "$dpid"
+rc=$?
+t_check "the daemon exits cleanly after those commands (status $rc, no leak)" \
+    eval '[ "$rc" -eq 0 ] && grep -q "exited cleanly" "$tmp/d4.log" &&
+          ! grep -q "LeakSanitizer\|runtime error" "$tmp/d4.out"'
 exit $failed

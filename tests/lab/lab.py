@@ -8,7 +8,8 @@
 #   lab.py exec NAME CMD...         run CMD in a VM/adapter/router/host ns
 #   lab.py kill-vswitchd HOST | start-vswitchd HOST | restart-vswitchd HOST
 #   lab.py get [KEY...]             print a part of lab.json (dotted keys)
-#   lab.py matrix [INTENT] --dir DIR [--json]
+#   lab.py matrix [INTENT] --dir DIR [--json] [--port N]  (TCP probes too if
+#                                   the intent has policies)
 #
 # Every subcommand except `up` takes --dir DIR or the LAB_DIR environment
 # variable.  Safety: nothing is ever created in the root network namespace.
@@ -727,27 +728,190 @@ def ping(ns, src, dst):
     return p.returncode == 0
 
 
+# Policy evaluator for the matrix: an independent reading of the
+# microsegmentation semantics (docs/intent.md "policies"), used only to
+# compute the expected cells.  A peer is identified by its IPv4 address.
+
+def _sel_matches(sel, cats):
+    return all(cats.get(k) == v for k, v in sel.items())
+
+
+def _peer_matches(peer, ip, vm_cats):
+    """Does address 'ip' (of a VM with categories 'vm_cats', or None for a
+    machine outside the intent) belong to rule peer 'peer'?"""
+    if peer == "any":
+        return True
+    if "cidr" in peer:
+        return ipaddress.ip_address(ip) in ipaddress.ip_network(peer["cidr"])
+    return vm_cats is not None and _sel_matches(peer, vm_cats)
+
+
+def _rule_matches(rule, key, ip, cats, proto, port):
+    if not _peer_matches(rule[key], ip, cats):
+        return False
+    rp = rule.get("protocol", "any")
+    if rp != "any" and rp != proto:
+        return False
+    if "ports" in rule:
+        for p in rule["ports"]:
+            lo, hi = ((p, p) if isinstance(p, int)
+                      else tuple(int(x) for x in p.split("-")))
+            if lo <= port <= hi:
+                return True
+        return False
+    return True
+
+
+def policy_verdict(policies, src, dst, proto, port):
+    """True if a new connection from 'src' to 'dst' passes the policies.
+    'src'/'dst' are (ip, categories or None, is_vm)."""
+    sip, scats, svm = src
+    dip, dcats, dvm = dst
+    enf = [p for p in policies if p.get("mode", "enforce") == "enforce"]
+
+    def side(me, peer_ip, peer_cats, peer_vm, direction):
+        # quarantine of 'me'
+        for p in enf:
+            if p["type"] != "quarantine" or me[0] not in p["_ips"]:
+                continue
+            if p["level"] == "strict":
+                return False
+            if direction == "inbound" and peer_cats is not None and any(
+                    _sel_matches(s, peer_cats) for s in p["forensic_from"]):
+                return True          # a quarantine that allows is final
+            return False
+        # isolation (inbound skips it if the sender is a local VM of the
+        # same bridge: evaluated at the source, same verdict anyway)
+        if peer_vm:
+            for p in enf:
+                if p["type"] != "isolation":
+                    continue
+                a, b = p["between"]
+                if ((_sel_matches(a, me[1]) and _sel_matches(b, peer_cats)) or
+                        (_sel_matches(b, me[1]) and _sel_matches(a, peer_cats))):
+                    return False
+        # application
+        key = "from" if direction == "inbound" else "to"
+        targeting = [p for p in enf if p["type"] == "application"
+                     and _sel_matches(p["target"], me[1])]
+        if not targeting:
+            return True
+        for p in targeting:
+            d = p.get(direction, {"default": "allow"})
+            if d["default"] == "allow":
+                return True
+            if any(_rule_matches(r, key, peer_ip, peer_cats, proto, port)
+                   for r in d.get("allow", [])):
+                return True
+        return False
+
+    if svm and not side((sip, scats), dip, dcats, dvm, "outbound"):
+        return False
+    if dvm and not side((dip, dcats), sip, scats, svm, "inbound"):
+        return False
+    return True
+
+
+def listen(ns, port):
+    """Start a TCP listener on 'port' in namespace 'ns' that accepts and
+    closes connections; returns the Popen."""
+    code = ("import socket\n"
+            "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,"
+            " socket.SO_REUSEADDR, 1)\n"
+            "s.bind(('0.0.0.0', %d)); s.listen(64)\n"
+            "while True:\n"
+            "    c, _ = s.accept(); c.close()\n" % port)
+    return subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3",
+                             "-c", code], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def tcp_probe(ns, src, dst, port):
+    code = ("import socket,sys\n"
+            "s=socket.socket(); s.settimeout(2)\n"
+            "s.bind((sys.argv[1], 0))\n"
+            "try:\n    s.connect((sys.argv[2], int(sys.argv[3])))\n"
+            "except OSError:\n    sys.exit(1)\n")
+    p = subprocess.run(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c",
+                        code, src, dst, str(port)],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return p.returncode == 0
+
+
+def matrix_policies(st, args):
+    """The intent's policies, each quarantine with '_ips': the addresses of
+    its VMs."""
+    path = args.intent or st.get("intent")
+    if not path:
+        return []
+    with open(path) as f:
+        intent = json.load(f)
+    ips = {vm["name"]: [n["ip"] for n in vm.get("nics", []) if n.get("ip")]
+           for vm in intent.get("vms", [])}
+    pols = intent.get("policies", [])
+    for p in pols:
+        p["_ips"] = set(ip for v in p.get("vms", []) for ip in ips.get(v, []))
+    return pols
+
+
 def cmd_matrix(args):
     st = load_state(lab_dir(args))
     eps = endpoints(st)
     gws = [("gw:%s" % net, link["ip"], net)
            for net, link in sorted(st["router"]["links"].items())]
     targets = [(l, ip, net) for (l, _, ip, net) in eps] + gws
+    policies = matrix_policies(st, args)
+    # Who an address is: (ip, categories, is_vm); adapters and the router
+    # are outside the policies' reach (categories None).
+    who = {}
+    for name, v in st["vms"].items():
+        for n in v["nics"]:
+            if n.get("ip"):
+                who[n["ip"]] = (n["ip"], v.get("categories") or {}, True)
+    vm_ns = set(v["ns"] for v in st["vms"].values())
+    probes = [("icmp", 0)]
+    if policies:
+        probes.append(("tcp", args.port))
     jobs = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as ex:
-        ns_of = {l: ns for (l, ns, _, _) in eps}
-        for (sl, sns, sip, snet) in eps:
-            for (tl, tip, tnet) in targets:
-                # A VM's own addresses (its other NICs) answer inside its
-                # namespace without touching a switch: not a cell.
-                if tl == sl or ns_of.get(tl) == sns:
-                    continue
-                jobs[(sl, tl)] = (snet == tnet,
-                                  ex.submit(ping, sns, sip, tip))
+    listeners = []
+    try:
+        if policies:
+            for ns in sorted(vm_ns):
+                listeners.append(listen(ns, args.port))
+            time.sleep(1.0)
+        with concurrent.futures.ThreadPoolExecutor(
+                max_workers=args.jobs) as ex:
+            ns_of = {l: ns for (l, ns, _, _) in eps}
+            for (sl, sns, sip, snet) in eps:
+                for (tl, tip, tnet) in targets:
+                    # A VM's own addresses (its other NICs) answer inside its
+                    # namespace without touching a switch: not a cell.
+                    if tl == sl or ns_of.get(tl) == sns:
+                        continue
+                    src = who.get(sip, (sip, None, False))
+                    dst = who.get(tip, (tip, None, False))
+                    for (proto, port) in probes:
+                        if proto == "tcp" and ns_of.get(tl) not in vm_ns:
+                            continue        # listeners run in VMs only
+                        exp = snet == tnet and policy_verdict(
+                            policies, src, dst, proto, port)
+                        fut = (ex.submit(ping, sns, sip, tip)
+                               if proto == "icmp"
+                               else ex.submit(tcp_probe, sns, sip, tip, port))
+                        col = tl if proto == "icmp" else "%s:%d" % (tl, port)
+                        jobs[(sl, col)] = (exp, fut)
+            results = {k: (exp, fut.result())
+                       for k, (exp, fut) in jobs.items()}
+    finally:
+        for l in listeners:
+            l.kill()
+            l.wait()
+    if policies:
+        targets = targets + [("%s:%d" % (l, args.port), ip, net)
+                             for (l, ns, ip, net) in eps if ns in vm_ns]
     cells = {}
     bad = 0
-    for key, (exp, fut) in jobs.items():
-        seen = fut.result()
+    for key, (exp, seen) in results.items():
         cells[key] = {"expected": "ok" if exp else "blocked",
                       "seen": "ok" if seen else "blocked"}
         if exp != seen:
@@ -829,6 +993,8 @@ def main():
     p.add_argument("--dir")
     p.add_argument("--json", action="store_true")
     p.add_argument("--jobs", type=int, default=32)
+    p.add_argument("--port", type=int, default=8080,
+                   help="TCP port probed when the intent has policies")
     p.set_defaults(fn=cmd_matrix)
 
     args = ap.parse_args()

@@ -44,11 +44,22 @@ ms_up() {
     local ns
     for ns in $MS_VMS router; do
         # shellcheck disable=SC2086
-        lab_spawn lab_exec "$ns" /usr/bin/python3 "$MS_PY" server $MS_PORTS
+        ms_spawn "$ns" /usr/bin/python3 "$MS_PY" server $MS_PORTS
     done
     for ns in $MS_VMS router; do
         wait_until 5 ms_listening "$ns" || t_fail "echo servers of $ns"
     done
+}
+
+# ms_spawn NAME CMD...: lab_spawn of CMD in the namespace of NAME (a VM,
+# "router"...).  `ip netns exec` execs CMD, so the pid that lab_down kills
+# is CMD's own (lab_spawn lab_exec would leave CMD orphaned: lab_exec is
+# a function, its pid a subshell).
+ms_spawn() {
+    local ns
+    ns=$(lab_get "names.$1") || return 1
+    shift
+    lab_spawn ip netns exec "$ns" "$@"
 }
 
 # ms_listening NAME: every port of MS_PORTS listens in NAME's namespace.
@@ -99,8 +110,8 @@ ms_edit() {
 sess_start() {
     local f=$LAB_DIR/sess-$1
     rm -f "$f"
-    lab_spawn lab_exec "$2" /usr/bin/python3 "$MS_PY" client "$3" "$4" "$f"
-    wait_until 5 grep -q '^up\|^ok' "$f"
+    ms_spawn "$2" /usr/bin/python3 "$MS_PY" client "$3" "$4" "$f"
+    wait_until 5 grep -qs "^up\\|^ok" "$f"
 }
 
 # sess_count NAME: echoes the session has had (0 if none or broken).
@@ -206,12 +217,13 @@ trace_outputs() {
 }
 
 # trace_decided_by TRACE COOKIE: a verdict flow (table 33 or 58) with
-# COOKIE matched in TRACE, and the datapath forwards nothing to a port
-# (it drops, or only samples the packet to the controller).
+# COOKIE matched in TRACE, and the datapath forwards the packet nowhere: it
+# drops it, only samples it to the controller (a logged new connection),
+# or only commits it to conntrack (an established one, cut with ct_mark=1).
 trace_decided_by() {
     grep -qE "^ *(33|58)\. .*cookie $2\$" <<<"$1" || return 1
-    local act
+    local act re
     act=$(grep "^Datapath actions:" <<<"$1" | tail -1)
-    [ "$act" = "Datapath actions: drop" ] ||
-        [[ $act == "Datapath actions: sample("*controller*")))" ]]
+    re='^Datapath actions: (drop|ct\(commit[^()]*\)|sample\(.*controller.*\)\)\))$'
+    [[ $act =~ $re ]] || { echo "forwarded: $act"; false; }
 }

@@ -27,11 +27,15 @@ import time
 
 
 def write(path, text):
-    """Replaces 'path' with the line 'text' (atomic for readers)."""
+    """Replaces 'path' with the line 'text' (atomic for readers).  Exits
+    quietly if the directory is gone (the test is over)."""
     tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text + "\n")
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            f.write(text + "\n")
+        os.replace(tmp, path)
+    except FileNotFoundError:
+        os._exit(1)
 
 
 def echo(conn):

@@ -3,6 +3,9 @@ libcontroller_a_SOURCES += \
 	controller/ctlserver.h \
 	controller/flowsync.c \
 	controller/flowsync.h \
+	controller/hitlog.c \
+	controller/polmon.c \
+	controller/polmon.h \
 	controller/offrame.c \
 	controller/switchmgr.c \
 	controller/switchmgr.h \

@@ -30,6 +30,7 @@ struct command {
 
 struct ctlserver {
     struct ev_loop *loop;
+    unsigned long long int n_accepted;  /* Serial of the last client. */
     char *path;
     int fd;
     ev_io accept_io;
@@ -47,6 +48,7 @@ struct ctlserver_conn {
     struct json *id;            /* Of the request awaiting a reply. */
     struct ds out;              /* Replies not yet written. */
     bool closing;               /* Close once 'out' is written. */
+    unsigned long long int serial;  /* Unique for the server's life. */
 };
 
 static void conn_destroy(struct ctlserver_conn *);
@@ -91,6 +93,29 @@ void
 ctlserver_reply(struct ctlserver_conn *conn, const char *text)
 {
     send_reply(conn, text, NULL);
+}
+
+/* Returns 'conn''s serial number: unlike the pointer, it is never reused,
+ * so a handler that answers later finds its client with
+ * ctlserver_find_conn() (or learns it is gone). */
+unsigned long long int
+ctlserver_conn_serial(const struct ctlserver_conn *conn)
+{
+    return conn->serial;
+}
+
+/* Returns the client of 'server' whose serial is 'serial', or NULL if it
+ * disconnected. */
+struct ctlserver_conn *
+ctlserver_find_conn(struct ctlserver *server, unsigned long long int serial)
+{
+    struct ctlserver_conn *conn;
+    LIST_FOR_EACH (conn, node, &server->conns) {
+        if (conn->serial == serial) {
+            return conn;
+        }
+    }
+    return NULL;
 }
 
 /* Answers the request pending on 'conn' with the error 'text'. */
@@ -269,6 +294,7 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents OVS_UNUSED)
     conn->server = server;
     conn->fd = fd;
     conn->parser = json_parser_create(0);
+    conn->serial = ++server->n_accepted;
     ds_init(&conn->out);
     ovs_list_push_back(&server->conns, &conn->node);
     ev_io_init(&conn->io, conn_cb, fd, EV_READ);

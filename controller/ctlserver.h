@@ -30,6 +30,11 @@ void ctlserver_register(struct ctlserver *, const char *name,
                         ctlserver_cb *, void *aux);
 
 void ctlserver_reply(struct ctlserver_conn *, const char *text);
+/* A handler that answers later keeps the serial, not the pointer: the
+ * client may disconnect meanwhile. */
+unsigned long long int ctlserver_conn_serial(const struct ctlserver_conn *);
+struct ctlserver_conn *ctlserver_find_conn(struct ctlserver *,
+                                           unsigned long long int serial);
 void ctlserver_reply_error(struct ctlserver_conn *, const char *text);
 
 #endif /* controller/ctlserver.h */

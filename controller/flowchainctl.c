@@ -40,8 +40,13 @@ usage(void)
            "  reload            load the intent file again (an invalid one "
            "changes\n"
            "                    nothing)\n"
-           "  flows [--host H] [--bridge B] [--vm V]\n"
+           "  flows [--host H] [--bridge B] [--vm V | --policy P]\n"
            "                    the desired flows, in ovs-ofctl syntax\n"
+           "  policy-stats [--policy P]\n"
+           "                    packets and bytes per policy rule, allowed, "
+           "denied and\n"
+           "                    would-be-denied (monitor mode), summed over "
+           "the switches\n"
            "  plan FILE         the flow changes loading FILE would make, "
            "per bridge\n"
            "  list-commands     every command the daemon knows\n"
@@ -56,7 +61,8 @@ usage(void)
            "  -V, --version     show the version\n");
 }
 
-/* Validates the intent at 'path'; prints the summary or the errors. */
+/* Validates the intent at 'path'; prints the summary (and any warnings, on
+ * stderr, which do not make it invalid) or the errors. */
 static int
 check_file(const char *path)
 {
@@ -64,6 +70,11 @@ check_file(const char *path)
     struct intent *intent = intent_load_file(path, &errors);
     int status;
     if (intent) {
+        const struct svec *warnings = intent_warnings(intent);
+        for (size_t i = 0; i < warnings->n; i++) {
+            fprintf(stderr, "warning: %s\n", warnings->names[i]);
+        }
+
         struct ds s = DS_EMPTY_INITIALIZER;
         intent_format_summary(intent, &s);
         printf("%s: %s\n", path, ds_cstr(&s));

@@ -66,6 +66,10 @@ usage(void)
            "                         (default 10)\n"
            "  --max-queue=MIB        bound of each switch's send queue "
            "(default 128)\n"
+           "  --hit-log-rate=PPS     packets per second, per bridge, that "
+           "policies with\n"
+           "                         \"log\": true may send to the hit log "
+           "(default 100)\n"
            "  -v, --verbose[=SPEC]   set log levels (ovs-appctl vlog/set "
            "syntax)\n"
            "  --log-file=FILE        also log to FILE\n"
@@ -104,6 +108,16 @@ daemon_status_cmd(struct ctlserver_conn *conn, int argc OVS_UNUSED,
     ds_destroy(&s);
 }
 
+/* Logs the warnings of 'intent' (a valid model), one line each. */
+static void
+log_intent_warnings(const struct intent *intent)
+{
+    const struct svec *w = intent_warnings(intent);
+    for (size_t i = 0; i < w->n; i++) {
+        VLOG_WARN("intent warning: %s", w->names[i]);
+    }
+}
+
 /* Loads the intent file again.  If the new one is valid, makes it current
  * (only bridges whose flows changed are touched) and returns true;
  * otherwise keeps the running one, appends the errors to 'msg' and returns
@@ -129,6 +143,7 @@ daemon_reload(struct daemon *d, struct ds *msg)
         return false;
     }
     svec_destroy(&errors);
+    log_intent_warnings(next);
     switchmgr_set_intent(d->switches, next);
     intent_destroy(d->intent);
     d->intent = next;
@@ -159,25 +174,67 @@ daemon_flows_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
                  void *d_)
 {
     struct daemon *d = d_;
-    const char *host = NULL, *bridge = NULL, *vm = NULL;
+    const char *host = NULL, *bridge = NULL, *vm = NULL, *policy = NULL;
     for (int i = 0; i < argc; i++) {
         const char **slot = (!strcmp(argv[i], "--host") ? &host
                              : !strcmp(argv[i], "--bridge") ? &bridge
-                             : !strcmp(argv[i], "--vm") ? &vm : NULL);
-        if (!slot || i + 1 >= argc) {
+                             : !strcmp(argv[i], "--vm") ? &vm
+                             : !strcmp(argv[i], "--policy") ? &policy
+                             : NULL);
+        if (!slot || i + 1 >= argc || (vm && policy)) {
             ctlserver_reply_error(conn, "usage: flows [--host H] "
-                                  "[--bridge B] [--vm V]");
+                                  "[--bridge B] [--vm V | --policy P]");
             return;
         }
         *slot = argv[++i];
     }
     struct ds s = DS_EMPTY_INITIALIZER;
-    if (switchmgr_format_flows(d->switches, host, bridge, vm, &s)) {
+    if (switchmgr_format_flows(d->switches, host, bridge, vm, policy, &s)) {
         ctlserver_reply(conn, ds_cstr(&s));
     } else {
         ctlserver_reply_error(conn, ds_cstr(&s));
     }
     ds_destroy(&s);
+}
+
+/* A policy-stats request waiting for the switches: which client asked. */
+struct stats_caller {
+    struct ctlserver *ctl;
+    unsigned long long int serial;
+};
+
+static void
+policy_stats_done(const char *text, bool ok, void *caller_)
+{
+    struct stats_caller *caller = caller_;
+    struct ctlserver_conn *conn = ctlserver_find_conn(caller->ctl,
+                                                      caller->serial);
+    if (conn) {
+        if (ok) {
+            ctlserver_reply(conn, text);
+        } else {
+            ctlserver_reply_error(conn, text);
+        }
+    }
+    free(caller);
+}
+
+static void
+daemon_policy_stats_cmd(struct ctlserver_conn *conn, int argc,
+                        const char *argv[], void *d_)
+{
+    struct daemon *d = d_;
+    const char *policy = NULL;
+    if (argc == 2 && !strcmp(argv[0], "--policy")) {
+        policy = argv[1];
+    } else if (argc) {
+        ctlserver_reply_error(conn, "usage: policy-stats [--policy P]");
+        return;
+    }
+    struct stats_caller *caller = xmalloc(sizeof *caller);
+    caller->ctl = d->ctl;
+    caller->serial = ctlserver_conn_serial(conn);
+    switchmgr_policy_stats(d->switches, policy, policy_stats_done, caller);
 }
 
 static void
@@ -320,6 +377,7 @@ main(int argc, char *argv[])
     enum {
         OPT_INTENT = UCHAR_MAX + 1, OPT_LISTEN, OPT_CONTROL, OPT_PIDFILE,
         OPT_PROBE, OPT_HANDSHAKE, OPT_MAX_QUEUE, OPT_LOG_FILE, OPT_SYSLOG,
+        OPT_HIT_LOG_RATE,
     };
     static const struct option long_options[] = {
         {"intent", required_argument, NULL, OPT_INTENT},
@@ -329,6 +387,7 @@ main(int argc, char *argv[])
         {"probe-interval", required_argument, NULL, OPT_PROBE},
         {"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE},
         {"max-queue", required_argument, NULL, OPT_MAX_QUEUE},
+        {"hit-log-rate", required_argument, NULL, OPT_HIT_LOG_RATE},
         {"verbose", optional_argument, NULL, 'v'},
         {"log-file", required_argument, NULL, OPT_LOG_FILE},
         {"syslog", no_argument, NULL, OPT_SYSLOG},
@@ -341,6 +400,7 @@ main(int argc, char *argv[])
     const char *pidfile = NULL;
     struct ofsession_config cfg;
     struct daemon d = { .intent_path = NULL };
+    unsigned int hit_log_rate = POLMON_DEFAULT_RATE;
 
     set_program_name(argv[0]);
     vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_INFO);
@@ -378,6 +438,14 @@ main(int argc, char *argv[])
             cfg.max_queue_bytes = parse_positive("max-queue", optarg,
                                                  "MiB") * 1024 * 1024;
             break;
+        case OPT_HIT_LOG_RATE:
+            hit_log_rate = parse_positive("hit-log-rate", optarg,
+                                          "packets per second");
+            if (hit_log_rate < 1 || hit_log_rate > 1000000) {
+                ovs_fatal(0, "--hit-log-rate: expected 1 to 1000000 packets "
+                          "per second, got \"%s\"", optarg);
+            }
+            break;
         case 'v':
             vlog_set_verbosity(optarg);
             break;
@@ -413,11 +481,13 @@ main(int argc, char *argv[])
         if (!d.intent) {
             exit(EXIT_FAILURE);
         }
+        log_intent_warnings(d.intent);
     }
 
     signal(SIGPIPE, SIG_IGN);
     d.loop = EV_DEFAULT;
     d.switches = switchmgr_create(d.loop, &cfg);
+    switchmgr_set_hit_log_rate(d.switches, hit_log_rate);
     switchmgr_set_intent(d.switches, d.intent);
     for (size_t i = 0; i < listens.n; i++) {
         char *error;
@@ -442,8 +512,11 @@ main(int argc, char *argv[])
     ctlserver_register(d.ctl, "version", "", 0, 0, daemon_version_cmd, &d);
     ctlserver_register(d.ctl, "exit", "", 0, 0, daemon_exit_cmd, &d);
     ctlserver_register(d.ctl, "reload", "", 0, 0, daemon_reload_cmd, &d);
-    ctlserver_register(d.ctl, "flows", "[--host H] [--bridge B] [--vm V]",
+    ctlserver_register(d.ctl, "flows",
+                       "[--host H] [--bridge B] [--vm V | --policy P]",
                        0, 6, daemon_flows_cmd, &d);
+    ctlserver_register(d.ctl, "policy-stats", "[--policy P]", 0, 2,
+                       daemon_policy_stats_cmd, &d);
     ctlserver_register(d.ctl, "plan", "FILE", 1, 1, daemon_plan_cmd, &d);
     ctlserver_register(d.ctl, "vlog/set", "{SPEC | MODULE:DEST:LEVEL}", 1,
                        INT_MAX, vlog_set_cmd, &d);

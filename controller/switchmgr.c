@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "controller/flowsync.h"
 #include "controller/ofsession.h"
+#include "controller/polmon.h"
 #include "models/intent.h"
 #include "openvswitch/ofp-port.h"
 #include "pipelines/flowset.h"
@@ -63,6 +64,7 @@ struct switchmgr {
     ev_timer tick;
     const struct intent *intent;
     unsigned int n_accepted;
+    struct polmon *polmon;      /* Hit-log meter, hit log, statistics. */
     uint64_t flow_mods_sent;    /* By connections already closed. */
     uint64_t group_mods_sent;
 };
@@ -146,6 +148,9 @@ session_ready(struct ofsession *s, void *conn_)
                   "drops everything", ofsession_peer(s), dpid, n_ports);
     }
 
+    /* Before the first sync bundle: its flows may use the meter. */
+    polmon_switch_ready(mgr->polmon, s);
+
     char *name = xasprintf("switch %016"PRIx64, dpid);
     conn->sync = flowsync_create(name);
     free(name);
@@ -168,8 +173,16 @@ session_message(struct ofsession *s, enum ofptype type,
                 const struct ofp_header *oh, void *conn_)
 {
     struct swconn *conn = conn_;
+    struct switchmgr *mgr = conn->mgr;
+    long long int now = now_ms(mgr);
+    const struct intent_bridge *br
+        = mgr->intent ? intent_find_bridge_by_dpid(mgr->intent,
+                                                   ofsession_dpid(s))
+                      : NULL;
+    if (polmon_handle(mgr->polmon, s, mgr->intent, br, type, oh, now)) {
+        return;
+    }
     if (conn->sync) {
-        long long int now = now_ms(conn->mgr);
         flowsync_handle(conn->sync, s, type, oh, now);
         flowsync_run(conn->sync, s, now);
     }
@@ -195,6 +208,10 @@ swconn_close(struct swconn *conn, const char *why)
     ev_io_stop(conn->mgr->loop, &conn->io);
     close(conn->fd);
     ovs_list_remove(&conn->node);
+    if (conn->mgr->polmon) {
+        polmon_switch_gone(conn->mgr->polmon, conn->session,
+                           conn->mgr->intent, now_ms(conn->mgr));
+    }
     if (conn->sync) {
         const struct flowsync_stats *st = flowsync_stats(conn->sync);
         conn->mgr->flow_mods_sent += st->flow_mods_sent;
@@ -369,6 +386,7 @@ tick_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *t, int revents OVS_UNUSED)
         }
         swconn_flush(conn);
     }
+    polmon_run(mgr->polmon, mgr->intent, now);
 }
 
 struct switchmgr *
@@ -379,6 +397,7 @@ switchmgr_create(struct ev_loop *loop, const struct ofsession_config *cfg)
     mgr->cfg = *cfg;
     ovs_list_init(&mgr->listeners);
     ovs_list_init(&mgr->conns);
+    mgr->polmon = polmon_create();
     ev_timer_init(&mgr->tick, tick_cb, TICK_SECONDS, TICK_SECONDS);
     mgr->tick.data = mgr;
     ev_timer_start(loop, &mgr->tick);
@@ -393,6 +412,9 @@ switchmgr_destroy(struct switchmgr *mgr)
     if (!mgr) {
         return;
     }
+    /* First, so that no statistics request answers while exiting. */
+    polmon_destroy(mgr->polmon);
+    mgr->polmon = NULL;
     struct swconn *conn;
     LIST_FOR_EACH_SAFE (conn, node, &mgr->conns) {
         swconn_close(conn, "controller exiting");
@@ -629,12 +651,21 @@ format_missing_ports(const struct swconn *conn,
  * Returns false with an error in 's' for an unknown name. */
 bool
 switchmgr_format_flows(const struct switchmgr *mgr, const char *host,
-                       const char *bridge, const char *vm, struct ds *s)
+                       const char *bridge, const char *vm,
+                       const char *policy, struct ds *s)
 {
     const struct intent *intent = mgr->intent;
     if (!intent) {
         ds_put_cstr(s, "no intent loaded");
         return false;
+    }
+    const struct intent_policy *pol = NULL;
+    if (policy) {
+        pol = intent_find_policy(intent, policy);
+        if (!pol) {
+            ds_put_format(s, "unknown policy \"%s\"", policy);
+            return false;
+        }
     }
     const struct intent_vm *v = NULL;
     if (vm) {
@@ -673,6 +704,14 @@ switchmgr_format_flows(const struct switchmgr *mgr, const char *host,
             if (v) {
                 flowset_format_filtered(&fs, pipeline_cookie_vm(v),
                                         PIPELINE_COOKIE_OBJECT_MASK, NULL, s);
+            } else if (pol) {
+                /* Every kind of the policy's flows, any rule. */
+                for (int kind = PIPELINE_COOKIE_POLICY;
+                     kind <= PIPELINE_COOKIE_POLICY_MONITOR; kind++) {
+                    flowset_format_filtered(
+                        &fs, pipeline_cookie_policy(kind, pol, 0),
+                        PIPELINE_COOKIE_OBJECT_MASK, NULL, s);
+                }
             } else {
                 flowset_format(&fs, s);
             }
@@ -835,4 +874,51 @@ switchmgr_format_status(const struct switchmgr *mgr, struct ds *s)
     switchmgr_get_totals(mgr, &flow_mods, &group_mods);
     ds_put_format(s, "flow mods sent since start: %"PRIu64", group mods: %"
                   PRIu64"\n", flow_mods, group_mods);
+    polmon_format_status(mgr->polmon, s);
+}
+
+/* Sets the hit-log meter's rate to 'pps' packets per second per bridge. */
+void
+switchmgr_set_hit_log_rate(struct switchmgr *mgr, unsigned int pps)
+{
+    polmon_set_rate(mgr->polmon, pps);
+}
+
+/* Collects the policy statistics of every ready switch for the current
+ * intent's policies (only 'policy' if nonnull) and calls 'cb' with the
+ * table, or with an error if 'policy' is unknown. */
+void
+switchmgr_policy_stats(struct switchmgr *mgr, const char *policy,
+                       polmon_stats_cb *cb, void *aux)
+{
+    const struct intent_policy *filter = NULL;
+    if (!mgr->intent) {
+        cb("no intent loaded", false, aux);
+        return;
+    }
+    if (policy) {
+        filter = intent_find_policy(mgr->intent, policy);
+        if (!filter) {
+            char *msg = xasprintf("unknown policy \"%s\"", policy);
+            cb(msg, false, aux);
+            free(msg);
+            return;
+        }
+    }
+
+    struct ofsession **sessions = xcalloc(ovs_list_size(&mgr->conns) + 1,
+                                          sizeof *sessions);
+    size_t n = 0;
+    struct swconn *conn;
+    LIST_FOR_EACH (conn, node, &mgr->conns) {
+        if (conn->sync && ofsession_is_ready(conn->session)) {
+            sessions[n++] = conn->session;
+        }
+    }
+    polmon_request_stats(mgr->polmon, sessions, n, mgr->intent, filter, cb,
+                         aux, now_ms(mgr));
+    free(sessions);
+    LIST_FOR_EACH_SAFE (conn, node, &mgr->conns) {
+        swconn_flush(conn);
+    }
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "controller/polmon.h"
 
 struct ds;
 struct ev_loop;
@@ -37,13 +38,23 @@ void switchmgr_get_totals(const struct switchmgr *, uint64_t *flow_mods,
                           uint64_t *group_mods);
 
 /* Appends the desired flows of the bridges matching the filters (NULL for
- * any) to 's'; returns false with an error in 's' for an unknown name. */
+ * any; 'vm' or 'policy' also select flows by cookie) to 's'; returns false
+ * with an error in 's' for an unknown name. */
 bool switchmgr_format_flows(const struct switchmgr *, const char *host,
                             const char *bridge, const char *vm,
-                            struct ds *);
+                            const char *policy, struct ds *);
 /* Appends the flow difference that making 'next' current would cause. */
 void switchmgr_format_plan(const struct switchmgr *,
                            const struct intent *next, struct ds *);
+
+/* Sets the hit-log meter's rate, packets per second per bridge. */
+void switchmgr_set_hit_log_rate(struct switchmgr *, unsigned int pps);
+
+/* Collects the policy statistics of every connected switch (only policy
+ * 'policy' if nonnull) and calls 'cb' with the table when all answered or
+ * after POLMON_STATS_TIMEOUT_MS (see polmon.h). */
+void switchmgr_policy_stats(struct switchmgr *, const char *policy,
+                            polmon_stats_cb *cb, void *aux);
 
 /* Appends a human-readable status of every connected switch to 's'. */
 void switchmgr_format_status(const struct switchmgr *, struct ds *);

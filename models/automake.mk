@@ -1,8 +1,16 @@
 libmodels_a_SOURCES += \
+	models/addr.c \
+	models/host.c \
+	models/intent-private.h \
 	models/intent.c \
 	models/intent.h \
 	models/json-check.c \
-	models/json-check.h
+	models/json-check.h \
+	models/network.c \
+	models/parse-util.c \
+	models/policy.c \
+	models/vm.c \
+	models/xref.c
 
 EXTRA_DIST += \
 	docs/intent.md \

@@ -238,6 +238,9 @@ struct intent_policy {
     size_t n_vms;
     const struct intent_selector *forensic_from;    /* Forensic only. */
     size_t n_forensic_from;
+
+    /* The fields of the other types are empty: selectors with no pairs and
+     * no VMs, directions that allow with no rules, no VMs. */
 };
 
 /* Loading. */
@@ -290,7 +293,7 @@ bool intent_selector_matches(const struct intent_selector *,
                              const struct intent_vm *);
 
 /* The one-line summary "flowchainctl check" prints for a valid model, e.g.
- * "valid: 2 hosts, 6 bridges, 6 networks, 3 VMs, 3 NICs". */
+ * "valid: 2 hosts, 6 bridges, 6 networks, 3 VMs, 3 NICs, 0 policies". */
 void intent_format_summary(const struct intent *, struct ds *);
 
 #endif /* models/intent.h */

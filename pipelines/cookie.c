@@ -8,6 +8,7 @@
 
 #include <string.h>
 #include "models/intent.h"
+#include "pipelines/stages.h"
 
 #define FNV1A64_OFFSET 0xcbf29ce484222325ULL
 #define FNV1A64_PRIME 0x100000001b3ULL
@@ -106,4 +107,95 @@ uint32_t
 pipeline_group_flood_uplink(uint16_t vlan)
 {
     return PIPELINE_GROUP_FLOOD_UPLINK_BASE | (vlan & 0xfff);
+}
+
+/* Returns the low 8 bits of a policy cookie for 'rule' (NULL for the
+ * direction's default or the policy as a whole) on the inbound side if
+ * 'inbound'. */
+unsigned int
+pipeline_cookie_rule_bits(bool inbound, const struct intent_rule *rule)
+{
+    return ((inbound ? PIPELINE_COOKIE_RULE_INBOUND : 0)
+            | (rule ? (rule->index + 1) & PIPELINE_COOKIE_RULE_MASK : 0));
+}
+
+/* Returns the cookie of kind 'kind' for policy 'p' with 'rule_bits' in the
+ * low 8 bits. */
+uint64_t
+pipeline_cookie_policy(enum pipeline_cookie_kind kind,
+                       const struct intent_policy *p, unsigned int rule_bits)
+{
+    return pipeline_cookie_make(kind, p->name, rule_bits);
+}
+
+/* Returns true if 'kind' is one of the policy cookie kinds. */
+static bool
+is_policy_kind(unsigned int kind)
+{
+    return (kind >= PIPELINE_COOKIE_POLICY
+            && kind <= PIPELINE_COOKIE_POLICY_MONITOR);
+}
+
+/* Finds the policy and rule that policy cookie 'cookie' names in 'intent'.
+ * Returns the policy, or NULL if 'cookie' is not a policy cookie of
+ * 'intent'; sets '*rulep' to the rule, or NULL for a default or the policy
+ * as a whole (and to NULL when returning NULL).  'kindp', if nonnull, gets
+ * the cookie's kind. */
+const struct intent_policy *
+pipeline_cookie_find_policy(const struct intent *intent, uint64_t cookie,
+                            const struct intent_rule **rulep,
+                            enum pipeline_cookie_kind *kindp)
+{
+    unsigned int kind = (cookie >> COOKIE_KIND_SHIFT) & 0xff;
+    uint64_t hash = (cookie >> COOKIE_HASH_SHIFT)
+                    & ((UINT64_C(1) << COOKIE_HASH_BITS) - 1);
+    unsigned int bits = cookie & 0xff;
+
+    *rulep = NULL;
+    if (!pipeline_cookie_is_ours(cookie) || !is_policy_kind(kind)) {
+        return NULL;
+    }
+    for (size_t i = 0; i < intent_n_policies(intent); i++) {
+        const struct intent_policy *p = intent_policy_at(intent, i);
+        if (pipeline_cookie_name_hash(p->name) != hash) {
+            continue;
+        }
+        size_t index = bits & PIPELINE_COOKIE_RULE_MASK;
+        const struct intent_rule_set *set
+            = bits & PIPELINE_COOKIE_RULE_INBOUND ? &p->inbound : &p->outbound;
+        if (index) {
+            if (p->type != INTENT_POLICY_APPLICATION
+                || index > set->n_rules) {
+                return NULL;
+            }
+            *rulep = &set->rules[index - 1];
+        }
+        if (kindp) {
+            *kindp = kind;
+        }
+        return p;
+    }
+    return NULL;
+}
+
+/* Returns the value of reg4 that selects the evaluation of policy 'p' in
+ * role 'role' (0; for an isolation, 1 or 2: the local VM is in the first
+ * or second group of "between").  Derived from the policy's name only, so
+ * it never changes while the name does not.  Never 0. */
+uint32_t
+pipeline_policy_eval_id(const struct intent_policy *p, unsigned int role)
+{
+    uint32_t id = ((uint32_t) pipeline_cookie_name_hash(p->name)
+                   & 0x3fffffff) << 2 | (role & 3);
+    return id ? id : 4;
+}
+
+/* Returns the conjunction ID of the rule of policy 'p' whose cookie low
+ * bits are 'rule_bits': 24 bits of the policy name's hash, then the rule
+ * bits, so it is derived from names and positions only. */
+uint32_t
+pipeline_policy_conj_id(const struct intent_policy *p, unsigned int rule_bits)
+{
+    return ((uint32_t) pipeline_cookie_name_hash(p->name) & 0xffffff) << 8
+           | (rule_bits & 0xff);
 }

@@ -1,25 +1,969 @@
 /*
- * Stages microseg_out (table 30) and microseg_in (table 55): the
- * microsegmentation stage, source side and destination side.  Its rules
- * (conntrack, categories, policies) come with their own issue; for now
- * each table is a single pass-through flow.
+ * Stages microseg_out (tables 30-33) and microseg_in (tables 55-58): the
+ * microsegmentation stage, source side and destination side.
+ *
+ * The source side polices what a local VM sends, the destination side
+ * what is delivered to a local VM (from this bridge or from the uplink),
+ * so every packet between two VMs is checked on both hosts and traffic
+ * from machines outside the intent is policed where it arrives.  Each
+ * side has four tables:
+ *
+ *   ENTRY    A port that some policy concerns (a "policed" port) sends
+ *            its IPv4 through conntrack in its own zone (reg3); ARP passes;
+ *            other EtherTypes drop if an enforcing policy would deny them.
+ *            Everything else goes on untouched.
+ *   STATE    Invalid drops.  Replies and related packets pass while their
+ *            connection's ct_mark is 0 and drop once it is 1.  Packets in
+ *            the original direction (new or established) are dispatched:
+ *            one resubmit to EVAL per policy that concerns the port, in
+ *            AHV's order (quarantine, isolation, application), then VERDICT.
+ *            A port under an enforcing quarantine dispatches every packet.
+ *   EVAL     One policy's evaluation, selected by reg4; sets verdict bits
+ *            in reg5.  Rules compile to conjunctive matches (peer address x
+ *            protocol/port), so flows grow with peers + ports, not their
+ *            product.  Once a packet is decided (an enforcing quarantine or
+ *            isolation), later evaluations match nothing.  A monitored
+ *            policy sets no bit: its "would deny" flow only counts (and
+ *            logs) and the packet goes on.
+ *   VERDICT  Allowed packets are committed with ct_mark 0 and go on;
+ *            denied ones drop, counted against the deciding policy (reg6)
+ *            and, if it logs, sent through the hit-log meter to the
+ *            controller when new; an established connection that is now
+ *            denied is committed with ct_mark 1, which cuts its replies.
+ *
+ * Every policy flow carries a policy cookie whose kind tells what its
+ * counters mean (pipeline.h).  docs/pipeline.md has the details and traces.
  */
 #include <config.h>
 
+#include <stdlib.h>
+#include <string.h>
+#include "byte-order.h"
+#include "flow.h"
+#include "models/intent.h"
+#include "openvswitch/meta-flow.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofpbuf.h"
+#include "packets.h"
 #include "pipelines/pipeline.h"
 #include "pipelines/stages.h"
+#include "smap.h"
+#include "util.h"
 
-/* Adds the microseg_out flows: a pass-through to service_chain. */
+/* Bytes of a denied packet sent to the controller for the hit log. */
+#define MS_LOG_MAX_LEN 128
+
+/* The tables of one side. */
+struct ms_side {
+    bool inbound;                   /* Destination side. */
+    enum pipeline_table entry, state, eval, verdict, next;
+};
+
+static const struct ms_side ms_out = {
+    false, PIPELINE_T_MICROSEG_OUT, PIPELINE_T_MS_OUT_STATE,
+    PIPELINE_T_MS_OUT_EVAL, PIPELINE_T_MS_OUT_VERDICT,
+    PIPELINE_T_SERVICE_CHAIN,
+};
+
+static const struct ms_side ms_in = {
+    true, PIPELINE_T_MICROSEG_IN, PIPELINE_T_MS_IN_STATE,
+    PIPELINE_T_MS_IN_EVAL, PIPELINE_T_MS_IN_VERDICT, PIPELINE_T_EGRESS,
+};
+
+/* One evaluation in a port's dispatch: policy 'p' in role 'role'
+ * (pipeline_policy_eval_id()). */
+struct ms_eval {
+    const struct intent_policy *p;
+    unsigned int role;
+};
+
+/* What the policies say about one local VM port, on one side. */
+struct ms_port {
+    const struct pipeline_port *port;
+    struct ms_eval *evals;          /* Dispatch order. */
+    size_t n_evals, allocated;
+    bool has_isolation;             /* Some of 'evals' are isolations. */
+    bool quarantined;               /* Under an enforcing quarantine. */
+    const struct intent_policy *denier;         /* First enforcing
+                                                 * application policy. */
+    const struct intent_policy *non_ip_denier;  /* First enforcing policy
+                                                 * that denies other
+                                                 * EtherTypes, or NULL. */
+};
+
+/* The compile state of one side of one bridge. */
+struct ms_ctx {
+    struct pipeline_ctx *ctx;
+    const struct ms_side *side;
+    struct ms_port *ports;
+    size_t n_ports;
+    /* Indexed by policy index: bit 'role' set if that evaluation is used
+     * by some port of this side. */
+    uint8_t *roles_used;
+};
+
+/* Returns true if 'vm' is one of the VMs quarantined by 'p'. */
+static bool
+ms_quarantines(const struct intent_policy *p, const struct intent_vm *vm)
+{
+    for (size_t i = 0; i < p->n_vms; i++) {
+        if (p->vms[i] == vm) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Appends evaluation ('p', 'role') to 'mp'. */
+static void
+ms_port_add_eval(struct ms_port *mp, const struct intent_policy *p,
+                 unsigned int role)
+{
+    if (mp->n_evals >= mp->allocated) {
+        mp->evals = x2nrealloc(mp->evals, &mp->allocated, sizeof *mp->evals);
+    }
+    mp->evals[mp->n_evals++] = (struct ms_eval) { p, role };
+}
+
+/* Returns 'p''s rule set for 'side'. */
+static const struct intent_rule_set *
+ms_rule_set(const struct intent_policy *p, const struct ms_side *side)
+{
+    return side->inbound ? &p->inbound : &p->outbound;
+}
+
+/* Fills 'mp' with the evaluations that the policies of 'intent' ask for
+ * local port 'port' (a VM's NIC) on 'side', in dispatch order. */
+static void
+ms_port_collect(const struct intent *intent, const struct ms_side *side,
+                const struct pipeline_port *port, struct ms_port *mp)
+{
+    const struct intent_vm *vm = port->nic->vm;
+    size_t n = intent_n_policies(intent);
+
+    memset(mp, 0, sizeof *mp);
+    mp->port = port;
+    for (int pass = 0; pass < 3; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            const struct intent_policy *p = intent_policy_at(intent, i);
+            bool enforce = p->mode == INTENT_POLICY_ENFORCE;
+
+            if (pass == 0 && p->type == INTENT_POLICY_QUARANTINE
+                && ms_quarantines(p, vm)) {
+                ms_port_add_eval(mp, p, 0);
+                if (enforce) {
+                    mp->quarantined = true;
+                    if (!mp->non_ip_denier) {
+                        mp->non_ip_denier = p;
+                    }
+                }
+            } else if (pass == 1 && p->type == INTENT_POLICY_ISOLATION) {
+                for (unsigned int role = 1; role <= 2; role++) {
+                    if (intent_selector_matches(&p->between[role - 1], vm)) {
+                        ms_port_add_eval(mp, p, role);
+                        mp->has_isolation = true;
+                    }
+                }
+            } else if (pass == 2 && p->type == INTENT_POLICY_APPLICATION
+                       && intent_selector_matches(&p->target, vm)
+                       && !ms_rule_set(p, side)->default_allow) {
+                /* A direction whose default is "allow" can deny nothing:
+                 * its rules change no decision and are not compiled. */
+                ms_port_add_eval(mp, p, 0);
+                if (enforce) {
+                    if (!mp->denier) {
+                        mp->denier = p;
+                    }
+                    if (!mp->non_ip_denier) {
+                        mp->non_ip_denier = p;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Returns true if some policy evaluates 'port' on the side opposite to
+ * 'side'.  Such a port goes through conntrack on 'side' too, with nothing
+ * to evaluate (every packet is committed and allowed): otherwise the
+ * replies of the connections it opens on 'side' would reach the other
+ * side unknown to its zone, and be dropped as invalid or judged as new. */
+static bool
+ms_port_policed(const struct intent *intent, const struct ms_side *side,
+                const struct pipeline_port *port)
+{
+    struct ms_port other;
+
+    ms_port_collect(intent, side->inbound ? &ms_out : &ms_in, port, &other);
+    free(other.evals);
+    return other.n_evals > 0;
+}
+
+/* Returns the conntrack zone of 'port' on 'ctx''s bridge: the bridge's
+ * position on its host above the port number's low 12 bits, so the
+ * bridges of one host (which share a datapath) use different zones. */
+static uint16_t
+ms_zone(const struct pipeline_ctx *ctx, const struct pipeline_port *port)
+{
+    return ((ctx->br->index & 0xf) << 12) | (ofp_to_u16(port->ofp_port)
+                                              & 0xfff);
+}
+
+/* Makes 'match' match the packets of local port 'port' on 'side': sent by
+ * it (source side) or delivered to it (destination side). */
+static void
+ms_match_port(struct match *match, const struct ms_side *side,
+              const struct pipeline_port *port)
+{
+    match_init_catchall(match);
+    if (side->inbound) {
+        match_set_reg(match, PIPELINE_REG_OUT, ofp_to_u16(port->ofp_port));
+    } else {
+        match_set_reg(match, PIPELINE_REG_ROLE, PIPELINE_ROLE_VM);
+        match_set_in_port(match, port->ofp_port);
+    }
+}
+
+/* Appends to 'ofpacts' an action setting the bits 'bits' of reg5. */
+static void
+ms_put_verdict_bits(struct ofpbuf *ofpacts, uint32_t bits)
+{
+    ovs_be32 value = htonl(bits);
+    ovs_be32 mask = htonl(bits);
+    ofpact_put_set_field(ofpacts, mf_from_id(MFF_REG0 + PIPELINE_REG_VERDICT),
+                         &value, &mask);
+}
+
+/* Appends to 'ofpacts' a ct(commit) in the zone held by reg3 that sets
+ * ct_mark to 'mark'. */
+static void
+ms_put_commit(struct ofpbuf *ofpacts, uint32_t mark)
+{
+    size_t ofs = ofpacts->size;
+    struct ofpact_conntrack *ct = ofpact_put_CT(ofpacts);
+    ct->flags = NX_CT_F_COMMIT;
+    ct->zone_src.field = mf_from_id(MFF_REG0 + PIPELINE_REG_ZONE);
+    ct->zone_src.ofs = 0;
+    ct->zone_src.n_bits = 16;
+    ct->recirc_table = NX_CT_RECIRC_NONE;
+
+    ovs_be32 value = htonl(mark);
+    ofpact_put_set_field(ofpacts, mf_from_id(MFF_CT_MARK), &value, NULL);
+
+    ct = ofpbuf_at_assert(ofpacts, ofs, sizeof *ct);
+    ofpacts->header = ct;
+    ofpact_finish_CT(ofpacts, &ct);
+}
+
+/* Appends to 'ofpacts' a copy of the packet to the controller through the
+ * hit-log meter. */
+static void
+ms_put_log(struct ofpbuf *ofpacts)
+{
+    struct ofpact_controller *oc = ofpact_put_CONTROLLER(ofpacts);
+    oc->max_len = MS_LOG_MAX_LEN;
+    oc->controller_id = 0;
+    oc->reason = OFPR_ACTION;
+    oc->meter_id = PIPELINE_METER_HIT_LOG;
+    oc->provider_meter_id = UINT32_MAX;
+    ofpact_finish_CONTROLLER(ofpacts, &oc);
+}
+
+/* Adds a flow to 'mc''s table 'table' at 'priority' for 'match' with
+ * 'cookie' (host order) and 'ofpacts'. */
+static void
+ms_add(struct ms_ctx *mc, enum pipeline_table table, uint16_t priority,
+       const struct match *match, uint64_t cookie,
+       const struct ofpbuf *ofpacts)
+{
+    pipeline_add_flow(mc->ctx, table, priority, match, htonll(cookie),
+                      ofpacts);
+}
+
+/* ---------------------------------------------------------------------- */
+/* ENTRY and STATE. */
+
+/* Appends to 'ofpacts' the dispatch of 'mp': reg6 = the policy a default
+ * denial is counted against, one resubmit to EVAL per evaluation (without
+ * the isolations if 'skip_isolation'), then a goto VERDICT. */
+static void
+ms_put_dispatch(struct ofpbuf *ofpacts, const struct ms_ctx *mc,
+                const struct ms_port *mp, bool skip_isolation)
+{
+    pipeline_put_load_reg(ofpacts, PIPELINE_REG_DENIER,
+                          mp->denier
+                          ? pipeline_policy_eval_id(mp->denier, 0) : 0);
+    for (size_t i = 0; i < mp->n_evals; i++) {
+        const struct ms_eval *e = &mp->evals[i];
+        if (skip_isolation && e->p->type == INTENT_POLICY_ISOLATION) {
+            continue;
+        }
+        pipeline_put_load_reg(ofpacts, PIPELINE_REG_POLICY,
+                              pipeline_policy_eval_id(e->p, e->role));
+        struct ofpact_resubmit *r = ofpact_put_RESUBMIT(ofpacts);
+        r->in_port = OFPP_IN_PORT;
+        r->table_id = mc->side->eval;
+    }
+    pipeline_put_goto(ofpacts, mc->side->verdict);
+}
+
+/* Adds the STATE flow at 'priority' that dispatches 'mp''s packets
+ * matching 'match'.  On the destination side, a port with isolations gets
+ * a second flow one priority up for packets whose sender is a local VM:
+ * its source side evaluated the isolation already, so same-host traffic
+ * is counted once. */
+static void
+ms_add_dispatch(struct ms_ctx *mc, const struct ms_port *mp,
+                const struct match *match, uint16_t priority)
+{
+    uint64_t stub[512 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    uint64_t cookie = ntohll(mp->port->cookie);
+
+    ms_put_dispatch(&ofpacts, mc, mp, false);
+    ms_add(mc, mc->side->state, priority, match, cookie, &ofpacts);
+    if (mc->side->inbound && mp->has_isolation) {
+        struct match m = *match;
+        match_set_reg(&m, PIPELINE_REG_ROLE, PIPELINE_ROLE_VM);
+        ofpbuf_clear(&ofpacts);
+        ms_put_dispatch(&ofpacts, mc, mp, true);
+        ms_add(mc, mc->side->state, priority + 1, &m, cookie, &ofpacts);
+    }
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* Adds the ENTRY and STATE flows of policed port 'mp'. */
+static void
+ms_port_flows(struct ms_ctx *mc, const struct ms_port *mp)
+{
+    const struct ms_side *side = mc->side;
+    const struct pipeline_port *port = mp->port;
+    uint64_t stub[256 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    uint64_t cookie = ntohll(port->cookie);
+    uint16_t zone = ms_zone(mc->ctx, port);
+    struct match m;
+
+    /* ENTRY: IPv4 into conntrack, in the port's zone. */
+    ms_match_port(&m, side, port);
+    match_set_dl_type(&m, htons(ETH_TYPE_IP));
+    if (side->inbound) {
+        /* The source side may have set verdict bits. */
+        pipeline_put_load_reg(&ofpacts, PIPELINE_REG_VERDICT, 0);
+    }
+    pipeline_put_load_reg(&ofpacts, PIPELINE_REG_ZONE, zone);
+    struct ofpact_conntrack *ct = ofpact_put_CT(&ofpacts);
+    ct->zone_imm = zone;
+    ct->recirc_table = side->state;
+    ofpact_finish_CT(&ofpacts, &ct);
+    ms_add(mc, side->entry, MS_PRIO_CT, &m, cookie, &ofpacts);
+
+    /* ENTRY: other EtherTypes (ARP passes at a higher priority). */
+    if (mp->non_ip_denier) {
+        const struct intent_policy *p = mp->non_ip_denier;
+        unsigned int bits = pipeline_cookie_rule_bits(
+            side->inbound && p->type == INTENT_POLICY_APPLICATION, NULL);
+        ms_match_port(&m, side, port);
+        ofpbuf_clear(&ofpacts);
+        ms_add(mc, side->entry, MS_PRIO_NON_IP, &m,
+               pipeline_cookie_policy(PIPELINE_COOKIE_POLICY_DENY, p, bits),
+               &ofpacts);
+    }
+    ofpbuf_uninit(&ofpacts);
+
+    /* STATE: dispatch the original direction; under an enforcing
+     * quarantine, every packet. */
+    ms_match_port(&m, side, port);
+    if (mp->quarantined) {
+        match_set_ct_state_masked(&m, CS_TRACKED, CS_TRACKED);
+        ms_add_dispatch(mc, mp, &m, MS_PRIO_STATE_QUARANTINE);
+    } else {
+        match_set_ct_state_masked(&m, CS_TRACKED, CS_TRACKED | CS_REPLY_DIR
+                                  | CS_RELATED | CS_INVALID);
+        ms_add_dispatch(mc, mp, &m, MS_PRIO_STATE_DISPATCH);
+    }
+}
+
+/* Adds the bridge-wide ENTRY and STATE flows of 'mc''s side. */
+static void
+ms_side_flows(struct ms_ctx *mc)
+{
+    const struct ms_side *side = mc->side;
+    uint64_t cookie = ntohll(mc->ctx->bridge_cookie);
+    uint64_t stub[64 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct match m;
+
+    /* ARP is never policed (port security vouches for it). */
+    match_init_catchall(&m);
+    match_set_dl_type(&m, htons(ETH_TYPE_ARP));
+    pipeline_put_goto(&ofpacts, side->next);
+    ms_add(mc, side->entry, MS_PRIO_ARP, &m, cookie, &ofpacts);
+
+    /* Replies and related packets: on while ct_mark is 0. */
+    static const uint32_t states[] = { CS_REPLY_DIR, CS_RELATED };
+    for (size_t i = 0; i < ARRAY_SIZE(states); i++) {
+        match_init_catchall(&m);
+        match_set_ct_state_masked(&m, CS_TRACKED | states[i],
+                                  CS_TRACKED | states[i]);
+        ofpbuf_clear(&ofpacts);
+        ms_add(mc, side->state, MS_PRIO_STATE_REPLY_CUT, &m, cookie,
+               &ofpacts);
+        match_set_ct_mark(&m, 0);
+        pipeline_put_goto(&ofpacts, side->next);
+        ms_add(mc, side->state, MS_PRIO_STATE_REPLY, &m, cookie, &ofpacts);
+    }
+
+    /* Invalid packets. */
+    match_init_catchall(&m);
+    match_set_ct_state_masked(&m, CS_TRACKED | CS_INVALID,
+                              CS_TRACKED | CS_INVALID);
+    ofpbuf_clear(&ofpacts);
+    ms_add(mc, side->state, MS_PRIO_STATE_INVALID, &m, cookie, &ofpacts);
+    pipeline_add_miss(mc->ctx, side->state, false, 0);
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* ---------------------------------------------------------------------- */
+/* EVAL. */
+
+/* A set of peer addresses: "any", or a list of (address, mask). */
+struct ms_peers {
+    bool any;
+    struct { ovs_be32 ip, mask; } *v;
+    size_t n, allocated;
+};
+
+/* A set of protocol / destination port matches: "any", or a list. */
+struct ms_protos {
+    bool any;
+    struct { uint8_t proto; bool has_port; uint16_t port, mask; } *v;
+    size_t n, allocated;
+};
+
+/* Adds 'ip'/'mask' to 'peers' unless it is there already. */
+static void
+ms_peers_add(struct ms_peers *peers, ovs_be32 ip, ovs_be32 mask)
+{
+    for (size_t i = 0; i < peers->n; i++) {
+        if (peers->v[i].ip == ip && peers->v[i].mask == mask) {
+            return;
+        }
+    }
+    if (peers->n >= peers->allocated) {
+        peers->v = x2nrealloc(peers->v, &peers->allocated, sizeof *peers->v);
+    }
+    peers->v[peers->n].ip = ip;
+    peers->v[peers->n].mask = mask;
+    peers->n++;
+}
+
+/* Adds to 'peers' the address of every NIC of the VMs 'sel' selects. */
+static void
+ms_peers_add_selector(struct ms_peers *peers,
+                      const struct intent_selector *sel)
+{
+    for (size_t i = 0; i < sel->n_vms; i++) {
+        const struct intent_vm *vm = sel->vms[i];
+        for (size_t j = 0; j < vm->n_nics; j++) {
+            if (vm->nics[j].has_ip) {
+                ms_peers_add(peers, vm->nics[j].ip, OVS_BE32_MAX);
+            }
+        }
+    }
+}
+
+/* Fills 'peers' with 'peer''s addresses. */
+static void
+ms_peers_init(struct ms_peers *peers, const struct intent_peer *peer)
+{
+    memset(peers, 0, sizeof *peers);
+    switch (peer->kind) {
+    case INTENT_PEER_ANY:
+        peers->any = true;
+        break;
+    case INTENT_PEER_SELECTOR:
+        ms_peers_add_selector(peers, &peer->selector);
+        break;
+    case INTENT_PEER_CIDR:
+        ms_peers_add(peers, peer->cidr, be32_prefix_mask(peer->prefix_len));
+        break;
+    }
+}
+
+/* Appends a protocol match to 'protos'. */
+static void
+ms_protos_add(struct ms_protos *protos, uint8_t proto, bool has_port,
+              uint16_t port, uint16_t mask)
+{
+    if (protos->n >= protos->allocated) {
+        protos->v = x2nrealloc(protos->v, &protos->allocated,
+                               sizeof *protos->v);
+    }
+    protos->v[protos->n].proto = proto;
+    protos->v[protos->n].has_port = has_port;
+    protos->v[protos->n].port = port;
+    protos->v[protos->n].mask = mask;
+    protos->n++;
+}
+
+/* Fills 'protos' with the matches of 'rule''s protocol and ports: each
+ * port range becomes the fewest value/mask pairs that cover it. */
+static void
+ms_protos_init(struct ms_protos *protos, const struct intent_rule *rule)
+{
+    memset(protos, 0, sizeof *protos);
+    uint8_t proto = (rule->protocol == INTENT_PROTO_TCP ? IPPROTO_TCP
+                     : rule->protocol == INTENT_PROTO_UDP ? IPPROTO_UDP
+                     : rule->protocol == INTENT_PROTO_ICMP ? IPPROTO_ICMP
+                     : 0);
+    if (!proto) {
+        protos->any = true;
+    } else if (!rule->n_ports) {
+        ms_protos_add(protos, proto, false, 0, 0);
+    } else {
+        for (size_t i = 0; i < rule->n_ports; i++) {
+            uint32_t lo = rule->ports[i].min, hi = rule->ports[i].max;
+            while (lo <= hi) {
+                uint32_t size = lo ? lo & -lo : 0x10000;
+                while (lo + size - 1 > hi) {
+                    size >>= 1;
+                }
+                ms_protos_add(protos, proto, true, lo, ~(size - 1) & 0xffff);
+                lo += size;
+            }
+        }
+    }
+}
+
+/* Initializes 'm' as the match every EVAL flow of evaluation 'eval_id'
+ * starts from: the evaluation, not yet decided, IPv4. */
+static void
+ms_match_eval(struct match *m, uint32_t eval_id)
+{
+    match_init_catchall(m);
+    match_set_reg(m, PIPELINE_REG_POLICY, eval_id);
+    match_set_reg_masked(m, PIPELINE_REG_VERDICT, 0, PIPELINE_MS_DECIDED);
+    match_set_dl_type(m, htons(ETH_TYPE_IP));
+}
+
+/* Makes 'm' match peer address 'i' of 'peers' on 'side' (the destination
+ * of what a local VM sends, the source of what it receives). */
+static void
+ms_match_peer(struct match *m, const struct ms_side *side,
+              const struct ms_peers *peers, size_t i)
+{
+    if (side->inbound) {
+        match_set_nw_src_masked(m, peers->v[i].ip, peers->v[i].mask);
+    } else {
+        match_set_nw_dst_masked(m, peers->v[i].ip, peers->v[i].mask);
+    }
+}
+
+/* Makes 'm' match protocol match 'i' of 'protos'. */
+static void
+ms_match_proto(struct match *m, const struct ms_protos *protos, size_t i)
+{
+    match_set_nw_proto(m, protos->v[i].proto);
+    if (protos->v[i].has_port) {
+        match_set_tp_dst_masked(m, htons(protos->v[i].port),
+                                htons(protos->v[i].mask));
+    }
+}
+
+/* Adds, for a policy whose counters mean "would deny" (monitor mode), the
+ * flow matching 'match' at 'priority' with 'cookie' and no action: and if
+ * 'log', its twin one priority up for new connections, which also sends
+ * the packet to the hit log. */
+static void
+ms_add_counted(struct ms_ctx *mc, enum pipeline_table table,
+               uint16_t priority, const struct match *match,
+               uint64_t cookie, const struct ofpbuf *actions, bool log)
+{
+    ms_add(mc, table, priority, match, cookie, actions);
+    if (log) {
+        uint64_t stub[256 / 8];
+        struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+        struct match m = *match;
+
+        match_set_ct_state_masked(&m, CS_NEW, CS_NEW);
+        ms_put_log(&ofpacts);
+        ofpbuf_put(&ofpacts, actions->data, actions->size);
+        ms_add(mc, table, priority + 1, &m, cookie, &ofpacts);
+        ofpbuf_uninit(&ofpacts);
+    }
+}
+
+/* Adds the flows of application rule 'rule' of 'p' to EVAL: the peer and
+ * protocol clauses of a conjunctive match where both have several values,
+ * else their cross product (at most as many flows as the larger side). */
+static void
+ms_eval_rule(struct ms_ctx *mc, const struct intent_policy *p,
+             const struct intent_rule *rule, uint32_t eval_id)
+{
+    const struct ms_side *side = mc->side;
+    unsigned int bits = pipeline_cookie_rule_bits(side->inbound, rule);
+    uint64_t allow_cookie = pipeline_cookie_policy(
+        PIPELINE_COOKIE_POLICY_ALLOW, p, bits);
+    uint64_t clause_cookie = pipeline_cookie_policy(PIPELINE_COOKIE_POLICY,
+                                                    p, bits);
+    uint16_t priority = MS_PRIO_EVAL_RULE - rule->index;
+    uint64_t stub[128 / 8];
+    struct ofpbuf allow = OFPBUF_STUB_INITIALIZER(stub);
+    struct ms_peers peers;
+    struct ms_protos protos;
+    struct match m;
+
+    if (p->mode == INTENT_POLICY_ENFORCE) {
+        ms_put_verdict_bits(&allow, PIPELINE_MS_APP_ALLOW);
+    }
+    ms_peers_init(&peers, &rule->peer);
+    ms_protos_init(&protos, rule);
+
+    if (!peers.any && !peers.n) {
+        /* A selector that matches no addressed VM: the rule allows
+         * nothing. */
+    } else if (peers.n >= 2 && protos.n >= 2) {
+        uint32_t conj_id = pipeline_policy_conj_id(p, bits);
+        uint64_t cstub[64 / 8];
+        struct ofpbuf conj = OFPBUF_STUB_INITIALIZER(cstub);
+        for (int clause = 0; clause < 2; clause++) {
+            size_t n = clause ? protos.n : peers.n;
+            ofpbuf_clear(&conj);
+            struct ofpact_conjunction *c = ofpact_put_CONJUNCTION(&conj);
+            c->id = conj_id;
+            c->clause = clause;
+            c->n_clauses = 2;
+            for (size_t i = 0; i < n; i++) {
+                ms_match_eval(&m, eval_id);
+                if (clause) {
+                    ms_match_proto(&m, &protos, i);
+                } else {
+                    ms_match_peer(&m, side, &peers, i);
+                }
+                ms_add(mc, side->eval, priority, &m, clause_cookie, &conj);
+            }
+        }
+        ofpbuf_uninit(&conj);
+
+        ms_match_eval(&m, eval_id);
+        match_set_conj_id(&m, conj_id);
+        ms_add(mc, side->eval, priority, &m, allow_cookie, &allow);
+    } else {
+        size_t n_peers = peers.any ? 1 : peers.n;
+        size_t n_protos = protos.any ? 1 : protos.n;
+        for (size_t i = 0; i < n_peers; i++) {
+            for (size_t j = 0; j < n_protos; j++) {
+                ms_match_eval(&m, eval_id);
+                if (!peers.any) {
+                    ms_match_peer(&m, side, &peers, i);
+                }
+                if (!protos.any) {
+                    ms_match_proto(&m, &protos, j);
+                }
+                ms_add(mc, side->eval, priority, &m, allow_cookie, &allow);
+            }
+        }
+    }
+    free(peers.v);
+    free(protos.v);
+    ofpbuf_uninit(&allow);
+}
+
+/* Adds the EVAL flow of evaluation 'eval_id' of 'p' that applies when
+ * nothing of it allowed: in enforce mode it sets 'bits' (and names 'p' in
+ * reg6 if 'deny'), in monitor mode it counts a would-be denial with
+ * 'rule_bits'. */
+static void
+ms_eval_default(struct ms_ctx *mc, const struct intent_policy *p,
+                uint32_t eval_id, uint32_t bits, unsigned int rule_bits)
+{
+    uint64_t stub[128 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct match m;
+
+    ms_match_eval(&m, eval_id);
+    if (p->mode == INTENT_POLICY_ENFORCE) {
+        ms_put_verdict_bits(&ofpacts, bits);
+        if (bits & PIPELINE_MS_DENY) {
+            pipeline_put_load_reg(&ofpacts, PIPELINE_REG_DENIER,
+                                  pipeline_policy_eval_id(p, 0));
+        }
+        ms_add(mc, mc->side->eval, MS_PRIO_EVAL_DEFAULT, &m,
+               pipeline_cookie_policy(PIPELINE_COOKIE_POLICY, p, rule_bits),
+               &ofpacts);
+    } else {
+        ms_add_counted(mc, mc->side->eval, MS_PRIO_EVAL_DEFAULT, &m,
+                       pipeline_cookie_policy(PIPELINE_COOKIE_POLICY_MONITOR,
+                                              p, rule_bits),
+                       &ofpacts, p->log);
+    }
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* Adds the EVAL flows of a quarantine 'p'.  Strict: everything is denied.
+ * Forensic: what a VM of "forensic_from" opened towards the quarantined
+ * VM is allowed (final), on the source side its replies, on the
+ * destination side its original direction. */
+static void
+ms_eval_quarantine(struct ms_ctx *mc, const struct intent_policy *p)
+{
+    uint32_t eval_id = pipeline_policy_eval_id(p, 0);
+
+    if (p->level == INTENT_QUARANTINE_FORENSIC) {
+        uint64_t stub[64 / 8];
+        struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+        struct ms_peers peers;
+        struct match m;
+
+        memset(&peers, 0, sizeof peers);
+        for (size_t i = 0; i < p->n_forensic_from; i++) {
+            ms_peers_add_selector(&peers, &p->forensic_from[i]);
+        }
+        if (p->mode == INTENT_POLICY_ENFORCE) {
+            ms_put_verdict_bits(&ofpacts, PIPELINE_MS_ALLOW_FINAL);
+        }
+        for (size_t i = 0; i < peers.n; i++) {
+            ms_match_eval(&m, eval_id);
+            ms_match_peer(&m, mc->side, &peers, i);
+            match_set_ct_state_masked(&m, mc->side->inbound
+                                      ? 0 : CS_REPLY_DIR, CS_REPLY_DIR);
+            ms_add(mc, mc->side->eval, MS_PRIO_EVAL_PEER, &m,
+                   pipeline_cookie_policy(PIPELINE_COOKIE_POLICY_ALLOW, p, 0),
+                   &ofpacts);
+        }
+        free(peers.v);
+        ofpbuf_uninit(&ofpacts);
+    }
+    ms_eval_default(mc, p, eval_id, PIPELINE_MS_DENY, 0);
+}
+
+/* Adds the EVAL flows of isolation 'p' for a local VM in group 'role'
+ * (1 or 2): a peer of the other group is denied. */
+static void
+ms_eval_isolation(struct ms_ctx *mc, const struct intent_policy *p,
+                  unsigned int role)
+{
+    uint32_t eval_id = pipeline_policy_eval_id(p, role);
+    uint64_t stub[128 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct ms_peers peers;
+    struct match m;
+    bool enforce = p->mode == INTENT_POLICY_ENFORCE;
+    uint64_t cookie = pipeline_cookie_policy(
+        enforce ? PIPELINE_COOKIE_POLICY : PIPELINE_COOKIE_POLICY_MONITOR,
+        p, 0);
+
+    memset(&peers, 0, sizeof peers);
+    ms_peers_add_selector(&peers, &p->between[2 - role]);
+    if (enforce) {
+        ms_put_verdict_bits(&ofpacts, PIPELINE_MS_DENY);
+        pipeline_put_load_reg(&ofpacts, PIPELINE_REG_DENIER,
+                              pipeline_policy_eval_id(p, 0));
+    }
+    for (size_t i = 0; i < peers.n; i++) {
+        ms_match_eval(&m, eval_id);
+        ms_match_peer(&m, mc->side, &peers, i);
+        ms_add_counted(mc, mc->side->eval, MS_PRIO_EVAL_PEER, &m, cookie,
+                       &ofpacts, !enforce && p->log);
+    }
+    free(peers.v);
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* Adds the EVAL flows of application policy 'p' on 'mc''s side. */
+static void
+ms_eval_application(struct ms_ctx *mc, const struct intent_policy *p)
+{
+    const struct intent_rule_set *set = ms_rule_set(p, mc->side);
+    uint32_t eval_id = pipeline_policy_eval_id(p, 0);
+
+    for (size_t i = 0; i < set->n_rules; i++) {
+        ms_eval_rule(mc, p, &set->rules[i], eval_id);
+    }
+    ms_eval_default(mc, p, eval_id, PIPELINE_MS_APP_DENY,
+                    pipeline_cookie_rule_bits(mc->side->inbound, NULL));
+}
+
+/* ---------------------------------------------------------------------- */
+/* VERDICT. */
+
+/* Appends to 'ofpacts' what an allowed packet does: commit with ct_mark 0,
+ * then on to the side's next stage. */
+static void
+ms_put_accept(struct ofpbuf *ofpacts, const struct ms_side *side)
+{
+    ms_put_commit(ofpacts, 0);
+    pipeline_put_goto(ofpacts, side->next);
+}
+
+/* Adds the VERDICT flows that drop what 'p' denied ('bit' set in reg5 and
+ * reg6 naming 'p') at 'priority': new connections are dropped (and sent
+ * to the hit log if 'p' logs), established ones are also marked cut. */
+static void
+ms_verdict_deny(struct ms_ctx *mc, const struct intent_policy *p,
+                uint32_t bit, uint16_t priority)
+{
+    bool app = p->type == INTENT_POLICY_APPLICATION;
+    unsigned int bits = pipeline_cookie_rule_bits(app && mc->side->inbound,
+                                                  NULL);
+    uint64_t cookie = pipeline_cookie_policy(PIPELINE_COOKIE_POLICY_DENY, p,
+                                             bits);
+    uint64_t stub[256 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct match m;
+
+    match_init_catchall(&m);
+    match_set_dl_type(&m, htons(ETH_TYPE_IP));
+    match_set_reg_masked(&m, PIPELINE_REG_VERDICT, bit, bit);
+    match_set_reg(&m, PIPELINE_REG_DENIER, pipeline_policy_eval_id(p, 0));
+    ms_put_commit(&ofpacts, 1);
+    ms_add(mc, mc->side->verdict, priority, &m, cookie, &ofpacts);
+
+    ofpbuf_clear(&ofpacts);
+    if (p->log) {
+        ms_put_log(&ofpacts);
+    }
+    match_set_ct_state_masked(&m, CS_NEW, CS_NEW);
+    ms_add(mc, mc->side->verdict, priority + 1, &m, cookie, &ofpacts);
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* Adds the VERDICT flow at 'priority' for packets with 'bit' set in reg5:
+ * accepted if 'accept', else dropped. */
+static void
+ms_verdict_bit(struct ms_ctx *mc, uint32_t bit, uint16_t priority,
+               bool accept)
+{
+    uint64_t stub[128 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct match m;
+
+    match_init_catchall(&m);
+    match_set_dl_type(&m, htons(ETH_TYPE_IP));
+    if (bit) {
+        match_set_reg_masked(&m, PIPELINE_REG_VERDICT, bit, bit);
+    }
+    if (accept) {
+        ms_put_accept(&ofpacts, mc->side);
+    }
+    ms_add(mc, mc->side->verdict, priority, &m,
+           ntohll(mc->ctx->bridge_cookie), &ofpacts);
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* Adds the EVAL and VERDICT flows of every evaluation some policed port of
+ * 'mc' dispatches to. */
+static void
+ms_policy_flows(struct ms_ctx *mc)
+{
+    const struct intent *intent = mc->ctx->intent;
+
+    for (size_t i = 0; i < intent_n_policies(intent); i++) {
+        const struct intent_policy *p = intent_policy_at(intent, i);
+        uint8_t roles = mc->roles_used[i];
+        bool enforce = p->mode == INTENT_POLICY_ENFORCE;
+
+        if (!roles) {
+            continue;
+        }
+        switch (p->type) {
+        case INTENT_POLICY_QUARANTINE:
+            ms_eval_quarantine(mc, p);
+            if (enforce) {
+                ms_verdict_deny(mc, p, PIPELINE_MS_DENY,
+                                MS_PRIO_VERDICT_DENY);
+            }
+            break;
+        case INTENT_POLICY_ISOLATION:
+            for (unsigned int role = 1; role <= 2; role++) {
+                if (roles & (1u << role)) {
+                    ms_eval_isolation(mc, p, role);
+                }
+            }
+            if (enforce) {
+                ms_verdict_deny(mc, p, PIPELINE_MS_DENY,
+                                MS_PRIO_VERDICT_DENY);
+            }
+            break;
+        case INTENT_POLICY_APPLICATION:
+            ms_eval_application(mc, p);
+            if (enforce) {
+                ms_verdict_deny(mc, p, PIPELINE_MS_APP_DENY,
+                                MS_PRIO_VERDICT_APP_DENY);
+            }
+            break;
+        }
+    }
+    pipeline_add_miss(mc->ctx, mc->side->eval, false, 0);
+
+    /* A final allow wins; a final deny whose policy is not named (never
+     * expected) and an application denial likewise drop; anything else is
+     * allowed. */
+    ms_verdict_bit(mc, PIPELINE_MS_ALLOW_FINAL, MS_PRIO_VERDICT_FINAL, true);
+    ms_verdict_bit(mc, PIPELINE_MS_DENY, MS_PRIO_VERDICT_DENY - 10, false);
+    ms_verdict_bit(mc, PIPELINE_MS_APP_ALLOW, MS_PRIO_VERDICT_APP_ALLOW,
+                   true);
+    ms_verdict_bit(mc, PIPELINE_MS_APP_DENY, MS_PRIO_VERDICT_APP_DENY - 10,
+                   false);
+    ms_verdict_bit(mc, 0, PIPELINE_PRIO_MISS + 1, true);
+    pipeline_add_miss(mc->ctx, mc->side->verdict, false, 0);
+}
+
+/* Compiles one side of the stage for 'ctx''s bridge. */
+static void
+ms_compile_side(struct pipeline_ctx *ctx, const struct ms_side *side)
+{
+    struct ms_ctx mc = {
+        .ctx = ctx,
+        .side = side,
+        .ports = xcalloc(ctx->n_ports + 1, sizeof *mc.ports),
+        .roles_used = xcalloc(intent_n_policies(ctx->intent) + 1, 1),
+    };
+
+    for (size_t i = 0; i < ctx->n_ports; i++) {
+        const struct pipeline_port *port = &ctx->ports[i];
+        struct ms_port *mp = &mc.ports[mc.n_ports];
+        if (!port->nic) {
+            continue;           /* Host adapters are not policed. */
+        }
+        ms_port_collect(ctx->intent, side, port, mp);
+        if (!mp->n_evals && !ms_port_policed(ctx->intent, side, port)) {
+            free(mp->evals);
+            continue;
+        }
+        for (size_t j = 0; j < mp->n_evals; j++) {
+            mc.roles_used[mp->evals[j].p->index] |= 1u << mp->evals[j].role;
+        }
+        mc.n_ports++;
+    }
+
+    if (mc.n_ports) {
+        ms_side_flows(&mc);
+        for (size_t i = 0; i < mc.n_ports; i++) {
+            ms_port_flows(&mc, &mc.ports[i]);
+        }
+        ms_policy_flows(&mc);
+    }
+    pipeline_add_miss(ctx, side->entry, true, side->next);
+
+    for (size_t i = 0; i < mc.n_ports; i++) {
+        free(mc.ports[i].evals);
+    }
+    free(mc.ports);
+    free(mc.roles_used);
+}
+
+/* Adds the microseg_out flows (tables 30-33). */
 void
 pipeline_microseg_out(struct pipeline_ctx *ctx)
 {
-    pipeline_add_miss(ctx, PIPELINE_T_MICROSEG_OUT, true,
-                      PIPELINE_T_SERVICE_CHAIN);
+    ms_compile_side(ctx, &ms_out);
 }
 
-/* Adds the microseg_in flows: a pass-through to egress. */
+/* Adds the microseg_in flows (tables 55-58). */
 void
 pipeline_microseg_in(struct pipeline_ctx *ctx)
 {
-    pipeline_add_miss(ctx, PIPELINE_T_MICROSEG_IN, true, PIPELINE_T_EGRESS);
+    ms_compile_side(ctx, &ms_in);
 }

@@ -18,6 +18,8 @@ struct intent_adapter;
 struct intent_bridge;
 struct intent_network;
 struct intent_nic;
+struct intent_policy;
+struct intent_rule;
 struct intent_vm;
 struct portmap;
 
@@ -90,9 +92,11 @@ enum pipeline_cookie_kind {
     /* 10..255: reserved (service chains). */
 };
 
-/* Low 8 bits of a policy cookie: bit 7 set for an inbound rule, bits 6..0
- * the rule's index + 1, or 0 for what belongs to the policy as a whole
- * (its default, a quarantine or an isolation). */
+/* Low 8 bits of a policy cookie: bits 6..0 the rule's index + 1, or 0
+ * for a direction's default or the policy as a whole (a quarantine or an
+ * isolation); bit 7 set for an application policy's inbound side (its
+ * rules and its inbound default), clear for its outbound side and for
+ * quarantine and isolation policies (which have no direction). */
 #define PIPELINE_COOKIE_RULE_INBOUND 0x80u
 #define PIPELINE_COOKIE_RULE_MASK 0x7fu
 
@@ -114,12 +118,16 @@ uint64_t pipeline_cookie_adapter(const struct intent_adapter *);
 uint64_t pipeline_cookie_uplink(const struct intent_bridge *);
 uint64_t pipeline_cookie_bridge(const struct intent_bridge *);
 /* Cookie of kind 'kind' (one of the PIPELINE_COOKIE_POLICY* kinds) for
- * policy 'p': rule 'rule' (NULL for the policy as a whole). */
-struct intent_policy;
-struct intent_rule;
+ * policy 'p', with 'rule_bits' (pipeline_cookie_rule_bits()) in the low
+ * 8 bits. */
 uint64_t pipeline_cookie_policy(enum pipeline_cookie_kind,
                                 const struct intent_policy *p,
-                                const struct intent_rule *rule);
+                                unsigned int rule_bits);
+/* The low 8 bits of a policy cookie: PIPELINE_COOKIE_RULE_INBOUND if
+ * 'inbound', or'd with rule's index + 1 ('rule' may be NULL: the
+ * direction's default, or the policy as a whole). */
+unsigned int pipeline_cookie_rule_bits(bool inbound,
+                                       const struct intent_rule *rule);
 /* Finds, in 'intent', the policy and rule that policy cookie 'cookie'
  * (host byte order) names.  Returns the policy, or NULL if none; sets
  * '*rulep' to the rule or NULL (the policy as a whole).  'kindp', if

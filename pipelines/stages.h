@@ -27,6 +27,28 @@ struct portmap_port;
 #define PIPELINE_REG_ROLE 0
 #define PIPELINE_REG_OUT 2
 
+/* Microsegmentation registers (microseg.c, docs/pipeline.md):
+ *
+ * reg3: the conntrack zone of the local VM port being policed;
+ * reg4: the policy evaluation a resubmit to an EVAL table performs;
+ * reg5: verdict bits (PIPELINE_MS_*);
+ * reg6: the policy a denial is counted against. */
+#define PIPELINE_REG_ZONE 3
+#define PIPELINE_REG_POLICY 4
+#define PIPELINE_REG_VERDICT 5
+#define PIPELINE_REG_DENIER 6
+
+#define PIPELINE_MS_DENY 0x1u           /* An enforcing quarantine or
+                                         * isolation denied: final. */
+#define PIPELINE_MS_ALLOW_FINAL 0x2u    /* A forensic quarantine allowed:
+                                         * final. */
+#define PIPELINE_MS_DECIDED (PIPELINE_MS_DENY | PIPELINE_MS_ALLOW_FINAL)
+#define PIPELINE_MS_APP_ALLOW 0x4u      /* An enforcing application policy
+                                         * allowed. */
+#define PIPELINE_MS_APP_DENY 0x8u       /* An enforcing application policy
+                                         * with a default deny targets the
+                                         * VM. */
+
 enum pipeline_role {
     PIPELINE_ROLE_VM = 1,           /* A VM's vNIC. */
     PIPELINE_ROLE_ADAPTER = 2,      /* A host adapter. */
@@ -67,6 +89,30 @@ enum pipeline_role {
                                          * port: to the uplink. */
 
 #define EGRESS_PRIO_OUTPUT 100          /* reg2 -> output. */
+
+/* Microsegmentation, per side (out: tables 30-33, in: 55-58). */
+#define MS_PRIO_ARP 110                 /* ARP is never policed. */
+#define MS_PRIO_CT 100                  /* Policed port, IPv4: conntrack. */
+#define MS_PRIO_NON_IP 90               /* Policed port, other EtherTypes. */
+
+#define MS_PRIO_STATE_QUARANTINE 200    /* Quarantined port: every packet
+                                         * is evaluated, replies too. */
+#define MS_PRIO_STATE_INVALID 150       /* ct_state=+inv: drop. */
+#define MS_PRIO_STATE_REPLY 100         /* Replies / related, mark 0. */
+#define MS_PRIO_STATE_REPLY_CUT 90      /* Replies / related, mark 1. */
+#define MS_PRIO_STATE_LOCAL_SENDER 60   /* In side, sender on this bridge:
+                                         * dispatch without isolation. */
+#define MS_PRIO_STATE_DISPATCH 50       /* Original direction: dispatch. */
+
+#define MS_PRIO_EVAL_RULE 1000          /* Minus the rule's index. */
+#define MS_PRIO_EVAL_PEER 500           /* Quarantine / isolation peers. */
+#define MS_PRIO_EVAL_DEFAULT 10         /* The policy's default. */
+
+#define MS_PRIO_VERDICT_FINAL 400
+#define MS_PRIO_VERDICT_DENY 300
+#define MS_PRIO_VERDICT_APP_ALLOW 250
+#define MS_PRIO_VERDICT_APP_DENY 200
+/* A flow whose only difference is "ct_state=+new" is one priority up. */
 
 /* A local port of the bridge (a vNIC or a host adapter) that the switch
  * has: the stages' view of both kinds. */
@@ -148,6 +194,12 @@ void pipeline_service_chain(struct pipeline_ctx *);
 void pipeline_l2_forward(struct pipeline_ctx *);
 void pipeline_microseg_in(struct pipeline_ctx *);
 void pipeline_egress(struct pipeline_ctx *);
+
+/* Policy evaluation IDs (reg4) and conjunction IDs (cookie.c). */
+uint32_t pipeline_policy_eval_id(const struct intent_policy *,
+                                 unsigned int role);
+uint32_t pipeline_policy_conj_id(const struct intent_policy *,
+                                 unsigned int rule_bits);
 
 /* Bond logic (bond.c), called by classify and egress. */
 void pipeline_bond_classify(struct pipeline_ctx *);

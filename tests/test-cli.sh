@@ -21,8 +21,19 @@ for ex in "$top"/examples/*.json; do
     t_check "check accepts $(basename "$ex") with a one-line summary" \
         eval '"$bin/flowchainctl" check "$ex" > "$tmp/out" &&
               [ "$(wc -l < "$tmp/out")" -eq 1 ] &&
-              grep -qE "hosts?, [0-9]+ bridges?, [0-9]+ networks?, [0-9]+ VMs?, [0-9]+ NICs?" "$tmp/out"'
+              grep -qE "hosts?, [0-9]+ bridges?, [0-9]+ networks?, [0-9]+ VMs?, [0-9]+ NICs?, [0-9]+ polic(y|ies)$" "$tmp/out"'
 done
+
+# A valid intent with warnings: exit 0, the summary on stdout, each warning
+# on stderr as "warning: PATH: message".
+pol=$top/tests/intent/valid/policies.json
+t_check "check prints a policy intent's warnings on stderr and exits 0" \
+    eval '"$bin/flowchainctl" check "$pol" > "$tmp/out" 2> "$tmp/err" &&
+          [ "$(wc -l < "$tmp/out")" -eq 1 ] &&
+          grep -q ", 5 policies$" "$tmp/out" &&
+          [ "$(wc -l < "$tmp/err")" -eq 2 ] &&
+          grep -qx "warning: policies\[4\]\.target: no VM has category AppTier=ap" "$tmp/err" &&
+          ! grep -v "^warning: policies\[4\]\." "$tmp/err"'
 
 bad=$(ls "$top"/tests/intent/*.json | head -1)
 t_check "check rejects $(basename "$bad") with exit 1 and its error lines" \

@@ -2,7 +2,7 @@
 # Checks docs/intent.schema.json against the examples and the bad-intent
 # corpus:
 #   - the schema itself is a valid draft 2020-12 schema;
-#   - every examples/*.json validates;
+#   - every examples/*.json and tests/intent/valid/*.json validates;
 #   - every tests/intent/*.json that tests/intent/schema-rejects.txt lists is
 #     rejected by the schema (not JSON, or fails validation), and every other
 #     corpus file is accepted: those break only rules a schema cannot express
@@ -70,8 +70,12 @@ def first_error(doc):
 examples = sorted(glob.glob(os.path.join(srcdir, "examples", "*.json")))
 if not examples:
     report(False, "examples", "none found")
-for path in examples:
-    name = "examples/" + os.path.basename(path)
+valid = sorted(glob.glob(os.path.join(srcdir, "tests", "intent", "valid",
+                                      "*.json")))
+if not valid:
+    report(False, "tests/intent/valid", "none found")
+for path in examples + valid:
+    name = os.path.relpath(path, srcdir)
     try:
         err = first_error(load(path))
     except ValueError as e:

@@ -30,6 +30,7 @@
 #endif
 
 static const char *examples_dir = TOP_SRCDIR "/examples";
+static const char *corpus_dir = TOP_SRCDIR "/tests/intent";
 
 /* Loads example 'name', printing its errors if it fails. */
 static struct intent *
@@ -90,11 +91,14 @@ test_scvmm_example(void)
     UNIT_CHECK(intent_n_networks(intent) == 6);
     UNIT_CHECK(intent_n_vms(intent) == 3);
     UNIT_CHECK(intent_n_nics(intent) == 3);
+    UNIT_CHECK(intent_n_policies(intent) == 0);
+    UNIT_CHECK(intent_warnings(intent)->n == 0);
 
     struct ds summary = DS_EMPTY_INITIALIZER;
     intent_format_summary(intent, &summary);
     UNIT_CHECK_STREQ(ds_cstr(&summary),
-                     "valid: 2 hosts, 6 bridges, 6 networks, 3 VMs, 3 NICs");
+                     "valid: 2 hosts, 6 bridges, 6 networks, 3 VMs, 3 NICs, "
+                     "0 policies");
     ds_destroy(&summary);
 
     /* Networks. */
@@ -379,7 +383,8 @@ test_defaults(void)
         struct ds s = DS_EMPTY_INITIALIZER;
         intent_format_summary(intent, &s);
         UNIT_CHECK_STREQ(ds_cstr(&s),
-                         "valid: 1 host, 1 bridge, 1 network, 1 VM, 1 NIC");
+                         "valid: 1 host, 1 bridge, 1 network, 1 VM, 1 NIC, "
+                         "0 policies");
         ds_destroy(&s);
     }
     intent_destroy(intent);
@@ -451,6 +456,213 @@ test_bridge_choice(void)
             UNIT_CHECK(br1->nics[1] == &vm->nics[1]);
             UNIT_CHECK(br0->nics[0] == &vm->nics[2]);
         }
+    }
+    intent_destroy(intent);
+    svec_destroy(&errors);
+}
+
+/* Returns the VM names of 'sel', comma separated, in a static buffer. */
+static const char *
+selector_vms(const struct intent_selector *sel)
+{
+    static struct ds s = DS_EMPTY_INITIALIZER;
+
+    ds_clear(&s);
+    for (size_t i = 0; i < sel->n_vms; i++) {
+        ds_put_format(&s, "%s%s", i ? "," : "", sel->vms[i]->name);
+    }
+    return ds_cstr(&s);
+}
+
+/* The valid policy intent (tests/intent/valid/policies.json): every policy
+ * type, resolved selectors, peers, ports, modes and warnings. */
+static void
+test_policies(void)
+{
+    struct svec errors = SVEC_EMPTY_INITIALIZER;
+    char *path = xasprintf("%s/valid/policies.json", corpus_dir);
+    struct intent *intent = intent_load_file(path, &errors);
+
+    UNIT_CHECK(intent && !errors.n);
+    for (size_t i = 0; i < errors.n; i++) {
+        fprintf(stderr, "%s: %s\n", path, errors.names[i]);
+    }
+    svec_destroy(&errors);
+    free(path);
+    if (!intent) {
+        return;
+    }
+
+    const struct intent_vm *vm1 = intent_find_vm(intent, "vm1");
+    const struct intent_vm *vm2 = intent_find_vm(intent, "vm2");
+    const struct intent_vm *vm3 = intent_find_vm(intent, "vm3");
+    UNIT_CHECK(intent_n_policies(intent) == 5);
+    struct ds summary = DS_EMPTY_INITIALIZER;
+    intent_format_summary(intent, &summary);
+    UNIT_CHECK_STREQ(ds_cstr(&summary), "valid: 2 hosts, 3 bridges, "
+                     "4 networks, 3 VMs, 3 NICs, 5 policies");
+    ds_destroy(&summary);
+
+    /* Application: target, rules in both directions, peers, ports. */
+    const struct intent_policy *app = intent_find_policy(intent, "web-app");
+    UNIT_CHECK(app && app == intent_policy_at(intent, 0));
+    UNIT_CHECK(intent_find_policy(intent, "nope") == NULL);
+    if (app) {
+        UNIT_CHECK(app->index == 0);
+        UNIT_CHECK(app->type == INTENT_POLICY_APPLICATION);
+        UNIT_CHECK(app->mode == INTENT_POLICY_ENFORCE);
+        UNIT_CHECK(app->log);
+        UNIT_CHECK(smap_count(app->target.pairs) == 2);
+        UNIT_CHECK_STREQ(smap_get(app->target.pairs, "Environment"), "prod");
+        UNIT_CHECK_STREQ(selector_vms(&app->target), "vm2");
+        UNIT_CHECK(intent_selector_matches(&app->target, vm2));
+        UNIT_CHECK(!intent_selector_matches(&app->target, vm1));
+
+        UNIT_CHECK(!app->inbound.default_allow);
+        UNIT_CHECK(app->inbound.n_rules == 3);
+        UNIT_CHECK(app->outbound.default_allow);
+        UNIT_CHECK(app->outbound.n_rules == 0);
+    }
+    if (app && app->inbound.n_rules == 3) {
+        const struct intent_rule *r = app->inbound.rules;
+
+        UNIT_CHECK_STREQ(r[0].name, "web-8080");
+        UNIT_CHECK(r[0].index == 0 && r[0].inbound);
+        UNIT_CHECK(r[0].peer.kind == INTENT_PEER_SELECTOR);
+        UNIT_CHECK_STREQ(selector_vms(&r[0].peer.selector), "vm1");
+        UNIT_CHECK(r[0].protocol == INTENT_PROTO_TCP);
+        UNIT_CHECK(r[0].n_ports == 2);
+        if (r[0].n_ports == 2) {
+            UNIT_CHECK(r[0].ports[0].min == 8080 && r[0].ports[0].max == 8080);
+            UNIT_CHECK(r[0].ports[1].min == 9000 && r[0].ports[1].max == 9010);
+        }
+
+        UNIT_CHECK(r[1].name == NULL);
+        UNIT_CHECK(r[1].index == 1 && r[1].inbound);
+        UNIT_CHECK(r[1].peer.kind == INTENT_PEER_CIDR);
+        UNIT_CHECK_STREQ(ip_s(r[1].peer.cidr), "10.0.0.0");
+        UNIT_CHECK(r[1].peer.prefix_len == 24);
+        UNIT_CHECK(r[1].protocol == INTENT_PROTO_ICMP);
+        UNIT_CHECK(r[1].n_ports == 0);
+        UNIT_CHECK_STREQ(intent_protocol_to_string(r[1].protocol), "icmp");
+
+        UNIT_CHECK(r[2].peer.kind == INTENT_PEER_ANY);
+        UNIT_CHECK(r[2].protocol == INTENT_PROTO_UDP);
+        UNIT_CHECK(r[2].n_ports == 1 && r[2].ports[0].min == 53
+                   && r[2].ports[0].max == 53);
+    }
+
+    /* Isolation, monitored. */
+    const struct intent_policy *iso = intent_find_policy(intent, "prod-dev");
+    UNIT_CHECK(iso != NULL);
+    if (iso) {
+        UNIT_CHECK(iso->type == INTENT_POLICY_ISOLATION);
+        UNIT_CHECK(iso->mode == INTENT_POLICY_MONITOR);
+        UNIT_CHECK(!iso->log);
+        UNIT_CHECK_STREQ(intent_policy_mode_to_string(iso->mode), "monitor");
+        UNIT_CHECK_STREQ(intent_policy_type_to_string(iso->type),
+                         "isolation");
+        UNIT_CHECK_STREQ(selector_vms(&iso->between[0]), "vm1,vm2");
+        UNIT_CHECK_STREQ(selector_vms(&iso->between[1]), "vm3");
+        /* Fields of other types are empty. */
+        UNIT_CHECK(iso->target.pairs && smap_is_empty(iso->target.pairs));
+        UNIT_CHECK(iso->target.n_vms == 0);
+        UNIT_CHECK(iso->inbound.default_allow && !iso->inbound.n_rules);
+        UNIT_CHECK(iso->n_vms == 0 && iso->n_forensic_from == 0);
+    }
+
+    /* Quarantines. */
+    const struct intent_policy *strict = intent_policy_at(intent, 2);
+    UNIT_CHECK(strict->type == INTENT_POLICY_QUARANTINE);
+    UNIT_CHECK(strict->level == INTENT_QUARANTINE_STRICT);
+    UNIT_CHECK(strict->n_vms == 1 && strict->vms[0] == vm3);
+    UNIT_CHECK(strict->n_forensic_from == 0);
+    const struct intent_policy *forensic = intent_policy_at(intent, 3);
+    UNIT_CHECK(forensic->level == INTENT_QUARANTINE_FORENSIC);
+    UNIT_CHECK_STREQ(intent_quarantine_level_to_string(forensic->level),
+                     "forensic");
+    UNIT_CHECK(forensic->n_vms == 1 && forensic->vms[0] == vm2);
+    UNIT_CHECK(forensic->n_forensic_from == 1);
+    if (forensic->n_forensic_from == 1) {
+        UNIT_CHECK_STREQ(selector_vms(&forensic->forensic_from[0]), "vm1");
+    }
+
+    /* A monitored policy whose selectors match no VM: warnings, in file
+     * order, and still a valid model. */
+    const struct intent_policy *typo = intent_policy_at(intent, 4);
+    UNIT_CHECK(typo->target.n_vms == 0);
+    UNIT_CHECK(typo->outbound.n_rules == 1);
+    if (typo->outbound.n_rules == 1) {
+        const struct intent_rule *r = &typo->outbound.rules[0];
+        UNIT_CHECK(!r->inbound && r->index == 0);
+        UNIT_CHECK(r->peer.kind == INTENT_PEER_SELECTOR);
+        UNIT_CHECK(r->peer.selector.n_vms == 0);
+        UNIT_CHECK(r->n_ports == 1 && r->ports[0].min == 1
+                   && r->ports[0].max == 65535);
+    }
+    const struct svec *w = intent_warnings(intent);
+    UNIT_CHECK(w->n == 2);
+    if (w->n == 2) {
+        UNIT_CHECK_STREQ(w->names[0], "policies[4].target: no VM has "
+                         "category AppTier=ap");
+        UNIT_CHECK_STREQ(w->names[1], "policies[4].outbound.allow[0].to: "
+                         "no VM has all of AppTier=web, Environment=dev");
+    }
+    UNIT_CHECK(vm1 && vm2 && vm3);
+    intent_destroy(intent);
+}
+
+/* Policy defaults: mode, log, missing directions, protocol; a selector over
+ * several VMs keeps file order; no warnings when every selector matches. */
+static void
+test_policy_defaults(void)
+{
+    static const char text[] =
+        "{\"version\": 1,"
+        " \"networks\": [{\"name\": \"n\", \"vlan\": 0}],"
+        " \"hosts\": [{\"name\": \"h\", \"bridges\": [{\"name\": \"br0\","
+        "   \"datapath_id\": \"00000000000000AB\","
+        "   \"uplink\": {\"name\": \"up\", \"members\": [\"e1\"]},"
+        "   \"networks\": [\"n\"]}]}],"
+        " \"vms\": ["
+        "  {\"name\": \"a\", \"host\": \"h\", \"categories\": {\"T\": \"x\"},"
+        "   \"nics\": []},"
+        "  {\"name\": \"b\", \"host\": \"h\", \"categories\": {\"U\": \"y\"},"
+        "   \"nics\": []},"
+        "  {\"name\": \"c\", \"host\": \"h\","
+        "   \"categories\": {\"T\": \"x\", \"U\": \"y\"}, \"nics\": []}],"
+        " \"policies\": ["
+        "  {\"name\": \"p\", \"type\": \"application\","
+        "   \"target\": {\"T\": \"x\"},"
+        "   \"inbound\": {\"default\": \"deny\","
+        "                \"allow\": [{\"from\": \"any\"}]}},"
+        "  {\"name\": \"q\", \"type\": \"application\","
+        "   \"target\": {\"U\": \"y\", \"T\": \"x\"}}]}";
+    struct svec errors = SVEC_EMPTY_INITIALIZER;
+    struct intent *intent = intent_parse(text, &errors);
+
+    UNIT_CHECK(intent && !errors.n);
+    for (size_t i = 0; i < errors.n; i++) {
+        fprintf(stderr, "%s\n", errors.names[i]);
+    }
+    if (intent) {
+        const struct intent_policy *p = intent_policy_at(intent, 0);
+        UNIT_CHECK(p->mode == INTENT_POLICY_ENFORCE && !p->log);
+        UNIT_CHECK_STREQ(selector_vms(&p->target), "a,c");
+        UNIT_CHECK(!p->inbound.default_allow && p->inbound.n_rules == 1);
+        if (p->inbound.n_rules == 1) {
+            const struct intent_rule *r = &p->inbound.rules[0];
+            UNIT_CHECK(r->name == NULL && r->inbound);
+            UNIT_CHECK(r->peer.kind == INTENT_PEER_ANY);
+            UNIT_CHECK(r->protocol == INTENT_PROTO_ANY && r->n_ports == 0);
+        }
+        UNIT_CHECK(p->outbound.default_allow && p->outbound.n_rules == 0);
+
+        const struct intent_policy *q = intent_find_policy(intent, "q");
+        UNIT_CHECK(q && q->inbound.default_allow && !q->inbound.n_rules);
+        UNIT_CHECK(q && q->outbound.default_allow && !q->outbound.n_rules);
+        UNIT_CHECK_STREQ(selector_vms(&q->target), "c");
+        UNIT_CHECK(intent_warnings(intent)->n == 0);
     }
     intent_destroy(intent);
     svec_destroy(&errors);
@@ -602,7 +814,9 @@ run_corpus(const char *dir)
 int
 main(int argc, char *argv[])
 {
-    const char *corpus_dir = argc > 1 ? argv[1] : TOP_SRCDIR "/tests/intent";
+    if (argc > 1) {
+        corpus_dir = argv[1];
+    }
     unit_program = "test-intent";
     if (argc > 2) {
         examples_dir = argv[2];
@@ -616,6 +830,8 @@ main(int argc, char *argv[])
     UNIT_RUN(test_vsphere_example);
     UNIT_RUN(test_defaults);
     UNIT_RUN(test_bridge_choice);
+    UNIT_RUN(test_policies);
+    UNIT_RUN(test_policy_defaults);
     UNIT_RUN(test_syntax_errors);
 
     if (run_corpus(corpus_dir) < 40) {

@@ -938,6 +938,9 @@ handle_drift_flow(struct flowsync *fs, const struct ofputil_flow_update *fu,
     fs->installed_gen++;
     fs->dirty = true;
     fs->log_changes = true;
+    /* Check the groups before repairing: deleting a group also deletes the
+     * flows that use it, and re-adding those alone would fail. */
+    fs->next_check = now;
 }
 
 static void
@@ -1190,10 +1193,14 @@ flowsync_run(struct flowsync *fs, struct ofsession *s, long long int now)
             reread(fs, s, now, true);
             break;
         }
-        maybe_start_sync(fs, s, now);
-        if (fs->state == FS_IDLE && !fs->check_agg_pending
-            && !fs->check_groups_pending && now >= fs->next_check) {
+        if (!fs->check_agg_pending && !fs->check_groups_pending
+            && now >= fs->next_check) {
             send_check(fs, s, now);
+        }
+        /* A sync waits for a check in flight (one round trip), so that
+         * it repairs what the check finds in the same bundle. */
+        if (!fs->check_agg_pending && !fs->check_groups_pending) {
+            maybe_start_sync(fs, s, now);
         }
         break;
     }

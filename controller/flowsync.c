@@ -36,6 +36,9 @@ VLOG_DEFINE_THIS_MODULE(flowsync);
  * the last of them. */
 #define DRIFT_SETTLE_MS 100
 
+/* The table of the test hook's bulk flows: no stage goes there. */
+#define TEST_BULK_TABLE 200
+
 /* Changes listed in the log when repairing drift. */
 #define DRIFT_LOG_LINES 10
 
@@ -135,6 +138,7 @@ struct flowsync {
     long long int reread_at;
 
     char *test_flow;            /* FLOWCHAIN_TEST_EXTRA_FLOW, or NULL. */
+    unsigned long test_bulk;    /* FLOWCHAIN_TEST_BULK_FLOWS. */
 
     struct flowsync_stats stats;
 };
@@ -198,6 +202,13 @@ flowsync_create(const char *name)
         VLOG_WARN("%s: test hook FLOWCHAIN_TEST_EXTRA_FLOW: adding \"%s\" "
                   "to the desired flows", fs->name, test_flow);
     }
+    const char *bulk = getenv("FLOWCHAIN_TEST_BULK_FLOWS");
+    if (bulk && bulk[0]) {
+        fs->test_bulk = strtoul(bulk, NULL, 10);
+        VLOG_WARN("%s: test hook FLOWCHAIN_TEST_BULK_FLOWS: adding %lu "
+                  "flows to table %d of the desired flows", fs->name,
+                  fs->test_bulk, TEST_BULK_TABLE);
+    }
     return fs;
 }
 
@@ -244,10 +255,19 @@ clear_in_flight(struct flowsync *fs)
     fs->too_big = NULL;
 }
 
-/* Adds the test hook's flow, if any, to 'desired'. */
+/* Adds the test hooks' flows, if any, to 'desired': FLOWCHAIN_TEST_BULK_FLOWS
+ * flows that match metadata=I in a table no stage uses (for benchmarks and
+ * fault injection with large bundles), and FLOWCHAIN_TEST_EXTRA_FLOW. */
 static void
 add_test_flow(const struct flowsync *fs, struct flowset *desired)
 {
+    for (unsigned long i = 0; i < fs->test_bulk; i++) {
+        struct match match;
+        match_init_catchall(&match);
+        match_set_metadata(&match, htonll(i));
+        flowset_add_flow(desired, TEST_BULK_TABLE, 1, &match,
+                         htonll(PIPELINE_COOKIE_MARKER | 0xee), NULL, 0);
+    }
     if (!fs->test_flow) {
         return;
     }
@@ -867,7 +887,9 @@ finish_sync(struct flowsync *fs, struct ofsession *s, long long int now)
     fs->stats.last_sync_latency_ms = now - fs->sync_started;
     fs->stats.last_sync_size = fs->n_flow_mods + fs->n_group_mods;
     VLOG_INFO("%s: synced: %"PRIuSIZE" flow mods, %"PRIuSIZE" group mods "
-              "in one bundle", fs->name, fs->n_flow_mods, fs->n_group_mods);
+              "in one bundle, %lld ms, at most %"PRIu64" bytes queued",
+              fs->name, fs->n_flow_mods, fs->n_group_mods,
+              now - fs->sync_started, fs->stats.max_tx_queued);
     clear_in_flight(fs);
     fs->state = FS_IDLE;
     fs->dirty = true;

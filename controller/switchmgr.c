@@ -249,8 +249,10 @@ static void
 swconn_update_events(struct swconn *conn)
 {
     size_t queued = ofsession_tx_bytes(conn->session);
+    bool streaming = (conn->sync && ofsession_is_ready(conn->session)
+                      && flowsync_streaming(conn->sync));
     int events = (queued < READ_PAUSE_BYTES ? EV_READ : 0)
-                 | (queued ? EV_WRITE : 0);
+                 | (queued || streaming ? EV_WRITE : 0);
     if (events != (conn->io.events & (EV_READ | EV_WRITE))) {
         ev_io_stop(conn->mgr->loop, &conn->io);
         ev_io_set(&conn->io, conn->fd, events);
@@ -266,7 +268,9 @@ swconn_flush(struct swconn *conn)
     if (swconn_reap(conn)) {
         return;
     }
-    for (;;) {
+    /* At most a few refills per call, so that one switch's large bundle
+     * does not hold the loop: EV_WRITE brings us back. */
+    for (int refills = 0; ; refills++) {
         while (ofsession_tx_bytes(conn->session)) {
             struct iovec iov[64];
             size_t n = ofsession_tx_iov(conn->session, iov,
@@ -287,7 +291,7 @@ swconn_flush(struct swconn *conn)
         /* A bundle streams as the socket drains. */
         size_t queued = ofsession_tx_bytes(conn->session);
         if (!conn->sync || !ofsession_is_ready(conn->session)
-            || !flowsync_streaming(conn->sync)) {
+            || !flowsync_streaming(conn->sync) || refills >= 4) {
             break;
         }
         flowsync_run(conn->sync, conn->session, now_ms(conn->mgr));

@@ -4,4 +4,4 @@
 noinst_PROGRAMS += bench/bench-intent
 bench_bench_intent_SOURCES = bench/bench-intent.c
 bench_bench_intent_LDADD = $(MODELS_LIBS)
-EXTRA_DIST += bench/gen-intent.py
+EXTRA_DIST += bench/gen-intent.py bench/bench-sync.sh

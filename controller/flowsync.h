@@ -1,17 +1,42 @@
 /*
  * Flow sync: keeps one switch's flow table and groups equal to a desired
- * flow set, sending only the difference.
+ * flow set, sending only the difference, and keeps them equal when
+ * something else changes the switch.
  *
  * On connect, the installed state is read back from the switch (a flow
  * dump and a group description dump); nothing is assumed.  Then, whenever
  * desired and installed differ and no sync is in flight, the difference
  * goes out as one ordered, atomic bundle (group adds and modifications,
- * flow deletions, flow adds and modifications, group deletions) followed by
- * a barrier.  The installed state advances only on the barrier reply; an
- * error inside the bundle leaves the switch as it was (the bundle is
- * atomic), is logged with the flow it refers to, and the sync is retried
- * later.  Flows whose cookie does not carry flowchain's marker are not
- * ours: the switch belongs to flowchain, so they are deleted, and counted.
+ * flow deletions, flow adds and modifications, group deletions), commit
+ * and barrier.  The bundle is streamed: its messages are encoded only as
+ * the transmit queue drains below FLOWSYNC_TX_HIGH_WATER, so a sync of any
+ * size queues a bounded number of bytes.
+ *
+ * The installed state advances only on the barrier reply of a bundle that
+ * drew no error.  After any error, the switch is read back again: Open
+ * vSwitch answers a bundled message it cannot decode with an error and
+ * leaves the bundle open without it, so the commit may have applied the
+ * rest.  The next diff starts from what the switch really holds; retries
+ * back off from 5 s to 60 s.  Errors are matched to the message they refer
+ * to by transaction ID (a hash), logged at a limited rate, and summed up
+ * once per bundle.
+ *
+ * Drift: changes made behind flowchain's back are found and repaired.  A
+ * flow monitor reports flows added, modified or deleted by any other
+ * connection (ovs-ofctl, another controller); each is applied to the
+ * installed view, logged, and repaired by the next sync.  Every second
+ * while idle, an aggregate flow count and a group description dump are
+ * compared with the installed view: a different count triggers a full
+ * read-back, different groups are repaired.  Without a flow monitor (the
+ * switch refused it), the whole flow table is read back every
+ * FLOWSYNC_FULL_CHECK_MS instead.
+ *
+ * Dumps are bounded: more than FLOWSYNC_DUMP_MAX_FLOWS flows or
+ * FLOWSYNC_DUMP_MAX_GROUPS groups, or a dump that lasts longer than
+ * FLOWSYNC_DUMP_DEADLINE_MS, kills the session.
+ *
+ * Flows whose cookie does not carry flowchain's marker are not ours: the
+ * switch belongs to flowchain, so they are deleted, and counted.
  */
 #ifndef CONTROLLER_FLOWSYNC_H
 #define CONTROLLER_FLOWSYNC_H 1
@@ -27,15 +52,33 @@ struct ofsession;
 
 struct flowsync;
 
+/* Bundle messages are encoded while fewer bytes than this are queued. */
+#define FLOWSYNC_TX_HIGH_WATER (256 * 1024)
+/* OpenFlow's message size limit (16-bit length field). */
+#define FLOWSYNC_MAX_MSG_LEN 65535
+/* Period of the cheap drift check (flow count, groups) while idle. */
+#define FLOWSYNC_CHECK_MS 1000
+/* Period of the full read-back when the switch has no flow monitor. */
+#define FLOWSYNC_FULL_CHECK_MS 10000
+/* Dump bounds. */
+#define FLOWSYNC_DUMP_MAX_FLOWS 4000000
+#define FLOWSYNC_DUMP_MAX_GROUPS 1000000
+#define FLOWSYNC_DUMP_DEADLINE_MS 300000
+
 struct flowsync_stats {
     uint64_t flow_mods_sent;    /* Flow mods inside committed bundles. */
     uint64_t group_mods_sent;
     uint64_t bundles_ok;
     uint64_t bundles_failed;
     uint64_t foreign_flows_deleted;
+    uint64_t errors;            /* OpenFlow errors for bundle messages. */
+    uint64_t rereads;           /* Read-backs after connect. */
+    uint64_t drift_flows;       /* Flows changed behind our back (found). */
+    uint64_t drift_groups;      /* Groups changed behind our back. */
     long long int last_sync_ms; /* Wall clock of the last barrier reply. */
     long long int last_sync_latency_ms;  /* Bundle sent -> barrier reply. */
     uint64_t last_sync_size;    /* Flow and group mods in it. */
+    uint64_t max_tx_queued;     /* Largest transmit queue seen by a sync. */
 };
 
 struct flowsync *flowsync_create(const char *name);
@@ -54,8 +97,13 @@ void flowsync_connected(struct flowsync *, struct ofsession *s);
 bool flowsync_handle(struct flowsync *, struct ofsession *,
                      enum ofptype type, const struct ofp_header *oh,
                      long long int now);
-/* Starts a sync if one is due. */
-void flowsync_run(struct flowsync *, struct ofsession *, long long int now);
+/* Does what is due at 'now': starts a sync, streams more of the bundle in
+ * flight if the transmit queue of 's' has room, runs the drift checks and
+ * the dump deadline. */
+void flowsync_run(struct flowsync *, struct ofsession *s, long long int now);
+/* True while a bundle has messages left to encode (the owner should call
+ * flowsync_run() again once the transmit queue drains). */
+bool flowsync_streaming(const struct flowsync *);
 
 /* True once installed equals desired with nothing in flight. */
 bool flowsync_in_sync(const struct flowsync *);

@@ -388,8 +388,11 @@ log_error_msg(struct ofsession *s, const struct ofp_header *oh)
             request = ofpraw_get_name(raw);
         }
     }
-    VLOG_WARN("%s: switch reports error %s (%s) for %s xid=0x%"PRIx32,
-              s->peer, ofperr_get_name(error),
+    /* Rate limited: a rejected bundle of a million flows must not write a
+     * million lines (flowsync sums its errors up per bundle). */
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    VLOG_WARN_RL(&rl, "%s: switch reports error %s (%s) for %s "
+              "xid=0x%"PRIx32, s->peer, ofperr_get_name(error),
               ofperr_get_description(error), request, ntohl(oh->xid));
     ofpbuf_uninit(&payload);
 }

@@ -53,6 +53,7 @@ struct swconn {
     ev_io io;
     struct ofsession *session;
     struct flowsync *sync;      /* Once the session is ready. */
+    bool ports_changed;         /* Recompile after this read's messages. */
 };
 
 struct switchmgr {
@@ -162,9 +163,9 @@ session_port_changed(struct ofsession *s, void *conn_)
 {
     struct swconn *conn = conn_;
     VLOG_DBG("%s: port status changed", ofsession_peer(s));
-    if (conn->sync) {
-        swconn_compile(conn);
-    }
+    /* Coalesced: a burst of PORT_STATUS messages read at once costs one
+     * recompile (swconn_cb). */
+    conn->ports_changed = true;
 }
 
 static void
@@ -248,8 +249,10 @@ static void
 swconn_update_events(struct swconn *conn)
 {
     size_t queued = ofsession_tx_bytes(conn->session);
+    bool streaming = (conn->sync && ofsession_is_ready(conn->session)
+                      && flowsync_streaming(conn->sync));
     int events = (queued < READ_PAUSE_BYTES ? EV_READ : 0)
-                 | (queued ? EV_WRITE : 0);
+                 | (queued || streaming ? EV_WRITE : 0);
     if (events != (conn->io.events & (EV_READ | EV_WRITE))) {
         ev_io_stop(conn->mgr->loop, &conn->io);
         ev_io_set(&conn->io, conn->fd, events);
@@ -265,20 +268,39 @@ swconn_flush(struct swconn *conn)
     if (swconn_reap(conn)) {
         return;
     }
-    while (ofsession_tx_bytes(conn->session)) {
-        struct iovec iov[64];
-        size_t n = ofsession_tx_iov(conn->session, iov, ARRAY_SIZE(iov));
-        ssize_t r = writev(conn->fd, iov, n);
-        if (r < 0) {
-            if (errno == EAGAIN || errno == EINTR) {
-                break;
+    /* At most a few refills per call, so that one switch's large bundle
+     * does not hold the loop: EV_WRITE brings us back. */
+    for (int refills = 0; ; refills++) {
+        while (ofsession_tx_bytes(conn->session)) {
+            struct iovec iov[64];
+            size_t n = ofsession_tx_iov(conn->session, iov,
+                                        ARRAY_SIZE(iov));
+            ssize_t r = writev(conn->fd, iov, n);
+            if (r < 0) {
+                if (errno == EAGAIN || errno == EINTR) {
+                    break;
+                }
+                char *why = xasprintf("write failed: %s",
+                                      ovs_strerror(errno));
+                swconn_close(conn, why);
+                free(why);
+                return;
             }
-            char *why = xasprintf("write failed: %s", ovs_strerror(errno));
-            swconn_close(conn, why);
-            free(why);
-            return;
+            ofsession_tx_consume(conn->session, r, now_ms(conn->mgr));
         }
-        ofsession_tx_consume(conn->session, r, now_ms(conn->mgr));
+        /* A bundle streams as the socket drains. */
+        size_t queued = ofsession_tx_bytes(conn->session);
+        if (!conn->sync || !ofsession_is_ready(conn->session)
+            || !flowsync_streaming(conn->sync) || refills >= 4) {
+            break;
+        }
+        flowsync_run(conn->sync, conn->session, now_ms(conn->mgr));
+        if (ofsession_tx_bytes(conn->session) == queued) {
+            break;
+        }
+    }
+    if (swconn_reap(conn)) {
+        return;
     }
     swconn_update_events(conn);
 }
@@ -300,6 +322,11 @@ swconn_cb(struct ev_loop *loop OVS_UNUSED, ev_io *io, int revents)
             return;
         } else if (n > 0) {
             ofsession_receive(conn->session, buf, n, now_ms(conn->mgr));
+            if (conn->ports_changed && conn->sync
+                && ofsession_is_ready(conn->session)) {
+                conn->ports_changed = false;
+                swconn_compile(conn);
+            }
         }
     }
     swconn_flush(conn);

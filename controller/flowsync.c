@@ -894,9 +894,12 @@ finish_sync(struct flowsync *fs, struct ofsession *s, long long int now)
               "in one bundle, %lld ms, at most %"PRIu64" bytes queued",
               fs->name, fs->n_flow_mods, fs->n_group_mods,
               now - fs->sync_started, fs->stats.max_tx_queued);
+    /* Installed now equals the desired set the bundle was built from: no
+     * need to diff again (a full diff of a large bridge costs) unless a
+     * newer desired set came meanwhile. */
+    fs->dirty = fs->holding;
     clear_in_flight(fs);
     fs->state = FS_IDLE;
-    fs->dirty = true;
 }
 
 /* An ERROR for a message of the bundle in flight: counted, logged at a
@@ -1232,9 +1235,10 @@ flowsync_run(struct flowsync *fs, struct ofsession *s, long long int now)
             && now >= fs->next_check) {
             send_check(fs, s, now);
         }
-        /* A sync waits for a check in flight (one round trip), so that
-         * it repairs what the check finds in the same bundle. */
-        if (!fs->check_agg_pending && !fs->check_groups_pending) {
+        /* A repair waits for the check in flight (one round trip), so
+         * that it also repairs what the check finds, in the same bundle. */
+        if (!fs->log_changes
+            || (!fs->check_agg_pending && !fs->check_groups_pending)) {
             maybe_start_sync(fs, s, now);
         }
         break;

@@ -36,6 +36,10 @@ VLOG_DEFINE_THIS_MODULE(flowsync);
  * the last of them. */
 #define DRIFT_SETTLE_MS 100
 
+/* The aggregate count of the drift check runs every FLOWSYNC_CHECK_MS,
+ * or every 1 ms per this many flows installed if that is longer. */
+#define FLOWSYNC_COUNT_FLOWS_PER_MS 100
+
 /* The table of the test hook's bulk flows: no stage goes there. */
 #define TEST_BULK_TABLE 200
 
@@ -129,7 +133,7 @@ struct flowsync {
     /* Drift. */
     ovs_be32 monitor_xid;
     bool have_monitor;          /* False once the switch refused it. */
-    long long int next_check, next_full_check;
+    long long int next_check, next_count_check, next_full_check;
     ovs_be32 check_agg_xid, check_groups_xid;
     bool check_agg_pending, check_groups_pending;
     uint64_t check_gen;         /* 'installed_gen' when the check left. */
@@ -391,7 +395,7 @@ flowsync_connected(struct flowsync *fs, struct ofsession *s)
 {
     fs->have_monitor = true;
     send_monitor(fs, s);
-    fs->next_check = fs->next_full_check = 0;
+    fs->next_check = fs->next_count_check = fs->next_full_check = 0;
     fs->retry_at = 0;
     fs->retry_ms = 0;
     fs->dump_for_drift = false;
@@ -890,9 +894,12 @@ finish_sync(struct flowsync *fs, struct ofsession *s, long long int now)
               "in one bundle, %lld ms, at most %"PRIu64" bytes queued",
               fs->name, fs->n_flow_mods, fs->n_group_mods,
               now - fs->sync_started, fs->stats.max_tx_queued);
+    /* Installed now equals the desired set the bundle was built from: no
+     * need to diff again (a full diff of a large bridge costs) unless a
+     * newer desired set came meanwhile. */
+    fs->dirty = fs->holding;
     clear_in_flight(fs);
     fs->state = FS_IDLE;
-    fs->dirty = true;
 }
 
 /* An ERROR for a message of the bundle in flight: counted, logged at a
@@ -1067,6 +1074,24 @@ finish_check_groups(struct flowsync *fs)
 static void
 send_check(struct flowsync *fs, struct ofsession *s, long long int now)
 {
+    fs->next_check = now + FLOWSYNC_CHECK_MS;
+    fs->check_gen = fs->installed_gen;
+
+    struct ofpbuf *msg = ofputil_encode_group_desc_request(OFP13_VERSION,
+                                                           OFPG_ALL);
+    fs->check_groups_xid = msg_xid(msg);
+    ofsession_send(s, msg);
+    flowset_clear(&fs->check_groups);
+    fs->check_groups_pending = true;
+
+    /* The switch walks its whole flow table for an aggregate count: on a
+     * large bridge, count less often (1 s per 100,000 flows). */
+    if (now < fs->next_count_check) {
+        return;
+    }
+    size_t n = flowset_n_flows(&fs->installed);
+    fs->next_count_check = now + MAX(FLOWSYNC_CHECK_MS,
+                                     n / FLOWSYNC_COUNT_FLOWS_PER_MS);
     struct ofputil_flow_stats_request fsr = {
         .aggregate = true,
         .cookie = htonll(0),
@@ -1076,19 +1101,10 @@ send_check(struct flowsync *fs, struct ofsession *s, long long int now)
         .table_id = 0xff,
     };
     match_init_catchall(&fsr.match);
-    struct ofpbuf *msg = ofputil_encode_flow_stats_request(
-        &fsr, OFPUTIL_P_OF13_OXM);
+    msg = ofputil_encode_flow_stats_request(&fsr, OFPUTIL_P_OF13_OXM);
     fs->check_agg_xid = msg_xid(msg);
     ofsession_send(s, msg);
-
-    msg = ofputil_encode_group_desc_request(OFP13_VERSION, OFPG_ALL);
-    fs->check_groups_xid = msg_xid(msg);
-    ofsession_send(s, msg);
-
-    flowset_clear(&fs->check_groups);
-    fs->check_agg_pending = fs->check_groups_pending = true;
-    fs->check_gen = fs->installed_gen;
-    fs->next_check = now + FLOWSYNC_CHECK_MS;
+    fs->check_agg_pending = true;
 }
 
 bool
@@ -1219,9 +1235,10 @@ flowsync_run(struct flowsync *fs, struct ofsession *s, long long int now)
             && now >= fs->next_check) {
             send_check(fs, s, now);
         }
-        /* A sync waits for a check in flight (one round trip), so that
-         * it repairs what the check finds in the same bundle. */
-        if (!fs->check_agg_pending && !fs->check_groups_pending) {
+        /* A repair waits for the check in flight (one round trip), so
+         * that it also repairs what the check finds, in the same bundle. */
+        if (!fs->log_changes
+            || (!fs->check_agg_pending && !fs->check_groups_pending)) {
             maybe_start_sync(fs, s, now);
         }
         break;

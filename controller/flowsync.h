@@ -25,9 +25,10 @@
  * flow monitor reports flows added, modified or deleted by any other
  * connection (ovs-ofctl, another controller); each is applied to the
  * installed view, logged, and repaired by the next sync.  Every second
- * while idle, an aggregate flow count and a group description dump are
- * compared with the installed view: a different count triggers a full
- * read-back, different groups are repaired.  Without a flow monitor (the
+ * while idle, a group description dump and an aggregate flow count (every
+ * 10 s per million flows on a large bridge, as the switch walks its whole
+ * table for it) are compared with the installed view: a different count
+ * triggers a full read-back, different groups are repaired.  Without a flow monitor (the
  * switch refused it), the whole flow table is read back every
  * FLOWSYNC_FULL_CHECK_MS instead.
  *
@@ -56,7 +57,8 @@ struct flowsync;
 #define FLOWSYNC_TX_HIGH_WATER (256 * 1024)
 /* OpenFlow's message size limit (16-bit length field). */
 #define FLOWSYNC_MAX_MSG_LEN 65535
-/* Period of the cheap drift check (flow count, groups) while idle. */
+/* Period of the cheap drift check (groups; the flow count too, or every
+ * 10 s per million flows on a large bridge) while idle. */
 #define FLOWSYNC_CHECK_MS 1000
 /* Period of the full read-back when the switch has no flow monitor. */
 #define FLOWSYNC_FULL_CHECK_MS 10000

@@ -325,6 +325,8 @@ swconn_cb(struct ev_loop *loop OVS_UNUSED, ev_io *io, int revents)
             if (conn->ports_changed && conn->sync
                 && ofsession_is_ready(conn->session)) {
                 conn->ports_changed = false;
+                VLOG_DBG("%s: ports changed: recompiling",
+                         ofsession_peer(conn->session));
                 swconn_compile(conn);
             }
         }

@@ -6,6 +6,7 @@ libmodels_a_SOURCES += \
 	models/intent.h \
 	models/json-check.c \
 	models/json-check.h \
+	models/limits.c \
 	models/network.c \
 	models/parse-util.c \
 	models/policy.c \

@@ -133,6 +133,9 @@ extern const char *const intent_protocol_names[INTENT_PROTO_ICMP + 1];
 size_t intent_path_push_key(struct intent_parser *, const char *key);
 size_t intent_path_push_index(struct intent_parser *, size_t i);
 void intent_path_pop(struct intent_parser *, size_t len);
+
+/* limits.c */
+void intent_check_port_limits(struct intent_parser *, struct intent *);
 void intent_error(struct intent_parser *, const char *format, ...)
     OVS_PRINTF_FORMAT(2, 3);
 void intent_warning(struct intent_parser *, const char *format, ...)

@@ -235,6 +235,7 @@ parse_root(struct intent_parser *p, const cJSON *root)
     }
 
     intent_link_bridge_nics(intent);
+    intent_check_port_limits(p, intent);
 }
 
 /* Returns the number of networks that 'root' declares, 0 if it is

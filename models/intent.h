@@ -92,6 +92,11 @@ struct intent_adapter {
     ovs_be32 ip;
 };
 
+/* Local ports (VM NICs and host adapters) of one network on one bridge:
+ * its flood group has a bucket for each, and one OpenFlow message (64 KiB)
+ * must carry the whole group (models/limits.c). */
+#define INTENT_MAX_PORTS_PER_NETWORK 1000
+
 /* One vNIC of a VM. */
 struct intent_nic {
     const struct intent_vm *vm;

@@ -29,6 +29,9 @@
 #include "openvswitch/vlog.h"
 #include "pipelines/flowset.h"
 #include "pipelines/pipeline.h"
+#include "pipelines/portmap.h"
+#include "models/intent.h"
+#include "svec.h"
 #include "tests/ofmsgs.h"
 #include "tests/unit.h"
 #include "byte-order.h"
@@ -174,6 +177,26 @@ test_sync_advances_on_barrier_only(void)
     rig_destroy(&rig);
 }
 
+/* Answers the group description request 'req' with the groups of 'sw'. */
+static void
+feed_groups(struct rig *rig, const struct ofpbuf *req,
+            const struct flowset *sw)
+{
+    struct ovs_list replies;
+    ofpmp_init(&replies, req->data);
+    const struct flowset_group *g;
+    HMAP_FOR_EACH (g, node, &sw->groups) {
+        struct ofputil_group_desc gd = {
+            .type = g->type, .group_id = g->group_id,
+        };
+        ovs_list_init(&gd.buckets);
+        ofputil_bucket_clone_list(&gd.buckets, &g->buckets, NULL);
+        ofputil_append_group_desc_reply(&gd, &gd.buckets, &replies);
+        ofputil_bucket_list_destroy(&gd.buckets);
+    }
+    ofmsgs_feed_multipart(rig->s, req, &replies, rig->now);
+}
+
 /* Answers the flow and group dump requests among the sent messages with
  * the flows and groups of 'sw' (the switch's real state). */
 static bool
@@ -197,23 +220,25 @@ rig_answer_dump(struct rig *rig, const struct flowset *sw)
             ofputil_append_flow_stats_reply(&fs, &replies, NULL);
         }
         ofmsgs_feed_multipart(rig->s, fdump, &replies, rig->now);
-
-        ofpmp_init(&replies, gdump->data);
-        const struct flowset_group *g;
-        HMAP_FOR_EACH (g, node, &sw->groups) {
-            struct ofputil_group_desc gd = {
-                .type = g->type, .group_id = g->group_id,
-            };
-            ovs_list_init(&gd.buckets);
-            ofputil_bucket_clone_list(&gd.buckets, &g->buckets, NULL);
-            ofputil_append_group_desc_reply(&gd, &gd.buckets, &replies);
-            ofputil_bucket_list_destroy(&gd.buckets);
-        }
-        ofmsgs_feed_multipart(rig->s, gdump, &replies, rig->now);
+        feed_groups(rig, gdump, sw);
     }
     ofpbuf_delete(fdump);
     ofpbuf_delete(gdump);
     return ok;
+}
+
+/* Answers the first group description request among the sent messages
+ * with the groups of 'sw'. */
+static bool
+rig_answer_groups(struct rig *rig, const struct flowset *sw)
+{
+    struct ofpbuf *req = ofmsgs_pop(&rig->sent,
+                                    OFPTYPE_GROUP_DESC_STATS_REQUEST);
+    if (req) {
+        feed_groups(rig, req, sw);
+        ofpbuf_delete(req);
+    }
+    return req != NULL;
 }
 
 /* A fast-failover group 7 with one bucket watching port 1. */
@@ -580,6 +605,22 @@ rig_sync_basic(struct rig *rig, struct flowset *desired)
     ofmsgs_clear(&rig->sent);
 }
 
+/* Answers the aggregate request of a drift check with 'n_flows'. */
+static bool
+rig_answer_count(struct rig *rig, uint64_t n_flows)
+{
+    struct ofpbuf *req = ofmsgs_pop(&rig->sent,
+                                    OFPTYPE_AGGREGATE_STATS_REQUEST);
+    if (!req) {
+        return false;
+    }
+    struct ofputil_aggregate_stats as = { .flow_count = n_flows };
+    ofmsgs_feed(rig->s, ofputil_encode_aggregate_stats_reply(&as, req->data),
+                rig->now);
+    ofpbuf_delete(req);
+    return true;
+}
+
 static void
 test_drift_flow_monitor(void)
 {
@@ -621,28 +662,29 @@ test_drift_flow_monitor(void)
     }
     UNIT_CHECK(flowsync_stats(rig.sync)->drift_flows == 3);
     UNIT_CHECK(!flowsync_in_sync(rig.sync));
+
+    /* Before repairing, it checks the groups (and the count): unchanged. */
+    rig_run(&rig);
+    UNIT_CHECK(!ofmsgs_count(&rig.sent, OFPTYPE_BUNDLE_ADD_MESSAGE));
+    struct ofpbuf *greq = ofmsgs_pop(&rig.sent,
+                                     OFPTYPE_GROUP_DESC_STATS_REQUEST);
+    UNIT_CHECK(greq);
+    UNIT_CHECK(rig_answer_count(&rig, 2));
+    if (greq) {
+        struct flowset sw;
+        flowset_init(&sw);
+        one_group(&sw);
+        ovs_list_push_back(&rig.sent, &greq->list_node);
+        UNIT_CHECK(rig_answer_groups(&rig, &sw));
+        flowset_destroy(&sw);
+    }
+    UNIT_CHECK(!flowsync_stats(rig.sync)->drift_groups);
     rig_run(&rig);
     UNIT_CHECK(ofmsgs_count(&rig.sent, OFPTYPE_BUNDLE_ADD_MESSAGE) == 3);
     UNIT_CHECK(rig_ack_barrier(&rig));
     UNIT_CHECK(flowsync_in_sync(rig.sync));
     flowset_destroy(&desired);
     rig_destroy(&rig);
-}
-
-/* Answers the aggregate request of a drift check with 'n_flows'. */
-static bool
-rig_answer_count(struct rig *rig, uint64_t n_flows)
-{
-    struct ofpbuf *req = ofmsgs_pop(&rig->sent,
-                                    OFPTYPE_AGGREGATE_STATS_REQUEST);
-    if (!req) {
-        return false;
-    }
-    struct ofputil_aggregate_stats as = { .flow_count = n_flows };
-    ofmsgs_feed(rig->s, ofputil_encode_aggregate_stats_reply(&as, req->data),
-                rig->now);
-    ofpbuf_delete(req);
-    return true;
 }
 
 static void
@@ -689,10 +731,10 @@ test_drift_group_deleted(void)
 
     rig.now += 1000;
     rig_run(&rig);
-    UNIT_CHECK(rig_answer_count(&rig, 2));
     struct ofpbuf *greq = ofmsgs_pop(&rig.sent,
                                      OFPTYPE_GROUP_DESC_STATS_REQUEST);
     UNIT_CHECK(greq);
+    UNIT_CHECK(rig_answer_count(&rig, 2));
     if (greq) {
         ofmsgs_feed_multipart(rig.s, greq, NULL, rig.now);
     }
@@ -723,6 +765,91 @@ test_dump_deadline(void)
     rig_destroy(&rig);
 }
 
+/* Returns the text of an intent with one bridge and 'n' VMs, one NIC each,
+ * on network vlan10. */
+static char *
+intent_with_vms(int n)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&s, "{\"version\": 1, \"networks\": [{\"name\": \"vlan10\", "
+                "\"vlan\": 10, \"subnet\": \"10.10.0.0/16\", \"gateway\": "
+                "\"10.10.255.254\"}], \"hosts\": [{\"name\": \"h1\", "
+                "\"bridges\": [{\"name\": \"br0\", \"datapath_id\": "
+                "\"00000000000000a1\", \"uplink\": {\"name\": \"up\", "
+                "\"members\": [\"up0\"], \"mode\": \"active-backup\"}, "
+                "\"networks\": [\"vlan10\"]}]}], \"vms\": [");
+    for (int i = 0; i < n; i++) {
+        ds_put_format(&s, "%s{\"name\": \"vm%d\", \"host\": \"h1\", \"nics\": "
+                      "[{\"port\": \"t%d\", \"mac\": \"02:00:00:00:%02x:%02x\","
+                      " \"network\": \"vlan10\", \"ip\": \"10.10.%d.%d\"}]}",
+                      i ? ", " : "", i, i, i >> 8, i & 0xff, i / 250,
+                      i % 250 + 1);
+    }
+    ds_put_cstr(&s, "]}");
+    return ds_steal_cstr(&s);
+}
+
+static void
+test_max_ports_fit_in_one_message(void)
+{
+    /* The model allows INTENT_MAX_PORTS_PER_NETWORK local ports on one
+     * network of a bridge, and refuses one more: the flood group of that
+     * many ports, compiled by the pipeline, must fit in one message inside
+     * a bundle. */
+    struct svec errors = SVEC_EMPTY_INITIALIZER;
+    char *text = intent_with_vms(INTENT_MAX_PORTS_PER_NETWORK + 1);
+    struct intent *intent = intent_parse(text, &errors);
+    UNIT_CHECK(!intent && errors.n == 1
+               && strstr(errors.names[0], "1001 local ports"));
+    intent_destroy(intent);
+    free(text);
+    svec_clear(&errors);
+
+    text = intent_with_vms(INTENT_MAX_PORTS_PER_NETWORK);
+    intent = intent_parse(text, &errors);
+    UNIT_CHECK(intent);
+    if (intent) {
+        struct portmap pm;
+        portmap_init(&pm);
+        portmap_set(&pm, "up0", u16_to_ofp(1), true);
+        for (int i = 0; i < INTENT_MAX_PORTS_PER_NETWORK; i++) {
+            char name[16];
+            snprintf(name, sizeof name, "t%d", i);
+            portmap_set(&pm, name, u16_to_ofp(i + 2), true);
+        }
+        struct flowset fs;
+        flowset_init(&fs);
+        pipeline_compile(intent, &intent_host_at(intent, 0)->bridges[0], &pm,
+                         &fs);
+        size_t biggest = 0;
+        const struct flowset_group *g;
+        HMAP_FOR_EACH (g, node, &fs.groups) {
+            struct ofputil_group_mod gm = {
+                .command = OFPGC11_ADD, .type = g->type,
+                .group_id = g->group_id,
+                .command_bucket_id = OFPG15_BUCKET_ALL,
+            };
+            ovs_list_init(&gm.buckets);
+            ofputil_bucket_clone_list(&gm.buckets, &g->buckets, NULL);
+            struct ofpbuf *msg = ofputil_encode_group_mod(OFP13_VERSION, &gm,
+                                                          NULL, -1);
+            biggest = MAX(biggest, msg->size);
+            ofputil_bucket_list_destroy(&gm.buckets);
+            ofpbuf_delete(msg);
+        }
+        /* A bundle add message adds 24 bytes in OpenFlow 1.3. */
+        UNIT_CHECK(biggest > 1000 * 32);
+        UNIT_CHECK(biggest + 24 <= FLOWSYNC_MAX_MSG_LEN);
+        printf("# largest group of %d ports: %"PRIuSIZE" bytes\n",
+               INTENT_MAX_PORTS_PER_NETWORK, biggest);
+        flowset_destroy(&fs);
+        portmap_destroy(&pm);
+    }
+    intent_destroy(intent);
+    free(text);
+    svec_destroy(&errors);
+}
+
 int
 main(int argc OVS_UNUSED, char *argv[])
 {
@@ -740,5 +867,6 @@ main(int argc OVS_UNUSED, char *argv[])
     UNIT_RUN(test_drift_flow_count);
     UNIT_RUN(test_drift_group_deleted);
     UNIT_RUN(test_dump_deadline);
+    UNIT_RUN(test_max_ports_fit_in_one_message);
     return unit_finish();
 }

@@ -97,12 +97,20 @@ lab_down() {
         fi
     done
     LAB_PIDS=$mine
+    # A shell function started by lab_spawn (lab_spawn lab_exec VM CMD)
+    # runs in a subshell whose child is the command itself: stop that
+    # child too (by pid, found before its parent dies), or it outlives the
+    # lab.
+    local kids=""
     for p in $LAB_PIDS; do
+        kids="$kids $(ps -o pid= --ppid "$p" 2>/dev/null)"
+    done
+    for p in $kids $LAB_PIDS; do
         kill "$p" 2>/dev/null
     done
     # `wait` only works for children of this shell (lab_down may run in a
     # subshell, e.g. under t_check): poll /proc as well, SIGKILL after 5 s.
-    for p in $LAB_PIDS; do
+    for p in $LAB_PIDS $kids; do
         wait "$p" 2>/dev/null
         for i in $(seq 50); do
             _lab_pid_alive "$p" || break

@@ -25,3 +25,7 @@ check_PROGRAMS += tests/test-flowsync
 tests_test_flowsync_SOURCES = tests/test-flowsync.c tests/ofmsgs.c \
 	tests/ofmsgs.h tests/unit.h
 tests_test_flowsync_LDADD = $(FLOWCHAIN_LIBS)
+
+check_PROGRAMS += tests/test-ctlrpc
+tests_test_ctlrpc_SOURCES = tests/test-ctlrpc.c tests/unit.h
+tests_test_ctlrpc_LDADD = libcontroller.a $(EXT_LIBS)

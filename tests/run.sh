@@ -1,5 +1,6 @@
 #!/bin/bash
-# Runs every flowchain test: the C unit tests, then the lab tests (real
+# Runs every flowchain test: the C unit tests, a short run of each fuzz
+# harness (tests/test-fuzz.sh), then the lab tests (real
 # ovs-vswitchd in network namespaces).  Each test prints "PASS: ..." /
 # "FAIL: ..." / "SKIP: ..." lines; this script counts them and ends with
 # one line "N passed, N failed[, N skipped]".
@@ -53,6 +54,9 @@ run unit-ctlrpc "$builddir/tests/test-ctlrpc"
 [ -x "$top/tests/test-intent-schema.sh" ] && run intent-schema "$top/tests/test-intent-schema.sh" "$top"
 
 run cli bash "$top/tests/test-cli.sh"
+
+# Fuzz harnesses (fuzz/, docs/fuzzing.md): regressions, then a short run.
+run fuzz bash "$top/tests/test-fuzz.sh"
 
 # Lab tests: real Open vSwitch in network namespaces.
 for t in "$top"/tests/lab/test-*.sh; do

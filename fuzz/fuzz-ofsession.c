@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "controller/offrame.h"
 #include "controller/ofsession.h"
@@ -44,6 +45,8 @@
 #define FUZZ_HANDSHAKE 0x01
 #define FUZZ_DRAIN 0x02
 #define FUZZ_TIMERS 0x04
+#define FUZZ_PARTIAL 0x08       /* Drain in writes of 'chunk' bytes. */
+#define FUZZ_SMALL_QUEUE 0x10   /* A 512-byte transmit queue bound. */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -114,31 +117,51 @@ static const struct ofsession_hooks hooks = {
 };
 
 /* Writes out everything 's' queued, as a switch that reads it all would,
- * and checks that it is a sequence of whole, decodable messages. */
+ * in writes of at most 'max_write' bytes (0: no limit), and checks that it
+ * is a sequence of whole, decodable messages and that ofsession_tx_iov()
+ * agrees with ofsession_tx_front(). */
 static void
-drain(struct ofsession *s, long long int now)
+drain(struct ofsession *s, long long int now, size_t max_write)
 {
-    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
     size_t queued = ofsession_tx_bytes(s), got = 0;
     if (!queued) {
         return;
     }
-    ofmsgs_drain(s, now, &msgs);
-    if (ofsession_tx_bytes(s)) {
-        fuzz_fail("transmit queue not empty after draining");
+    struct offrame *f = offrame_create(65535);
+    const void *front;
+    size_t len;
+    while ((front = ofsession_tx_front(s, &len)) != NULL) {
+        struct iovec iov[4];
+        size_t n_iov = ofsession_tx_iov(s, iov, ARRAY_SIZE(iov));
+        if (!len || !n_iov || iov[0].iov_base != front
+            || iov[0].iov_len != len) {
+            fuzz_fail("tx_iov disagrees with tx_front");
+        }
+        size_t n = max_write && len > max_write ? max_write : len;
+        offrame_put(f, front, n);
+        ofsession_tx_consume(s, n, now);
+        got += n;
     }
+    if (ofsession_tx_bytes(s) || got != queued) {
+        fuzz_fail("transmit queue not empty after draining, or its byte "
+                  "count was wrong");
+    }
+
+    struct ds error = DS_EMPTY_INITIALIZER;
     struct ofpbuf *msg;
-    LIST_FOR_EACH (msg, list_node, &msgs) {
+    enum offrame_result r;
+    while ((r = offrame_pull(f, &msg, &error)) == OFFRAME_MSG) {
         enum ofptype type;
-        got += msg->size;
         if (ofptype_decode(&type, msg->data)) {
             fuzz_fail("the session queued an undecodable message");
         }
+        ofpbuf_delete(msg);
     }
-    if (got != queued) {
+    if (r == OFFRAME_ERROR || offrame_pending(f)) {
         fuzz_fail("queued bytes do not form whole messages");
     }
-    ofmsgs_clear(&msgs);
+    ds_destroy(&error);
+    offrame_destroy(f);
 }
 
 /* Runs the 'n' bytes at 'data' through a framer alone and checks that the
@@ -199,7 +222,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     struct ofsession_config cfg;
     ofsession_config_default(&cfg);
-    cfg.max_queue_bytes = 1024 * 1024;
+    cfg.max_queue_bytes = flags & FUZZ_SMALL_QUEUE ? 512 : 1024 * 1024;
+    size_t max_write = flags & FUZZ_PARTIAL ? chunk : 0;
     long long int now = 1000;
     struct ofsession *s = ofsession_create("fuzz", &hooks, NULL, &cfg, now);
     if (flags & FUZZ_HANDSHAKE) {
@@ -214,7 +238,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!ofsession_is_ready(s)) {
             fuzz_fail("correct handshake did not make the session ready");
         }
-        drain(s, now);
+        drain(s, now, max_write);
     }
 
     size_t ofs = 0;
@@ -227,11 +251,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ofsession_run(s, now);
         }
         if (flags & FUZZ_DRAIN) {
-            drain(s, now);
+            drain(s, now, max_write);
         }
     }
     ofsession_run(s, now);
-    drain(s, now);
+    drain(s, now, max_write);
     if (ofsession_is_dead(s)) {
         const char *error = ofsession_error(s);
         if (!error || !error[0]) {

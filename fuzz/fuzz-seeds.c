@@ -39,6 +39,8 @@
 #define FUZZ_HANDSHAKE 0x01
 #define FUZZ_DRAIN 0x02
 #define FUZZ_TIMERS 0x04
+#define FUZZ_PARTIAL 0x08
+#define FUZZ_SMALL_QUEUE 0x10
 
 static const char *out_dir;
 
@@ -226,6 +228,19 @@ ofsession_seeds(void)
     start_seed(&b, FUZZ_HANDSHAKE | FUZZ_DRAIN | FUZZ_TIMERS, 17, 2500);
     put_ready_traffic(&b);
     finish_seed(&b, "ready-traffic-slow");
+
+    /* The switch reads our messages a few bytes at a time. */
+    start_seed(&b, FUZZ_DRAIN | FUZZ_PARTIAL | FUZZ_TIMERS, 5, 10);
+    put_handshake(&b);
+    put_ready_traffic(&b);
+    finish_seed(&b, "partial-writes");
+
+    /* A switch that never reads, and echo requests that fill the queue. */
+    start_seed(&b, FUZZ_HANDSHAKE | FUZZ_SMALL_QUEUE, 0, 0);
+    for (int i = 0; i < 80; i++) {
+        put_msg(&b, ofputil_encode_echo_request(OFP13_VERSION));
+    }
+    finish_seed(&b, "queue-full");
 
     /* The port description in two parts. */
     start_seed(&b, FUZZ_DRAIN, 0, 0);

@@ -8,6 +8,10 @@
 #               corpora, crashes and logs live under it
 #   -t SECONDS  how long to run each harness (default: 60)
 #   --build     only build the harnesses and the seed corpora
+#   --coverage  replay the corpus in DIR/corpus/HARNESS through a build
+#               with clang's source-based coverage and print llvm-cov's
+#               report for the flowchain files it covers (needs
+#               llvm-profdata and llvm-cov, from the llvm package)
 #   --check     the test command's mode: replay every input in
 #               fuzz/regress/HARNESS/ once, then fuzz for -t seconds from
 #               the seeds alone (a fresh corpus), printing one PASS:/FAIL:
@@ -36,6 +40,7 @@ while [ $# -gt 0 ]; do
         -t) seconds=$2; shift 2 ;;
         --build) mode=build; shift ;;
         --check) mode=check; shift ;;
+        --coverage) mode=coverage; shift ;;
         -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         ofsession|intent|ctlrpc) harnesses+=("$1"); shift ;;
         *) echo "fuzz.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
@@ -85,8 +90,8 @@ for c in ${CLANG:-} clang clang-14; do
 done
 rm -f "$builddir/probe.c" "$builddir/probe"
 if [ -z "$cc" ]; then
-    [ $mode = check ] && skip_all "no clang that links -fsanitize=fuzzer (apt-get install clang)"
-    echo "fuzz.sh: no clang that can link -fsanitize=fuzzer (apt-get install clang)" >&2
+    [ $mode = check ] && skip_all "no clang that links -fsanitize=fuzzer (apt-get install clang libclang-rt-14-dev)"
+    echo "fuzz.sh: no clang that can link -fsanitize=fuzzer (apt-get install clang libclang-rt-14-dev)" >&2
     exit 1
 fi
 
@@ -98,9 +103,11 @@ cflags="-g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
         -fno-omit-frame-pointer"
 
-# build NAME: (re)builds DIR/fuzz-NAME if a source is newer.
+# build NAME [SUFFIX FLAGS]: (re)builds DIR/fuzz-NAME[SUFFIX] with 'cflags'
+# (or FLAGS) if a source is newer.
 build() {
-    local name=$1 srcs var out=$builddir/fuzz-$1
+    local name=$1 suffix=${2:-} flags=${3:-$cflags} srcs var
+    local out=$builddir/fuzz-$1$suffix
     var=sources_$name
     srcs="fuzz/fuzz-$name.c ${!var}"
     local stale=0 s
@@ -109,7 +116,7 @@ build() {
         [ "$top/$s" -nt "$out" ] && stale=1
     done
     [ $stale = 1 ] || return 0
-    (cd "$top" && "$cc" $cflags $cppflags -o "$out.tmp" $srcs $libs) \
+    (cd "$top" && "$cc" $flags $cppflags -o "$out.tmp" $srcs $libs) \
         && mv "$out.tmp" "$out"
 }
 
@@ -135,6 +142,32 @@ seed() {
     esac
 }
 
+if [ $mode = coverage ]; then
+    covflags="-g -O0 -Wall -Wextra -Werror -Wno-unused-parameter
+              -Wno-sign-compare -fsanitize=fuzzer
+              -fprofile-instr-generate -fcoverage-mapping"
+    for h in "${harnesses[@]}"; do
+        build "$h" -cov "$covflags" || exit 1
+        corpus=$builddir/corpus/$h
+        if [ ! -d "$corpus" ]; then
+            echo "fuzz.sh: $corpus missing: run the fuzzer first" >&2
+            exit 1
+        fi
+        mkdir -p "$builddir/cov"
+        rm -f "$builddir/cov/$h".prof*
+        LLVM_PROFILE_FILE=$builddir/cov/$h.profraw \
+            "$builddir/fuzz-$h-cov" -runs=0 -max_len=1048576 "$corpus" \
+            >"$builddir/cov/$h.log" 2>&1 || exit 1
+        llvm-profdata merge -sparse -o "$builddir/cov/$h.profdata" \
+            "$builddir/cov/$h.profraw" || exit 1
+        var=sources_$h
+        echo "fuzz-$h: coverage of $(ls "$corpus" | wc -l) corpus inputs"
+        (cd "$top" && llvm-cov report "$builddir/fuzz-$h-cov" \
+             -instr-profile="$builddir/cov/$h.profdata" ${!var})
+    done
+    exit 0
+fi
+
 for h in "${harnesses[@]}"; do
     build "$h" || fail_build
 done
@@ -144,7 +177,7 @@ build_seeds || fail_build
 # libFuzzer's options for harness NAME (a dictionary if there is one).
 fuzz_opts() {
     local var=max_len_$1
-    echo "-max_len=${!var} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1"
+    echo "-max_len=${!var} -timeout=${FUZZ_TIMEOUT:-30} -rss_limit_mb=2048 -print_final_stats=1"
     [ -f "$top/fuzz/$1.dict" ] && echo "-dict=$top/fuzz/$1.dict"
 }
 

@@ -265,6 +265,26 @@ ofsession_seeds(void)
                                      | (1u << OFP15_VERSION)));
     finish_seed(&b, "hello-bitmap");
 
+    /* A HELLO whose bitmap names no version at all. */
+    start_seed(&b, FUZZ_DRAIN, 0, 0);
+    static const uint8_t no_versions[] = {
+        OFP13_VERSION, 0, 0, 16, 0, 0, 0, 1,    /* HELLO, 16 bytes. */
+        0, 1, 0, 8, 0, 0, 0, 1,                 /* Bitmap: bit 0 only. */
+    };
+    ofpbuf_put(&b, no_versions, sizeof no_versions);
+    finish_seed(&b, "hello-no-versions");
+
+    /* Handshakes that stop half way, then the timers run 20 s later. */
+    start_seed(&b, FUZZ_TIMERS, 0, 20000);
+    put_msg(&b, ofputil_encode_hello(1u << OFP13_VERSION));
+    finish_seed(&b, "timeout-features");
+
+    start_seed(&b, FUZZ_TIMERS, 0, 20000);
+    put_msg(&b, ofputil_encode_hello(1u << OFP13_VERSION));
+    put_msg(&b, ofputil_encode_switch_features(&sf, OFPUTIL_P_OF13_OXM,
+                                               htonl(1)));
+    finish_seed(&b, "timeout-ports");
+
     /* Something other than HELLO first. */
     start_seed(&b, FUZZ_DRAIN, 0, 0);
     put_msg(&b, ofputil_encode_echo_request(OFP13_VERSION));

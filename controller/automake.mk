@@ -1,6 +1,8 @@
 libcontroller_a_SOURCES += \
 	controller/ctlserver.c \
 	controller/ctlserver.h \
+	controller/ctlrpc.c \
+	controller/ctlrpc.h \
 	controller/flowsync.c \
 	controller/flowsync.h \
 	controller/hitlog.c \

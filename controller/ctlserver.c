@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "controller/ctlrpc.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/list.h"
@@ -73,18 +74,11 @@ list_commands(struct ctlserver_conn *conn, int argc OVS_UNUSED,
 static void
 send_reply(struct ctlserver_conn *conn, const char *result, const char *error)
 {
-    struct json *reply = json_object_create();
-    json_object_put(reply, "result",
-                    result ? json_string_create(result) : json_null_create());
-    json_object_put(reply, "error",
-                    error ? json_string_create(error) : json_null_create());
-    json_object_put(reply, "id",
-                    conn->id ? conn->id : json_null_create());
+    char *s = ctlrpc_format_reply(conn->id, result, error);
+    json_destroy(conn->id);
     conn->id = NULL;
-    char *s = json_to_string(reply, 0);
     ds_put_cstr(&conn->out, s);
     free(s);
-    json_destroy(reply);
     conn_update_events(conn);
 }
 
@@ -128,51 +122,33 @@ ctlserver_reply_error(struct ctlserver_conn *conn, const char *text)
 static void
 dispatch(struct ctlserver_conn *conn, struct json *request)
 {
-    struct json *method = NULL, *params = NULL;
-
-    if (request->type == JSON_OBJECT) {
-        method = shash_find_data(request->object, "method");
-        params = shash_find_data(request->object, "params");
-        struct json *id = shash_find_data(request->object, "id");
-        conn->id = id ? json_clone(id) : NULL;
-    }
-    if (!method || method->type != JSON_STRING
-        || !params || params->type != JSON_ARRAY) {
-        ctlserver_reply_error(conn, "malformed request: expected an object "
-                              "with \"method\" and \"params\"");
+    struct ctlrpc_request req;
+    const char *error = ctlrpc_parse_request(request, &req);
+    conn->id = req.id ? json_clone(req.id) : NULL;
+    if (error) {
+        ctlserver_reply_error(conn, error);
         return;
     }
 
-    const struct json_array *a = json_array(params);
-    const char **argv = xmalloc((a->n + 1) * sizeof *argv);
-    for (size_t i = 0; i < a->n; i++) {
-        if (a->elems[i]->type != JSON_STRING) {
-            free(argv);
-            ctlserver_reply_error(conn, "parameters must be strings");
-            return;
-        }
-        argv[i] = a->elems[i]->string;
-    }
-    argv[a->n] = NULL;
-
     const struct command *c = shash_find_data(&conn->server->commands,
-                                              method->string);
+                                              req.method);
     if (!c) {
         char *msg = xasprintf("\"%s\" is not a valid command (try "
-                              "list-commands)", method->string);
+                              "list-commands)", req.method);
         ctlserver_reply_error(conn, msg);
         free(msg);
-    } else if ((int) a->n < c->min_args || (int) a->n > c->max_args) {
+    } else if ((int) req.argc < c->min_args
+               || (int) req.argc > c->max_args) {
         char *msg = xasprintf("\"%s\" takes %d to %d arguments, %"PRIuSIZE
-                              " given (usage: %s %s)", method->string,
-                              c->min_args, c->max_args, a->n,
-                              method->string, c->usage);
+                              " given (usage: %s %s)", req.method,
+                              c->min_args, c->max_args, req.argc,
+                              req.method, c->usage);
         ctlserver_reply_error(conn, msg);
         free(msg);
     } else {
-        c->cb(conn, a->n, argv, c->aux);
+        c->cb(conn, req.argc, req.argv, c->aux);
     }
-    free(argv);
+    ctlrpc_request_uninit(&req);
 }
 
 static void

@@ -7,7 +7,8 @@ set -eu
 PACKAGES="build-essential autoconf automake libtool pkg-config
 openvswitch-switch openvswitch-source libev-dev libcjson-dev
 iproute2 iputils-ping netcat-openbsd ethtool procps psmisc
-python3 python3-scapy python3-jsonschema"
+python3 python3-scapy python3-jsonschema
+clang libclang-rt-14-dev"
 
 missing=
 for p in $PACKAGES; do

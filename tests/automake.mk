@@ -33,3 +33,7 @@ tests_test_polmon_SOURCES = tests/test-polmon.c tests/ofmsgs.c \
 tests_test_polmon_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_test_polmon_LDADD = $(FLOWCHAIN_LIBS)
 EXTRA_DIST += tests/polmon-intent.json
+
+check_PROGRAMS += tests/test-ctlrpc
+tests_test_ctlrpc_SOURCES = tests/test-ctlrpc.c tests/unit.h
+tests_test_ctlrpc_LDADD = libcontroller.a $(EXT_LIBS)

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Runs every flowchain test: the C unit tests, then the lab tests (real
+# Runs every flowchain test: the C unit tests, a short run of each fuzz
+# harness (tests/test-fuzz.sh), then the lab tests (real
 # ovs-vswitchd in network namespaces).  Each test prints "PASS: ..." /
 # "FAIL: ..." / "SKIP: ..." lines; this script counts them and ends with
 # one line "N passed, N failed[, N skipped]".
@@ -46,13 +47,17 @@ run() {
 # Unit tests (C).
 run unit-offrame "$builddir/tests/test-offrame"
 run unit-flowsync "$builddir/tests/test-flowsync"
-[ -x "$builddir/tests/test-polmon" ] && run unit-polmon "$builddir/tests/test-polmon"
-[ -x "$builddir/tests/test-flowset" ] && run unit-flowset "$builddir/tests/test-flowset"
-[ -x "$builddir/tests/test-pipeline" ] && run unit-pipeline "$builddir/tests/test-pipeline"
-[ -x "$builddir/tests/test-intent" ] && run unit-intent "$builddir/tests/test-intent" "$top/tests/intent"
-[ -x "$top/tests/test-intent-schema.sh" ] && run intent-schema "$top/tests/test-intent-schema.sh" "$top"
+run unit-polmon "$builddir/tests/test-polmon"
+run unit-ctlrpc "$builddir/tests/test-ctlrpc"
+run unit-flowset "$builddir/tests/test-flowset"
+run unit-pipeline "$builddir/tests/test-pipeline"
+run unit-intent "$builddir/tests/test-intent" "$top/tests/intent"
+run intent-schema "$top/tests/test-intent-schema.sh" "$top"
 
 run cli bash "$top/tests/test-cli.sh"
+
+# Fuzz harnesses (fuzz/, docs/fuzzing.md): regressions, then a short run.
+run fuzz bash "$top/tests/test-fuzz.sh"
 
 # Lab tests: real Open vSwitch in network namespaces.
 for t in "$top"/tests/lab/test-*.sh; do

@@ -25,3 +25,8 @@ check_PROGRAMS += tests/test-flowsync
 tests_test_flowsync_SOURCES = tests/test-flowsync.c tests/ofmsgs.c \
 	tests/ofmsgs.h tests/unit.h
 tests_test_flowsync_LDADD = $(FLOWCHAIN_LIBS)
+
+check_PROGRAMS += tests/test-tlsbind
+tests_test_tlsbind_SOURCES = tests/test-tlsbind.c tests/unit.h
+tests_test_tlsbind_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_test_tlsbind_LDADD = $(FLOWCHAIN_LIBS)

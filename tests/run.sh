@@ -46,6 +46,7 @@ run() {
 # Unit tests (C).
 run unit-offrame "$builddir/tests/test-offrame"
 run unit-flowsync "$builddir/tests/test-flowsync"
+[ -x "$builddir/tests/test-tlsbind" ] && run unit-tlsbind "$builddir/tests/test-tlsbind"
 [ -x "$builddir/tests/test-flowset" ] && run unit-flowset "$builddir/tests/test-flowset"
 [ -x "$builddir/tests/test-pipeline" ] && run unit-pipeline "$builddir/tests/test-pipeline"
 [ -x "$builddir/tests/test-intent" ] && run unit-intent "$builddir/tests/test-intent" "$top/tests/intent"

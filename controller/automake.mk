@@ -12,11 +12,16 @@ libcontroller_a_SOURCES += \
 	controller/polstats.c \
 	controller/polstats.h \
 	controller/offrame.c \
+	controller/stream-tls.c \
+	controller/stream-tls.h \
 	controller/switchmgr.c \
 	controller/switchmgr.h \
 	controller/ofsession.c \
 	controller/ofsession.h \
-	controller/offrame.h
+	controller/offrame.h \
+	controller/transport.c \
+	controller/transport.h \
+	controller/transport-provider.h
 
 sbin_PROGRAMS += flowchaind
 flowchaind_SOURCES = controller/flowchaind.c

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "controller/ctlrpc.h"
@@ -19,8 +20,17 @@
 VLOG_DEFINE_THIS_MODULE(ctlserver);
 
 /* A client that sends more than this without completing a request is
- * dropped. */
-#define MAX_REQUEST_BYTES (1024 * 1024)
+ * dropped.  It leaves room for "plan" with the largest intent text
+ * flowchainctl sends (CTLSERVER_MAX_PLAN_BYTES, whose JSON string escapes
+ * at most double it). */
+#define MAX_REQUEST_BYTES (2 * CTLSERVER_MAX_PLAN_BYTES + 1024 * 1024)
+
+/* Clients served at once; more are closed as soon as they connect. */
+#define MAX_CLIENTS 32
+
+/* After accept() fails for lack of file descriptors, accepting pauses until
+ * a client leaves, or at the latest this long. */
+#define ACCEPT_RETRY_SECONDS 1.0
 
 struct command {
     const char *usage;
@@ -37,6 +47,9 @@ struct ctlserver {
     ev_io accept_io;
     struct shash commands;      /* struct command by name. */
     struct ovs_list conns;      /* struct ctlserver_conn. */
+    size_t n_conns;
+    bool accept_paused;         /* Out of file descriptors. */
+    ev_timer accept_retry;
 };
 
 struct ctlserver_conn {
@@ -154,7 +167,7 @@ dispatch(struct ctlserver_conn *conn, struct json *request)
 static void
 conn_read(struct ctlserver_conn *conn)
 {
-    char buf[4096];
+    char buf[65536];
     ssize_t n = read(conn->fd, buf, sizeof buf);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
         return;
@@ -243,11 +256,30 @@ conn_update_events(struct ctlserver_conn *conn)
 }
 
 static void
+accept_resume(struct ctlserver *server)
+{
+    if (server->accept_paused) {
+        server->accept_paused = false;
+        ev_timer_stop(server->loop, &server->accept_retry);
+        ev_io_start(server->loop, &server->accept_io);
+    }
+}
+
+static void
+accept_retry_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *t,
+                int revents OVS_UNUSED)
+{
+    accept_resume(t->data);
+}
+
+static void
 conn_destroy(struct ctlserver_conn *conn)
 {
     ev_io_stop(conn->server->loop, &conn->io);
     close(conn->fd);
     ovs_list_remove(&conn->node);
+    conn->server->n_conns--;
+    accept_resume(conn->server);
     json_parser_abort(conn->parser);
     json_destroy(conn->id);
     ds_destroy(&conn->out);
@@ -260,12 +292,31 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents OVS_UNUSED)
     struct ctlserver *server = io->data;
     int fd = accept4(server->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-        if (errno != EAGAIN && errno != EINTR) {
-            VLOG_WARN("%s: accept failed: %s", server->path,
-                      ovs_strerror(errno));
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 1);
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS
+            || errno == ENOMEM) {
+            /* The pending client would wake us at once again: wait. */
+            VLOG_WARN_RL(&rl, "%s: accept failed: %s; not accepting control "
+                         "clients until one leaves", server->path,
+                         ovs_strerror(errno));
+            server->accept_paused = true;
+            ev_io_stop(loop, &server->accept_io);
+            ev_timer_set(&server->accept_retry, ACCEPT_RETRY_SECONDS, 0.0);
+            ev_timer_start(loop, &server->accept_retry);
+        } else if (errno != EAGAIN && errno != EINTR) {
+            VLOG_WARN_RL(&rl, "%s: accept failed: %s", server->path,
+                         ovs_strerror(errno));
         }
         return;
     }
+    if (server->n_conns >= MAX_CLIENTS) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 1);
+        VLOG_WARN_RL(&rl, "%s: %d control clients already connected; "
+                     "closing a new one", server->path, MAX_CLIENTS);
+        close(fd);
+        return;
+    }
+    server->n_conns++;
     struct ctlserver_conn *conn = xzalloc(sizeof *conn);
     conn->server = server;
     conn->fd = fd;
@@ -278,8 +329,11 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents OVS_UNUSED)
     ev_io_start(loop, &conn->io);
 }
 
+/* Listens on the unix socket 'path', mode 0770, owned by the group 'group'
+ * (or the daemon's group if it is (gid_t) -1). */
 struct ctlserver *
-ctlserver_create(struct ev_loop *loop, const char *path, char **errorp)
+ctlserver_create(struct ev_loop *loop, const char *path, gid_t group,
+                 char **errorp)
 {
     struct sockaddr_un sun = { .sun_family = AF_UNIX };
     *errorp = NULL;
@@ -309,9 +363,22 @@ ctlserver_create(struct ev_loop *loop, const char *path, char **errorp)
         return NULL;
     }
     unlink(path);
-    if (bind(fd, (struct sockaddr *) &sun, sizeof sun) < 0
-        || listen(fd, 16) < 0) {
-        *errorp = xasprintf("%s: %s", path, ovs_strerror(errno));
+    /* Bound as 0600 whatever the umask, so that no one else can connect
+     * before the group and mode are set. */
+    mode_t old_umask = umask(0177);
+    int error = bind(fd, (struct sockaddr *) &sun, sizeof sun) ? errno : 0;
+    umask(old_umask);
+    if (!error && group != (gid_t) -1 && chown(path, -1, group)) {
+        error = errno;
+    }
+    if (!error && chmod(path, 0770)) {
+        error = errno;
+    }
+    if (!error && listen(fd, 16) < 0) {
+        error = errno;
+    }
+    if (error) {
+        *errorp = xasprintf("%s: %s", path, ovs_strerror(error));
         close(fd);
         return NULL;
     }
@@ -325,6 +392,9 @@ ctlserver_create(struct ev_loop *loop, const char *path, char **errorp)
     ev_io_init(&server->accept_io, accept_cb, fd, EV_READ);
     server->accept_io.data = server;
     ev_io_start(loop, &server->accept_io);
+    ev_timer_init(&server->accept_retry, accept_retry_cb,
+                  ACCEPT_RETRY_SECONDS, 0.0);
+    server->accept_retry.data = server;
     ctlserver_register(server, "list-commands", "", 0, 0, list_commands,
                        NULL);
     return server;
@@ -346,6 +416,7 @@ ctlserver_destroy(struct ctlserver *server)
             conn_destroy(conn);
         }
         ev_io_stop(server->loop, &server->accept_io);
+        ev_timer_stop(server->loop, &server->accept_retry);
         close(server->fd);
         unlink(server->path);
         shash_destroy_free_data(&server->commands);

@@ -12,6 +12,12 @@
 #ifndef CONTROLLER_CTLSERVER_H
 #define CONTROLLER_CTLSERVER_H 1
 
+#include <sys/types.h>
+
+/* The largest intent text "plan" takes (flowchainctl checks it before
+ * sending). */
+#define CTLSERVER_MAX_PLAN_BYTES (8 * 1024 * 1024)
+
 struct ev_loop;
 struct ctlserver;
 struct ctlserver_conn;
@@ -19,10 +25,11 @@ struct ctlserver_conn;
 typedef void ctlserver_cb(struct ctlserver_conn *, int argc,
                           const char *argv[], void *aux);
 
-/* Listens on the unix socket 'path' (replacing a stale one).  Returns NULL
- * and sets '*errorp' (to free) on failure. */
+/* Listens on the unix socket 'path' (replacing a stale one) with mode 0770
+ * whatever the umask, in group 'group' ((gid_t) -1: the daemon's).  Returns
+ * NULL and sets '*errorp' (to free) on failure. */
 struct ctlserver *ctlserver_create(struct ev_loop *, const char *path,
-                                   char **errorp);
+                                   gid_t group, char **errorp);
 void ctlserver_destroy(struct ctlserver *);
 
 void ctlserver_register(struct ctlserver *, const char *name,

@@ -7,11 +7,15 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "controller/ctlserver.h"
 #include "jsonrpc.h"
 #include "models/intent.h"
 #include "openvswitch/dynamic-string.h"
@@ -50,6 +54,8 @@ usage(void)
            "the switches\n"
            "  plan FILE         the flow changes loading FILE would make, "
            "per bridge\n"
+           "                    (FILE is read here, at most 8 MiB, and its "
+           "content sent)\n"
            "  list-commands     every command the daemon knows\n"
            "  vlog/set SPEC, vlog/list, vlog/reopen\n"
            "                    log levels and log file, as in ovs-appctl\n"
@@ -91,6 +97,54 @@ check_file(const char *path)
     intent_destroy(intent);
     svec_destroy(&errors);
     return status;
+}
+
+/* Reads the intent file 'path' for "plan" into '*textp' (to free).  Returns
+ * NULL, or an error message (to free) if it cannot be read, is not a
+ * regular file, holds a NUL byte or is larger than the daemon takes. */
+static char *
+read_plan_file(const char *path, char **textp)
+{
+    *textp = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return xasprintf("%s: %s", path, ovs_strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return xasprintf("%s: not a regular file", path);
+    }
+    struct ds text = DS_EMPTY_INITIALIZER;
+    char *error = NULL;
+    for (;;) {
+        char buf[65536];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0) {
+            error = xasprintf("%s: read failed: %s", path,
+                              ovs_strerror(errno));
+            break;
+        } else if (!n) {
+            break;
+        }
+        ds_put_buffer(&text, buf, n);
+        if (text.length > CTLSERVER_MAX_PLAN_BYTES) {
+            error = xasprintf("%s: larger than %d MiB, the most plan "
+                              "sends", path,
+                              CTLSERVER_MAX_PLAN_BYTES / (1024 * 1024));
+            break;
+        }
+    }
+    close(fd);
+    if (!error && memchr(ds_cstr_ro(&text), '\0', text.length)) {
+        error = xasprintf("%s: contains a NUL byte: not an intent", path);
+    }
+    if (error) {
+        ds_destroy(&text);
+        return error;
+    }
+    *textp = ds_steal_cstr(&text);
+    return NULL;
 }
 
 int
@@ -145,16 +199,27 @@ main(int argc, char *argv[])
     if (!control) {
         control = DEFAULT_CONTROL;
     }
-    /* The daemon has its own working directory: send absolute paths. */
-    char *abs_path = NULL;
-    if (!strcmp(command, "plan") && argc - optind == 2) {
-        abs_path = realpath(argv[optind + 1], NULL);
-        if (!abs_path) {
-            fprintf(stderr, "flowchainctl: %s: %s\n", argv[optind + 1],
-                    ovs_strerror(errno));
+    /* "plan FILE": the daemon opens no file for its callers; FILE is read
+     * here, with the caller's rights, and its content sent. */
+    char *plan_text = NULL;
+    const char *plan_argv[2];
+    char **args = argv + optind + 1;
+    int n_args = argc - optind - 1;
+    if (!strcmp(command, "plan")) {
+        if (n_args != 1) {
+            fprintf(stderr, "usage: flowchainctl plan FILE\n");
             return 2;
         }
-        argv[optind + 1] = abs_path;
+        char *error = read_plan_file(args[0], &plan_text);
+        if (error) {
+            fprintf(stderr, "flowchainctl: %s\n", error);
+            free(error);
+            return 2;
+        }
+        plan_argv[0] = plan_text;
+        plan_argv[1] = args[0];
+        args = CONST_CAST(char **, plan_argv);
+        n_args = 2;
     }
     struct jsonrpc *client;
     int error = unixctl_client_create(control, &client);
@@ -165,8 +230,8 @@ main(int argc, char *argv[])
         return 2;
     }
     char *result = NULL, *err = NULL;
-    error = unixctl_client_transact(client, command, argc - optind - 1,
-                                    argv + optind + 1, &result, &err);
+    error = unixctl_client_transact(client, command, n_args, args, &result,
+                                    &err);
     jsonrpc_close(client);
     if (error) {
         fprintf(stderr, "flowchainctl: %s: transaction failed: %s\n",
@@ -185,6 +250,6 @@ main(int argc, char *argv[])
     }
     free(result);
     free(err);
-    free(abs_path);
+    free(plan_text);
     return status;
 }

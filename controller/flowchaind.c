@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <ev.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 #include "controller/ctlserver.h"
 #include "controller/ofsession.h"
+#include "controller/stream-tls.h"
 #include "controller/switchmgr.h"
 #include "models/intent.h"
 #include "openvswitch/dynamic-string.h"
@@ -50,11 +52,23 @@ usage(void)
            "\n"
            "  --intent=FILE          load the network intent from FILE\n"
            "  --listen=TARGET        accept switches on TARGET: "
-           "tcp:[IPV4ADDR:]PORT\n"
-           "                         or unix:PATH (repeatable; default "
-           DEFAULT_LISTEN ")\n"
+           "ssl:[IPV4ADDR:]PORT,\n"
+           "                         tcp:[IPV4ADDR:]PORT or unix:PATH "
+           "(repeatable;\n"
+           "                         default " DEFAULT_LISTEN ")\n"
+           "  --private-key=FILE     the controller's TLS private key (PEM)\n"
+           "  --certificate=FILE     the controller's certificate (PEM)\n"
+           "  --ca-cert=FILE         CA certificate that switch certificates "
+           "must be\n"
+           "                         signed by (ssl: needs all three)\n"
+           "  --max-connections=N    switch connections kept open at once "
+           "(default\n"
+           "                         1000); more are closed on arrival\n"
            "  --control=PATH         control socket (default "
            DEFAULT_CONTROL ")\n"
+           "  --control-group=GROUP  group of the control socket (mode 0770;"
+           "\n"
+           "                         default: the daemon's group)\n"
            "  --pidfile=FILE         write the process ID to FILE\n"
            "  --probe-interval=SECS  echo an idle switch after SECS (default "
            "5); a\n"
@@ -248,17 +262,29 @@ daemon_policy_stats_cmd(struct ctlserver_conn *conn, int argc,
     switchmgr_policy_stats(d->switches, policy, policy_stats_done, caller);
 }
 
+/* "plan TEXT [NAME]": the flow changes that making the intent 'TEXT' (JSON,
+ * not a file name: the daemon opens no file for its callers) current would
+ * cause.  NAME labels errors (flowchainctl sends the file's name). */
 static void
-daemon_plan_cmd(struct ctlserver_conn *conn, int argc OVS_UNUSED,
-                const char *argv[], void *d_)
+daemon_plan_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
+                void *d_)
 {
     struct daemon *d = d_;
+    const char *text = argv[0];
+    const char *name = argc > 1 ? argv[1] : "plan";
+    if (text[strspn(text, " \t\r\n")] != '{') {
+        ctlserver_reply_error(conn, "plan takes the intent's JSON text, not "
+                              "a file name (the daemon opens no file for "
+                              "its callers): use \"flowchainctl plan FILE\","
+                              " which sends the file's content\n");
+        return;
+    }
     struct svec errors = SVEC_EMPTY_INITIALIZER;
-    struct intent *next = intent_load_file(argv[0], &errors);
+    struct intent *next = intent_parse(text, &errors);
     struct ds s = DS_EMPTY_INITIALIZER;
     if (!next) {
         ds_put_format(&s, "%s: invalid intent, %"PRIuSIZE" error(s)\n",
-                      argv[0], errors.n);
+                      name, errors.n);
         for (size_t i = 0; i < errors.n; i++) {
             ds_put_format(&s, "%s\n", errors.names[i]);
         }
@@ -382,6 +408,22 @@ parse_positive(const char *option, const char *arg, const char *unit)
     return v;
 }
 
+/* Returns the group ID of 'name' (a group name or number), or exits. */
+static gid_t
+parse_group(const char *name)
+{
+    struct group *gr = getgrnam(name);
+    if (gr) {
+        return gr->gr_gid;
+    }
+    char *end;
+    unsigned long int gid = strtoul(name, &end, 10);
+    if (*name && !*end && name[0] != '-' && gid < (gid_t) -1) {
+        return gid;
+    }
+    ovs_fatal(0, "--control-group: no group \"%s\"", name);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -389,6 +431,8 @@ main(int argc, char *argv[])
         OPT_INTENT = UCHAR_MAX + 1, OPT_LISTEN, OPT_CONTROL, OPT_PIDFILE,
         OPT_PROBE, OPT_HANDSHAKE, OPT_MAX_QUEUE, OPT_LOG_FILE, OPT_SYSLOG,
         OPT_HIT_LOG_RATE,
+        OPT_PRIVATE_KEY, OPT_CERTIFICATE, OPT_CA_CERT, OPT_MAX_CONNECTIONS,
+        OPT_CONTROL_GROUP,
     };
     static const struct option long_options[] = {
         {"intent", required_argument, NULL, OPT_INTENT},
@@ -399,6 +443,11 @@ main(int argc, char *argv[])
         {"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE},
         {"max-queue", required_argument, NULL, OPT_MAX_QUEUE},
         {"hit-log-rate", required_argument, NULL, OPT_HIT_LOG_RATE},
+        {"private-key", required_argument, NULL, OPT_PRIVATE_KEY},
+        {"certificate", required_argument, NULL, OPT_CERTIFICATE},
+        {"ca-cert", required_argument, NULL, OPT_CA_CERT},
+        {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+        {"control-group", required_argument, NULL, OPT_CONTROL_GROUP},
         {"verbose", optional_argument, NULL, 'v'},
         {"log-file", required_argument, NULL, OPT_LOG_FILE},
         {"syslog", no_argument, NULL, OPT_SYSLOG},
@@ -412,6 +461,9 @@ main(int argc, char *argv[])
     struct ofsession_config cfg;
     struct daemon d = { .intent_path = NULL };
     unsigned int hit_log_rate = POLMON_DEFAULT_RATE;
+    const char *private_key = NULL, *certificate = NULL, *ca_cert = NULL;
+    size_t max_connections = 0;
+    gid_t control_group = (gid_t) -1;
 
     set_program_name(argv[0]);
     vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_INFO);
@@ -457,6 +509,28 @@ main(int argc, char *argv[])
                           "per second, got \"%s\"", optarg);
             }
             break;
+        case OPT_PRIVATE_KEY:
+            private_key = optarg;
+            break;
+        case OPT_CERTIFICATE:
+            certificate = optarg;
+            break;
+        case OPT_CA_CERT:
+            ca_cert = optarg;
+            break;
+        case OPT_MAX_CONNECTIONS: {
+            char *end;
+            unsigned long int n = strtoul(optarg, &end, 10);
+            if (*end || !n || n > 1000000 || optarg[0] == '-') {
+                ovs_fatal(0, "--max-connections: expected 1 to 1000000, got "
+                          "\"%s\"", optarg);
+            }
+            max_connections = n;
+            break;
+        }
+        case OPT_CONTROL_GROUP:
+            control_group = parse_group(optarg);
+            break;
         case 'v':
             vlog_set_verbosity(optarg);
             break;
@@ -486,6 +560,18 @@ main(int argc, char *argv[])
     if (!listens.n) {
         svec_add(&listens, DEFAULT_LISTEN);
     }
+    struct stream_tls *tls = NULL;
+    if (private_key || certificate || ca_cert) {
+        if (!private_key || !certificate || !ca_cert) {
+            ovs_fatal(0, "TLS needs all of --private-key, --certificate and "
+                      "--ca-cert");
+        }
+        char *error;
+        tls = stream_tls_create(private_key, certificate, ca_cert, &error);
+        if (!tls) {
+            ovs_fatal(0, "%s", error);
+        }
+    }
 
     if (d.intent_path) {
         d.intent = load_intent(d.intent_path);
@@ -499,6 +585,16 @@ main(int argc, char *argv[])
     d.loop = EV_DEFAULT;
     d.switches = switchmgr_create(d.loop, &cfg);
     switchmgr_set_hit_log_rate(d.switches, hit_log_rate);
+    if (tls) {
+        struct ds desc = DS_EMPTY_INITIALIZER;
+        stream_tls_describe(tls, &desc);
+        VLOG_INFO("TLS certificate: %s", ds_cstr(&desc));
+        ds_destroy(&desc);
+        switchmgr_set_tls(d.switches, tls);
+    }
+    if (max_connections) {
+        switchmgr_set_max_connections(d.switches, max_connections);
+    }
     switchmgr_set_intent(d.switches, d.intent);
     for (size_t i = 0; i < listens.n; i++) {
         char *error;
@@ -515,7 +611,7 @@ main(int argc, char *argv[])
     }
     free(control_dir);
     char *error;
-    d.ctl = ctlserver_create(d.loop, control, &error);
+    d.ctl = ctlserver_create(d.loop, control, control_group, &error);
     if (!d.ctl) {
         ovs_fatal(0, "cannot open control socket: %s", error);
     }
@@ -528,7 +624,8 @@ main(int argc, char *argv[])
                        0, 6, daemon_flows_cmd, &d);
     ctlserver_register(d.ctl, "policy-stats", "[--policy P]", 0, 2,
                        daemon_policy_stats_cmd, &d);
-    ctlserver_register(d.ctl, "plan", "FILE", 1, 1, daemon_plan_cmd, &d);
+    ctlserver_register(d.ctl, "plan", "INTENT-JSON [NAME]", 1, 2,
+                       daemon_plan_cmd, &d);
     ctlserver_register(d.ctl, "vlog/set", "{SPEC | MODULE:DEST:LEVEL}", 1,
                        INT_MAX, vlog_set_cmd, &d);
     ctlserver_register(d.ctl, "vlog/list", "", 0, 0, vlog_list_cmd, &d);

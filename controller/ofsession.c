@@ -63,6 +63,8 @@ struct ofsession {
     struct offrame *framer;
     long long int created, last_rx, partial_since;
     bool probe_outstanding;
+    long long int probe_sent;   /* When the outstanding probe was queued. */
+    bool rx_paused;             /* The owner does not read the peer. */
 
     struct ovs_list txq;        /* struct ofpbuf via list_node. */
     size_t tx_bytes, tx_ofs;    /* Queued bytes; offset into the front. */
@@ -522,6 +524,19 @@ ofsession_receive(struct ofsession *s, const void *data, size_t n,
     s->partial_since = offrame_pending(s->framer) ? now : 0;
 }
 
+void
+ofsession_set_rx_paused(struct ofsession *s, bool paused, long long int now)
+{
+    if (s->rx_paused && !paused) {
+        s->last_rx = now;
+        s->probe_outstanding = false;
+        if (s->partial_since) {
+            s->partial_since = now;
+        }
+    }
+    s->rx_paused = paused;
+}
+
 /* Runs the timers of 's' at time 'now': handshake and stall limits, echo
  * probes, the inactivity limit. */
 void
@@ -535,7 +550,8 @@ ofsession_run(struct ofsession *s, long long int now)
                        s->cfg.handshake_ms, state_name(s->state));
         return;
     }
-    if (s->partial_since && now - s->partial_since > s->cfg.stall_ms) {
+    if (s->partial_since && !s->rx_paused
+        && now - s->partial_since > s->cfg.stall_ms) {
         ofsession_kill(s, "incomplete message: header claims %"PRIuSIZE
                        " bytes, %"PRIuSIZE" received, nothing more for "
                        "%lld ms", offrame_wanted(s->framer),
@@ -548,7 +564,19 @@ ofsession_run(struct ofsession *s, long long int now)
                        s->cfg.stall_ms);
         return;
     }
-    if (now - s->last_rx > s->cfg.inactivity_ms) {
+    if (s->rx_paused) {
+        /* Not reading: the peer's messages, echo replies included, wait
+         * on our side.  The stalled-output limit above still applies. */
+        return;
+    }
+    /* Silence is proven only by an echo request left unanswered for the
+     * rest of the inactivity time: if we could not send it in time (the
+     * loop was busy), the peer gets its full time to answer. */
+    if (now - s->last_rx > s->cfg.inactivity_ms
+        && (s->state == S_HELLO
+            || (s->probe_outstanding
+                && now - s->probe_sent >= (s->cfg.inactivity_ms
+                                          - s->cfg.probe_interval_ms)))) {
         ofsession_kill(s, "no message for %lld ms (echo unanswered)",
                        now - s->last_rx);
         return;
@@ -556,6 +584,7 @@ ofsession_run(struct ofsession *s, long long int now)
     if (s->state != S_HELLO && !s->probe_outstanding
         && now - s->last_rx > s->cfg.probe_interval_ms) {
         s->probe_outstanding = true;
+        s->probe_sent = now;
         ofsession_send(s, ofputil_encode_echo_request(OFP13_VERSION));
     }
 }

@@ -60,6 +60,12 @@ void ofsession_destroy(struct ofsession *);
 void ofsession_receive(struct ofsession *, const void *data, size_t n,
                        long long int now);
 void ofsession_run(struct ofsession *, long long int now);
+/* Tells 's' whether its owner stopped reading the peer ('paused'), e.g.
+ * because too much is queued for it.  While paused, the peer's silence
+ * and a half-received message do not count against it (its bytes wait
+ * unread on our side); on resume at 'now' both clocks start again. */
+void ofsession_set_rx_paused(struct ofsession *, bool paused,
+                             long long int now);
 
 /* Queues 'msg' (taking ownership).  Returns false, and kills the session,
  * if the transmit queue would exceed its bound. */

@@ -15,6 +15,8 @@
 #include "controller/flowsync.h"
 #include "controller/ofsession.h"
 #include "controller/polmon.h"
+#include "controller/stream-tls.h"
+#include "controller/transport.h"
 #include "models/intent.h"
 #include "openvswitch/ofp-port.h"
 #include "pipelines/flowset.h"
@@ -31,17 +33,29 @@ VLOG_DEFINE_THIS_MODULE(switchmgr);
 
 #define TICK_SECONDS 0.25
 
+/* A tick this late means a callback kept the loop busy (compiling a large
+ * bridge, say). */
+#define LATE_TICK_MS 500
+
 /* While more than this is queued for a switch, its socket is not read:
  * a peer that sends requests but never reads the replies stops being
  * served, so it cannot grow our memory, and the session's stall timer
  * closes it. */
 #define READ_PAUSE_BYTES (1024 * 1024)
 
+/* After accept() fails for lack of file descriptors, listening stops until
+ * a connection closes, or at the latest this long. */
+#define ACCEPT_RETRY_SECONDS 1.0
+
+/* Default bound on connections (switches and peers still handshaking). */
+#define DEFAULT_MAX_CONNECTIONS 1000
+
 struct listener {
     struct ovs_list node;       /* In 'mgr->listeners'. */
     struct switchmgr *mgr;
     char *target;
     char *unix_path;            /* Removed on destroy; NULL for TCP. */
+    bool tls;                   /* "ssl:" target. */
     int fd;
     ev_io io;
 };
@@ -49,11 +63,12 @@ struct listener {
 struct swconn {
     struct ovs_list node;       /* In 'mgr->conns'. */
     struct switchmgr *mgr;
-    int fd;
+    struct transport *transport;
     ev_io io;
     struct ofsession *session;
     struct flowsync *sync;      /* Once the session is ready. */
     bool ports_changed;         /* Recompile after this read's messages. */
+    bool rx_paused;             /* Not read: too much queued for it. */
 };
 
 struct switchmgr {
@@ -62,15 +77,23 @@ struct switchmgr {
     struct ovs_list listeners;
     struct ovs_list conns;
     ev_timer tick;
+    long long int last_tick_ms;
     const struct intent *intent;
     unsigned int n_accepted;
     struct polmon *polmon;      /* Hit-log meter, hit log, statistics. */
+    struct stream_tls *tls;     /* For "ssl:" listeners, or NULL. */
+    size_t n_conns, max_conns;
+    uint64_t n_refused;         /* Connections over 'max_conns'. */
+    bool accept_paused;         /* Out of file descriptors. */
+    bool accept_pause_logged;
+    ev_timer accept_retry;
     uint64_t flow_mods_sent;    /* By connections already closed. */
     uint64_t group_mods_sent;
 };
 
 static void swconn_close(struct swconn *, const char *why);
-static void swconn_flush(struct swconn *);
+static bool swconn_flush(struct swconn *);
+static void accept_resume(struct switchmgr *);
 
 static long long int
 now_ms(const struct switchmgr *mgr)
@@ -116,12 +139,37 @@ swconn_compile(struct swconn *conn)
     flowsync_run(conn->sync, conn->session, now_ms(mgr));
 }
 
+/* Checks that the certificate of 'conn', if it is a TLS connection, is for
+ * datapath 'dpid'.  If not, kills its session (the reason names both) and
+ * returns false. */
+static bool
+swconn_may_claim(struct swconn *conn, uint64_t dpid)
+{
+    if (!transport_is_tls(conn->transport)) {
+        return true;
+    }
+    struct ds why = DS_EMPTY_INITIALIZER;
+    bool ok = stream_tls_binding_check(transport_peer_name(conn->transport),
+                                       conn->mgr->intent, dpid, &why);
+    if (!ok) {
+        ofsession_kill(conn->session, "refused: %s", ds_cstr(&why));
+    }
+    ds_destroy(&why);
+    return ok;
+}
+
 static void
 session_ready(struct ofsession *s, void *conn_)
 {
     struct swconn *conn = conn_;
     struct switchmgr *mgr = conn->mgr;
     uint64_t dpid = ofsession_dpid(s);
+
+    /* First of all, before it can replace anyone: may this peer claim this
+     * datapath? */
+    if (!swconn_may_claim(conn, dpid)) {
+        return;
+    }
 
     /* A switch that reconnects before its old connection timed out: keep
      * the newest. */
@@ -205,12 +253,18 @@ swconn_close(struct swconn *conn, const char *why)
     } else {
         VLOG_WARN("%s: closing connection: %s", ofsession_peer(s), why);
     }
-    ev_io_stop(conn->mgr->loop, &conn->io);
-    close(conn->fd);
+    struct switchmgr *mgr = conn->mgr;
+    ev_io_stop(mgr->loop, &conn->io);
+    transport_close(conn->transport, true);
     ovs_list_remove(&conn->node);
-    if (conn->mgr->polmon) {
-        polmon_switch_gone(conn->mgr->polmon, conn->session,
-                           conn->mgr->intent, now_ms(conn->mgr));
+    mgr->n_conns--;
+    if (mgr->accept_paused) {
+        /* A file descriptor is free again. */
+        accept_resume(mgr);
+    }
+    if (mgr->polmon) {
+        polmon_switch_gone(mgr->polmon, conn->session, mgr->intent,
+                           now_ms(mgr));
     }
     if (conn->sync) {
         const struct flowsync_stats *st = flowsync_stats(conn->sync);
@@ -234,7 +288,7 @@ swconn_reap(struct swconn *conn)
     struct iovec iov[16];
     size_t n = ofsession_tx_iov(conn->session, iov, ARRAY_SIZE(iov));
     if (n) {
-        ssize_t r = writev(conn->fd, iov, n);
+        ssize_t r = transport_sendv(conn->transport, iov, n);
         if (r > 0) {
             ofsession_tx_consume(conn->session, r, now_ms(conn->mgr));
         }
@@ -245,28 +299,52 @@ swconn_reap(struct swconn *conn)
     return true;
 }
 
+/* True if 'conn' may be read now: not too much is queued for it. */
+static bool
+swconn_can_read(const struct swconn *conn)
+{
+    return ofsession_tx_bytes(conn->session) < READ_PAUSE_BYTES;
+}
+
+/* Waits for the socket events 'conn' needs now, and tells its session
+ * whether it is being read. */
 static void
 swconn_update_events(struct swconn *conn)
 {
-    size_t queued = ofsession_tx_bytes(conn->session);
+    struct ev_loop *loop = conn->mgr->loop;
+    bool reading = swconn_can_read(conn);
+    if (conn->rx_paused == reading) {
+        conn->rx_paused = !reading;
+        VLOG_DBG("%s: %s reading: %"PRIuSIZE" bytes queued for it",
+                 ofsession_peer(conn->session),
+                 reading ? "resuming" : "pausing",
+                 ofsession_tx_bytes(conn->session));
+        ofsession_set_rx_paused(conn->session, !reading, now_ms(conn->mgr));
+    }
     bool streaming = (conn->sync && ofsession_is_ready(conn->session)
                       && flowsync_streaming(conn->sync));
-    int events = (queued < READ_PAUSE_BYTES ? EV_READ : 0)
-                 | (queued || streaming ? EV_WRITE : 0);
+    int events = transport_events(conn->transport, reading,
+                                  ofsession_tx_bytes(conn->session) > 0
+                                  || streaming);
     if (events != (conn->io.events & (EV_READ | EV_WRITE))) {
-        ev_io_stop(conn->mgr->loop, &conn->io);
-        ev_io_set(&conn->io, conn->fd, events);
-        ev_io_start(conn->mgr->loop, &conn->io);
+        ev_io_stop(loop, &conn->io);
+        ev_io_set(&conn->io, transport_fd(conn->transport), events);
+        ev_io_start(loop, &conn->io);
+    }
+    if (reading && transport_has_pending(conn->transport)) {
+        /* Decrypted bytes that no socket event will announce. */
+        ev_feed_event(loop, &conn->io, EV_READ);
     }
 }
 
 /* Writes as much of the transmit queue as the socket takes, then closes
- * the connection if the session died or updates the wanted events. */
-static void
+ * the connection if the session died or updates the wanted events.
+ * Returns false if it closed 'conn'. */
+static bool
 swconn_flush(struct swconn *conn)
 {
     if (swconn_reap(conn)) {
-        return;
+        return false;
     }
     /* At most a few refills per call, so that one switch's large bundle
      * does not hold the loop: EV_WRITE brings us back. */
@@ -275,16 +353,14 @@ swconn_flush(struct swconn *conn)
             struct iovec iov[64];
             size_t n = ofsession_tx_iov(conn->session, iov,
                                         ARRAY_SIZE(iov));
-            ssize_t r = writev(conn->fd, iov, n);
-            if (r < 0) {
-                if (errno == EAGAIN || errno == EINTR) {
-                    break;
-                }
-                char *why = xasprintf("write failed: %s",
-                                      ovs_strerror(errno));
+            ssize_t r = transport_sendv(conn->transport, iov, n);
+            if (r == -EAGAIN) {
+                break;
+            } else if (r <= 0) {
+                char *why = xstrdup(transport_error(conn->transport));
                 swconn_close(conn, why);
                 free(why);
-                return;
+                return false;
             }
             ofsession_tx_consume(conn->session, r, now_ms(conn->mgr));
         }
@@ -300,38 +376,96 @@ swconn_flush(struct swconn *conn)
         }
     }
     if (swconn_reap(conn)) {
-        return;
+        return false;
     }
     swconn_update_events(conn);
+    return true;
+}
+
+/* Feeds what the peer of 'conn' sent to its session, a bounded amount per
+ * call.  Returns false if it closed 'conn'. */
+static bool
+swconn_receive(struct swconn *conn)
+{
+    for (int i = 0; i < 4 && swconn_can_read(conn)
+                    && !ofsession_is_dead(conn->session); i++) {
+        char buf[65536];
+        ssize_t n = transport_recv(conn->transport, buf, sizeof buf);
+        if (n == -EAGAIN) {
+            break;
+        } else if (n == 0) {
+            swconn_close(conn, "connection closed by peer");
+            return false;
+        } else if (n < 0) {
+            char *why = xstrdup(transport_error(conn->transport));
+            swconn_close(conn, why);
+            free(why);
+            return false;
+        }
+        ofsession_receive(conn->session, buf, n, now_ms(conn->mgr));
+    }
+    return true;
 }
 
 static void
 swconn_cb(struct ev_loop *loop OVS_UNUSED, ev_io *io, int revents)
 {
     struct swconn *conn = io->data;
-    if (revents & EV_READ) {
-        char buf[65536];
-        ssize_t n = read(conn->fd, buf, sizeof buf);
-        if (n < 0 && errno != EAGAIN && errno != EINTR) {
-            char *why = xasprintf("read failed: %s", ovs_strerror(errno));
-            swconn_close(conn, why);
-            free(why);
-            return;
-        } else if (n == 0) {
-            swconn_close(conn, "connection closed by peer");
-            return;
-        } else if (n > 0) {
-            ofsession_receive(conn->session, buf, n, now_ms(conn->mgr));
-            if (conn->ports_changed && conn->sync
-                && ofsession_is_ready(conn->session)) {
-                conn->ports_changed = false;
-                VLOG_DBG("%s: ports changed: recompiling",
-                         ofsession_peer(conn->session));
-                swconn_compile(conn);
-            }
-        }
+    if (swconn_can_read(conn)
+        && transport_recv_ready(conn->transport, revents)
+        && !swconn_receive(conn)) {
+        return;
+    }
+    if (conn->ports_changed && conn->sync
+        && ofsession_is_ready(conn->session)) {
+        /* Port events of this iteration's reads: one recompile. */
+        conn->ports_changed = false;
+        VLOG_DBG("%s: ports changed: recompiling",
+                 ofsession_peer(conn->session));
+        swconn_compile(conn);
     }
     swconn_flush(conn);
+}
+
+/* Stops accepting on every listener of 'mgr' until a connection closes or
+ * ACCEPT_RETRY_SECONDS pass: accept() just failed with 'error' (no file
+ * descriptor), and the pending connection would wake us at once again. */
+static void
+accept_pause(struct switchmgr *mgr, const char *target, int error)
+{
+    if (!mgr->accept_pause_logged) {
+        VLOG_WARN("%s: accept failed: %s; not accepting new connections "
+                  "until one closes (%"PRIuSIZE" open)", target,
+                  ovs_strerror(error), mgr->n_conns);
+        mgr->accept_pause_logged = true;
+    }
+    mgr->accept_paused = true;
+    struct listener *l;
+    LIST_FOR_EACH (l, node, &mgr->listeners) {
+        ev_io_stop(mgr->loop, &l->io);
+    }
+    ev_timer_stop(mgr->loop, &mgr->accept_retry);
+    ev_timer_set(&mgr->accept_retry, ACCEPT_RETRY_SECONDS, 0.0);
+    ev_timer_start(mgr->loop, &mgr->accept_retry);
+}
+
+/* Listens again after accept_pause(). */
+static void
+accept_resume(struct switchmgr *mgr)
+{
+    mgr->accept_paused = false;
+    ev_timer_stop(mgr->loop, &mgr->accept_retry);
+    struct listener *l;
+    LIST_FOR_EACH (l, node, &mgr->listeners) {
+        ev_io_start(mgr->loop, &l->io);
+    }
+}
+
+static void
+accept_retry_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *t,
+                int revents OVS_UNUSED)
+{
+    accept_resume(t->data);
 }
 
 static void
@@ -344,34 +478,60 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents OVS_UNUSED)
     int fd = accept4(l->fd, (struct sockaddr *) &ss, &len,
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-        if (errno != EAGAIN && errno != EINTR) {
-            VLOG_WARN("%s: accept failed: %s", l->target,
-                      ovs_strerror(errno));
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS
+            || errno == ENOMEM) {
+            accept_pause(mgr, l->target, errno);
+        } else if (errno != EAGAIN && errno != EINTR) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+            VLOG_WARN_RL(&rl, "%s: accept failed: %s", l->target,
+                         ovs_strerror(errno));
         }
         return;
     }
+    mgr->accept_pause_logged = false;
 
     char *peer;
     if (ss.ss_family == AF_INET) {
         const struct sockaddr_in *sin = (const struct sockaddr_in *) &ss;
         char addr[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof addr);
-        peer = xasprintf("tcp:%s:%u", addr, ntohs(sin->sin_port));
+        peer = xasprintf("%s:%s:%u", l->tls ? "ssl" : "tcp", addr,
+                         ntohs(sin->sin_port));
     } else {
         peer = xasprintf("%s#%u", l->target, ++mgr->n_accepted);
+    }
+    if (mgr->n_conns >= mgr->max_conns) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+        mgr->n_refused++;
+        VLOG_WARN_RL(&rl, "%s: refused: connection limit reached (%"PRIuSIZE
+                     " open, --max-connections); %"PRIu64" refused so far",
+                     peer, mgr->n_conns, mgr->n_refused);
+        close(fd);
+        free(peer);
+        return;
     }
     if (ss.ss_family == AF_INET) {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
+    struct transport *transport = (l->tls
+                                   ? stream_tls_accept(mgr->tls, fd, peer)
+                                   : transport_plain_create(fd));
+    if (!transport) {
+        close(fd);
+        free(peer);
+        return;
+    }
 
     struct swconn *conn = xzalloc(sizeof *conn);
     conn->mgr = mgr;
-    conn->fd = fd;
+    conn->transport = transport;
+    mgr->n_conns++;
     conn->session = ofsession_create(peer, &session_hooks, conn, &mgr->cfg,
                                      now_ms(mgr));
     ovs_list_push_back(&mgr->conns, &conn->node);
-    ev_io_init(&conn->io, swconn_cb, fd, EV_READ);
+    ev_io_init(&conn->io, swconn_cb, fd,
+               transport_events(transport, true, false));
     conn->io.data = conn;
     ev_io_start(loop, &conn->io);
     VLOG_INFO("%s: connected", peer);
@@ -384,8 +544,17 @@ tick_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *t, int revents OVS_UNUSED)
 {
     struct switchmgr *mgr = t->data;
     long long int now = now_ms(mgr);
+    /* After the loop was busy, every peer waited too: before any timer
+     * judges a peer silent or stalled, take what it sent and write what
+     * was queued for it meanwhile. */
+    bool late = mgr->last_tick_ms && now - mgr->last_tick_ms > LATE_TICK_MS;
+    mgr->last_tick_ms = now;
     struct swconn *conn;
     LIST_FOR_EACH_SAFE (conn, node, &mgr->conns) {
+        if (late && ((swconn_can_read(conn) && !swconn_receive(conn))
+                     || !swconn_flush(conn))) {
+            continue;
+        }
         ofsession_run(conn->session, now);
         if (conn->sync && ofsession_is_ready(conn->session)) {
             flowsync_run(conn->sync, conn->session, now);
@@ -407,6 +576,10 @@ switchmgr_create(struct ev_loop *loop, const struct ofsession_config *cfg)
     ev_timer_init(&mgr->tick, tick_cb, TICK_SECONDS, TICK_SECONDS);
     mgr->tick.data = mgr;
     ev_timer_start(loop, &mgr->tick);
+    mgr->max_conns = DEFAULT_MAX_CONNECTIONS;
+    ev_timer_init(&mgr->accept_retry, accept_retry_cb, ACCEPT_RETRY_SECONDS,
+                  0.0);
+    mgr->accept_retry.data = mgr;
     return mgr;
 }
 
@@ -438,16 +611,20 @@ switchmgr_destroy(struct switchmgr *mgr)
         free(l);
     }
     ev_timer_stop(mgr->loop, &mgr->tick);
+    ev_timer_stop(mgr->loop, &mgr->accept_retry);
+    stream_tls_destroy(mgr->tls);
     free(mgr);
 }
 
 /* Opens a listening socket for 'target'; returns the fd or -1 with
- * '*errorp' set. */
+ * '*errorp' set.  Sets '*tlsp' for an "ssl:" target. */
 static int
-open_listener(const char *target, char **unix_pathp, char **errorp)
+open_listener(const char *target, char **unix_pathp, bool *tlsp,
+              char **errorp)
 {
     int fd = -1;
     *unix_pathp = NULL;
+    *tlsp = !strncmp(target, "ssl:", 4);
     if (!strncmp(target, "unix:", 5)) {
         const char *path = target + 5;
         struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -462,7 +639,7 @@ open_listener(const char *target, char **unix_pathp, char **errorp)
             goto error;
         }
         *unix_pathp = xstrdup(path);
-    } else if (!strncmp(target, "tcp:", 4)) {
+    } else if (!strncmp(target, "tcp:", 4) || *tlsp) {
         char *spec = xstrdup(target + 4);
         char *colon = strrchr(spec, ':');
         const char *addr = colon ? spec : "0.0.0.0";
@@ -475,11 +652,19 @@ open_listener(const char *target, char **unix_pathp, char **errorp)
         long int p = strtol(port, &end, 10);
         if (*end || p < 0 || p > 65535
             || inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
-            *errorp = xasprintf("%s: expected tcp:[IPV4ADDR:]PORT", target);
+            *errorp = xasprintf("%s: expected %.3s:[IPV4ADDR:]PORT", target,
+                                target);
             free(spec);
             return -1;
         }
         free(spec);
+        if (!*tlsp && (ntohl(sin.sin_addr.s_addr) >> 24) != 127) {
+            VLOG_WARN("%s: plain TCP on a non-loopback address: switches are "
+                      "not authenticated (any peer may claim any datapath "
+                      "ID) and flows travel in clear; use ssl:%s with "
+                      "--private-key, --certificate and --ca-cert",
+                      target, target + 4);
+        }
         sin.sin_port = htons(p);
         fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         int one = 1;
@@ -489,8 +674,8 @@ open_listener(const char *target, char **unix_pathp, char **errorp)
             goto error;
         }
     } else {
-        *errorp = xasprintf("%s: unknown target (use tcp:[ADDR:]PORT or "
-                            "unix:PATH)", target);
+        *errorp = xasprintf("%s: unknown target (use ssl:[ADDR:]PORT, "
+                            "tcp:[ADDR:]PORT or unix:PATH)", target);
         return -1;
     }
     if (listen(fd, 64) < 0) {
@@ -508,12 +693,35 @@ error:
     return -1;
 }
 
+/* Makes 'tls' (owned by 'mgr' from now on) the TLS context of "ssl:"
+ * listeners; call before switchmgr_listen(). */
+void
+switchmgr_set_tls(struct switchmgr *mgr, struct stream_tls *tls)
+{
+    stream_tls_destroy(mgr->tls);
+    mgr->tls = tls;
+}
+
+/* Bounds the connections 'mgr' keeps open (ready switches and peers still
+ * handshaking) to 'max'; more are closed as soon as they are accepted. */
+void
+switchmgr_set_max_connections(struct switchmgr *mgr, size_t max)
+{
+    mgr->max_conns = max;
+}
+
 bool
 switchmgr_listen(struct switchmgr *mgr, const char *target, char **errorp)
 {
     char *unix_path;
+    bool tls;
     *errorp = NULL;
-    int fd = open_listener(target, &unix_path, errorp);
+    if (!strncmp(target, "ssl:", 4) && !mgr->tls) {
+        *errorp = xasprintf("%s: an ssl: target needs --private-key, "
+                            "--certificate and --ca-cert", target);
+        return false;
+    }
+    int fd = open_listener(target, &unix_path, &tls, errorp);
     if (fd < 0) {
         return false;
     }
@@ -521,10 +729,13 @@ switchmgr_listen(struct switchmgr *mgr, const char *target, char **errorp)
     l->mgr = mgr;
     l->target = xstrdup(target);
     l->unix_path = unix_path;
+    l->tls = tls;
     l->fd = fd;
     ev_io_init(&l->io, accept_cb, fd, EV_READ);
     l->io.data = l;
-    ev_io_start(mgr->loop, &l->io);
+    if (!mgr->accept_paused) {
+        ev_io_start(mgr->loop, &l->io);
+    }
     ovs_list_push_back(&mgr->listeners, &l->node);
     VLOG_INFO("listening on %s", target);
     return true;
@@ -538,6 +749,13 @@ switchmgr_set_intent(struct switchmgr *mgr, const struct intent *intent)
     mgr->intent = intent;
     struct swconn *conn;
     LIST_FOR_EACH_SAFE (conn, node, &mgr->conns) {
+        if (ofsession_is_ready(conn->session)
+            && !swconn_may_claim(conn, ofsession_dpid(conn->session))) {
+            /* The new intent moved or removed what its certificate
+             * names. */
+            swconn_reap(conn);
+            continue;
+        }
         if (conn->sync && ofsession_is_ready(conn->session)) {
             swconn_compile(conn);
             swconn_flush(conn);
@@ -851,9 +1069,14 @@ format_conn(const struct switchmgr *mgr, const struct swconn *conn,
         ds_put_cstr(s, "not in the intent\n");
     }
     const struct ofsession_stats *st = ofsession_stats(ses);
-    ds_put_format(s, "  peer: %s, connected %llds, messages rx %"PRIu64
-                  " tx %"PRIu64", errors %"PRIu64"\n", ofsession_peer(ses),
-                  age, st->rx_msgs, st->tx_msgs, st->errors_received);
+    ds_put_format(s, "  peer: %s", ofsession_peer(ses));
+    if (transport_peer_name(conn->transport)) {
+        ds_put_format(s, ", certificate \"%s\"",
+                      transport_peer_name(conn->transport));
+    }
+    ds_put_format(s, ", connected %llds, messages rx %"PRIu64" tx %"PRIu64
+                  ", errors %"PRIu64"\n", age, st->rx_msgs, st->tx_msgs,
+                  st->errors_received);
     polmon_format_switch(mgr->polmon, ses, s);
     if (conn->sync) {
         const struct flowsync_stats *fst = flowsync_stats(conn->sync);

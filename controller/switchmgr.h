@@ -3,9 +3,15 @@
  * (socket, libev watchers, OpenFlow session), and drives each session's
  * timers.  The only code that reads or writes switch sockets.
  *
- * Targets are "tcp:[ADDR:]PORT" (ADDR defaults to 0.0.0.0) and
- * "unix:PATH".  A switch that connects again with the same datapath ID
- * replaces its older connection.
+ * Targets are "ssl:[ADDR:]PORT", "tcp:[ADDR:]PORT" (ADDR defaults to
+ * 0.0.0.0) and "unix:PATH".  A switch that connects again with the same
+ * datapath ID replaces its older connection.  On "ssl:" targets, a switch
+ * may only claim the datapath IDs its certificate names
+ * (stream_tls_binding_check()).
+ *
+ * Bounds: at most --max-connections connections (more are closed at once);
+ * when accept() runs out of file descriptors, listening pauses until a
+ * connection closes.
  */
 #ifndef CONTROLLER_SWITCHMGR_H
 #define CONTROLLER_SWITCHMGR_H 1
@@ -19,11 +25,15 @@ struct ds;
 struct ev_loop;
 struct intent;
 struct ofsession_config;
+struct stream_tls;
 struct switchmgr;
 
 struct switchmgr *switchmgr_create(struct ev_loop *,
                                    const struct ofsession_config *);
 void switchmgr_destroy(struct switchmgr *);
+
+void switchmgr_set_tls(struct switchmgr *, struct stream_tls *);
+void switchmgr_set_max_connections(struct switchmgr *, size_t max);
 
 /* Starts listening on 'target'.  Returns false and sets '*errorp' (to free)
  * on failure. */

@@ -37,3 +37,8 @@ EXTRA_DIST += tests/polmon-intent.json
 check_PROGRAMS += tests/test-ctlrpc
 tests_test_ctlrpc_SOURCES = tests/test-ctlrpc.c tests/unit.h
 tests_test_ctlrpc_LDADD = libcontroller.a $(EXT_LIBS)
+
+check_PROGRAMS += tests/test-tlsbind
+tests_test_tlsbind_SOURCES = tests/test-tlsbind.c tests/unit.h
+tests_test_tlsbind_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_test_tlsbind_LDADD = $(FLOWCHAIN_LIBS)

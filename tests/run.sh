@@ -47,6 +47,7 @@ run() {
 # Unit tests (C).
 run unit-offrame "$builddir/tests/test-offrame"
 run unit-flowsync "$builddir/tests/test-flowsync"
+run unit-tlsbind "$builddir/tests/test-tlsbind"
 run unit-polmon "$builddir/tests/test-polmon"
 run unit-ctlrpc "$builddir/tests/test-ctlrpc"
 run unit-flowset "$builddir/tests/test-flowset"

@@ -380,6 +380,65 @@ test_probe_and_inactivity(void)
     ofsession_destroy(fs.s);
 }
 
+/* While the owner does not read the switch (too much queued for it), its
+ * silence and a half-received message do not count; once reading resumes,
+ * real silence still ends the session. */
+static void
+test_rx_pause_is_not_silence(void)
+{
+    struct fake_switch fs;
+    size_t n;
+    fake_init(&fs);
+    fake_handshake(&fs);
+    drain_find(&fs, OFPTYPE_HELLO, &n, NULL);
+
+    struct ofp_header oh = { .version = OFP13_VERSION,
+                             .type = 2 /* ECHO_REQUEST */,
+                             .length = htons(100), .xid = 0 };
+    ofsession_receive(fs.s, &oh, sizeof oh, fs.now);
+    ofsession_set_rx_paused(fs.s, true, fs.now);
+    for (int i = 0; i < 60; i++) {
+        fs.now += 1000;
+        ofsession_run(fs.s, fs.now);
+    }
+    UNIT_CHECK(!ofsession_is_dead(fs.s));
+    UNIT_CHECK(drain_find(&fs, OFPTYPE_ECHO_REQUEST, &n, NULL) < 0);
+
+    ofsession_set_rx_paused(fs.s, false, fs.now);
+    fs.now += 6000;
+    ofsession_run(fs.s, fs.now);
+    UNIT_CHECK(!ofsession_is_dead(fs.s));
+    fs.now += 6000;
+    ofsession_run(fs.s, fs.now);
+    UNIT_CHECK(ofsession_is_dead(fs.s));
+    UNIT_CHECK(strstr(ofsession_error(fs.s), "claims 100 bytes") != NULL);
+    ofsession_destroy(fs.s);
+}
+
+/* A loop too busy to probe in time (one run after 20 s) does not prove
+ * silence: the probe goes out then, and only its going unanswered does. */
+static void
+test_late_probe_is_not_silence(void)
+{
+    struct fake_switch fs;
+    size_t n;
+    fake_init(&fs);
+    fake_handshake(&fs);
+    drain_find(&fs, OFPTYPE_HELLO, &n, NULL);
+
+    fs.now += 20000;
+    ofsession_run(fs.s, fs.now);
+    UNIT_CHECK(!ofsession_is_dead(fs.s));
+    UNIT_CHECK(drain_find(&fs, OFPTYPE_ECHO_REQUEST, &n, NULL) >= 0);
+    fs.now += 9000;
+    ofsession_run(fs.s, fs.now);
+    UNIT_CHECK(!ofsession_is_dead(fs.s));
+    fs.now += 2000;
+    ofsession_run(fs.s, fs.now);
+    UNIT_CHECK(ofsession_is_dead(fs.s));
+    ofsession_destroy(fs.s);
+}
+
 static void
 test_bounded_queue(void)
 {
@@ -411,6 +470,8 @@ main(int argc OVS_UNUSED, char *argv[])
     UNIT_RUN(test_garbage_before_hello);
     UNIT_RUN(test_stalled_partial_message);
     UNIT_RUN(test_probe_and_inactivity);
+    UNIT_RUN(test_rx_pause_is_not_silence);
+    UNIT_RUN(test_late_probe_is_not_silence);
     UNIT_RUN(test_bounded_queue);
     return unit_finish();
 }

@@ -2,7 +2,10 @@
 #
 #   fcd_start INTENT [EXTRA-OPTIONS...]   starts flowchaind listening on
 #       unix:$LAB_DIR/of.sock and tcp:127.0.0.1:$FCD_TCP_PORT, control socket
-#       $FCD_CTL, log $FCD_LOG; waits until the control socket answers.
+#       $FCD_CTL (default $LAB_DIR/flowchaind.ctl), log $FCD_LOG; waits
+#       until the control socket answers.
+#       With FCD_NETNS set, flowchaind runs in that network namespace (the
+#       lab's "ctl" namespace of `lab.py up --controller-ns`).
 #   fcd_stop                              SIGTERM, waits, checks the exit.
 #   fcctl ARGS...                         flowchainctl against FCD_CTL.
 
@@ -24,10 +27,12 @@ fcd_free_port() {
 
 fcd_start() {
     local intent=$1; shift
-    FCD_CTL=$LAB_DIR/flowchaind.ctl
+    FCD_CTL=${FCD_CTL:-$LAB_DIR/flowchaind.ctl}
     FCD_LOG=$LAB_DIR/flowchaind.log
     FCD_TCP_PORT=${FCD_TCP_PORT:-$(fcd_free_port)}
-    lab_spawn "$FCD_BIN/flowchaind" --intent "$intent" \
+    local netns=()
+    [ -n "${FCD_NETNS:-}" ] && netns=(ip netns exec "$FCD_NETNS")
+    lab_spawn "${netns[@]}" "$FCD_BIN/flowchaind" --intent "$intent" \
         --listen "unix:$LAB_DIR/of.sock" \
         --listen "tcp:127.0.0.1:$FCD_TCP_PORT" \
         --control "$FCD_CTL" --log-file="$FCD_LOG" "$@" \

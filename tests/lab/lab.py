@@ -3,6 +3,7 @@
 # an intent file (the format of docs/intent.md).
 #
 #   lab.py up INTENT --dir DIR --prefix P [--controller TARGET] [--ipv6]
+#             [--controller-ns] [--ssl-certs DIR --ssl-ca-cert FILE]
 #   lab.py down --dir DIR
 #   lab.py ovs HOST CMD...          ovs-vsctl/ovs-ofctl/ovs-appctl on HOST
 #   lab.py exec NAME CMD...         run CMD in a VM/adapter/router/host ns
@@ -33,6 +34,13 @@ import time
 
 SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
 IFNAMSIZ = 15
+# --controller-ns: the controller's namespace has CTL_ADDR on its loopback;
+# host number i (1-based) reaches it over a management veth
+# 172.31.i.1 (controller side) <-> 172.31.i.2 (host side).  These addresses
+# exist only inside the lab's namespaces.
+CTL_ADDR = "172.31.0.1"
+CTL_NET = "172.31.%d.%d"
+MGMT_IF = "fc-ctl0"
 PHYS_BRIDGE = "sw0"
 OVS_TOOLS = ("ovs-vsctl", "ovs-ofctl", "ovs-appctl", "ovs-dpctl", "ovsdb-client",
              "ovs-pcap", "ovs-tcpdump", "ovs-tcpundump")
@@ -287,6 +295,8 @@ def endpoint_setup(ns, iface, ip, plen, gateway, default_route):
 # ----------------------------------------------------------------------- up
 
 def cmd_up(args):
+    if bool(args.ssl_certs) != bool(args.ssl_ca_cert):
+        raise LabError("--ssl-certs and --ssl-ca-cert go together")
     d = os.path.abspath(args.dir)
     os.makedirs(d, exist_ok=True)
     if os.path.exists(state_path(d)):
@@ -301,7 +311,8 @@ def cmd_up(args):
           "intent": os.path.abspath(args.intent),
           "controller": args.controller, "complete": False,
           "namespaces": [], "daemons": [], "hosts": {}, "phys": {},
-          "router": {}, "vms": {}, "adapters": {}, "names": {}}
+          "router": {}, "vms": {}, "adapters": {}, "names": {},
+          "controller_ns": None}
     save_state(st)
     try:
         build(st, intent, args)
@@ -324,6 +335,19 @@ def build(st, intent, args):
 
     def nsname(want):
         return nsnamer.get("%s-%s" % (P, want))
+
+    # The controller's own namespace, reached out of band (--controller-ns).
+    ctl = None
+    if args.controller_ns:
+        if len(intent.get("hosts", [])) > 254:
+            raise LabError("--controller-ns: at most 254 hosts")
+        ctl = {"ns": nsname("ctl"), "address": CTL_ADDR, "links": {}}
+        add_ns(st, ctl["ns"], ipv6)
+        ns_run(ctl["ns"], ["ip", "addr", "add", CTL_ADDR + "/32", "dev",
+                           "lo"])
+        st["controller_ns"] = ctl
+        st["names"]["ctl"] = ctl["ns"]
+        save_state(st)
 
     # Physical switch.
     phys_ns = nsname("phys")
@@ -400,6 +424,20 @@ def build(st, intent, args):
         hns = nsname(hname)
         hd = os.path.join(d, dirnamer.get(hname))
         add_ns(st, hns, ipv6)
+        if ctl:
+            # Management link: the host reaches the controller over it,
+            # never through its bridges (connection-mode=out-of-band).
+            cif = "h%d" % hidx
+            veth(ctl["ns"], cif, hns, MGMT_IF)
+            cip, hip = CTL_NET % (hidx, 1), CTL_NET % (hidx, 2)
+            ns_run(ctl["ns"], ["ip", "addr", "add", cip + "/24", "dev", cif])
+            ns_run(hns, ["sh", "-c",
+                         "ip addr add %s/24 dev %s && "
+                         "ip route add %s/32 via %s" % (hip, MGMT_IF,
+                                                        CTL_ADDR, cip)])
+            ctl["links"][hname] = {"ctl_iface": cif, "ctl_ip": cip,
+                                   "host_iface": MGMT_IF, "host_ip": hip}
+            save_state(st)
         h = {"ns": hns, "dir": hd, "env": ovs_env(hd),
              "db": "unix:%s/db.sock" % hd,
              "vswitchd_ctl": "%s/ovs-vswitchd.ctl" % hd,
@@ -545,6 +583,14 @@ def build(st, intent, args):
                 cmds += ["--", "set", "controller", bname,
                          "connection-mode=out-of-band", "max_backoff=1000",
                          "inactivity_probe=5000"]
+        if args.ssl_certs:
+            # ovs-pki names: DIR/HOST-privkey.pem, DIR/HOST-cert.pem.
+            base = os.path.join(os.path.abspath(args.ssl_certs), hname)
+            cmds += ["--", "set-ssl", base + "-privkey.pem",
+                     base + "-cert.pem", os.path.abspath(args.ssl_ca_cert)]
+            h["ssl"] = {"private_key": base + "-privkey.pem",
+                        "certificate": base + "-cert.pem",
+                        "ca_cert": os.path.abspath(args.ssl_ca_cert)}
         if cmds:
             jobs.append((h["ns"], h["dir"], cmds))
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as ex:
@@ -959,6 +1005,16 @@ def main():
                    help="e.g. unix:DIR/of.sock or tcp:127.0.0.1:6653")
     p.add_argument("--ipv6", action="store_true",
                    help="keep IPv6 enabled in the namespaces")
+    p.add_argument("--controller-ns", action="store_true",
+                   help="a namespace for the controller (exec ctl ...), "
+                   "address %s, with a management veth to each host" %
+                   CTL_ADDR)
+    p.add_argument("--ssl-certs", metavar="DIR",
+                   help="set-ssl on each host H with DIR/H-privkey.pem and "
+                   "DIR/H-cert.pem (needs --ssl-ca-cert)")
+    p.add_argument("--ssl-ca-cert", metavar="FILE",
+                   help="CA certificate the hosts check the controller's "
+                   "certificate against")
     p.set_defaults(fn=cmd_up)
 
     p = sub.add_parser("down", help="tear the lab down")

@@ -27,7 +27,8 @@ lab() {
 
 # lab_up INTENT [CONTROLLER]: builds the lab.  CONTROLLER defaults to
 # $LAB_CONTROLLER; "none" or empty means no controller; @LAB_DIR@ in it is
-# replaced (e.g. unix:@LAB_DIR@/of.sock).  Sets LAB_DIR and
+# replaced (e.g. unix:@LAB_DIR@/of.sock).  $LAB_UP_OPTS (word-split) are
+# more options for `lab.py up` (e.g. --controller-ns).  Sets LAB_DIR and
 # LAB_PREFIX.  Returns non-zero if the lab could not be built.
 lab_up() {
     local intent=$1 ctl=${2-${LAB_CONTROLLER-}}
@@ -44,6 +45,8 @@ lab_up() {
     if [ -n "$ctl" ] && [ "$ctl" != none ]; then
         args+=(--controller "${ctl//@LAB_DIR@/$LAB_DIR}")
     fi
+    # shellcheck disable=SC2206
+    args+=(${LAB_UP_OPTS:-})
     # In the background so that a signal interrupts the wait at once.
     # (An async command of a non-interactive shell ignores SIGINT, so a
     # Ctrl-C lets `up` finish its step list and lab_down then removes all.)
@@ -84,7 +87,8 @@ lab_spawn() {
 }
 
 # lab_down: stops spawned processes, the lab's daemons and namespaces;
-# removes LAB_DIR unless LAB_KEEP=1.  Idempotent.
+# removes LAB_DIR unless LAB_KEEP=1, and the paths in $LAB_CLEANUP (files a
+# test made outside LAB_DIR).  Idempotent.
 lab_down() {
     [ -n "$_LAB_DOWN_DONE" ] && return 0
     _LAB_DOWN_DONE=1
@@ -119,6 +123,9 @@ lab_down() {
         _lab_pid_alive "$p" && kill -KILL "$p" 2>/dev/null
     done
     LAB_PIDS=""
+    for p in ${LAB_CLEANUP:-}; do
+        rm -rf "$p"
+    done
     [ -n "$LAB_DIR" ] && [ -d "$LAB_DIR" ] || return 0
     # The lab may still be coming up (interrupted): wait for lab.py up.
     [ -n "${LAB_UP_PID:-}" ] && wait "$LAB_UP_PID" 2>/dev/null

@@ -52,7 +52,7 @@ builddir=$(cd "$builddir" && pwd)
 
 # Sources of each harness, besides fuzz/fuzz-NAME.c.
 sources_ofsession="controller/ofsession.c controller/offrame.c tests/ofmsgs.c"
-sources_intent="models/intent.c models/json-check.c"
+sources_intent=$(cd "$top" && echo models/*.c)
 sources_ctlrpc="controller/ctlrpc.c"
 # Longest input each harness is given.
 max_len_ofsession=8192

@@ -927,6 +927,20 @@ handle_bundle_error(struct flowsync *fs, const struct ofp_header *oh)
     }
 }
 
+/* Cuts 's' (a flow or group in ovs-ofctl syntax, for a log line) to at
+ * most DRIFT_LOG_MAX characters, saying how much was left out: a flood group
+ * of a large network would otherwise make a line of tens of kilobytes. */
+#define DRIFT_LOG_MAX 240
+static void
+drift_log_trim(struct ds *s)
+{
+    if (s->length > DRIFT_LOG_MAX) {
+        size_t cut = s->length - DRIFT_LOG_MAX;
+        ds_truncate(s, DRIFT_LOG_MAX);
+        ds_put_format(s, "... (%"PRIuSIZE" more characters)", cut);
+    }
+}
+
 /* Logs the drift event 'fu' and applies it to the installed view, or, if
  * a dump or a bundle is in flight, asks for one more read-back. */
 static void
@@ -940,6 +954,7 @@ handle_drift_flow(struct flowsync *fs, const struct ofputil_flow_update *fu,
     if (!VLOG_DROP_WARN(&drift_rl)) {
         struct ds s = DS_EMPTY_INITIALIZER;
         ofputil_flow_update_format(&s, fu, NULL, NULL);
+        drift_log_trim(&s);
         VLOG_WARN("%s: a flow was %s behind flowchain's back:%s", fs->name,
                   what, ds_cstr(&s));
         ds_destroy(&s);
@@ -1040,6 +1055,7 @@ finish_check_groups(struct flowsync *fs)
             if (!VLOG_DROP_WARN(&drift_rl)) {
                 struct ds s = DS_EMPTY_INITIALIZER;
                 flowset_group_format(now_ ? now_ : g, &s);
+                drift_log_trim(&s);
                 VLOG_WARN("%s: a group was %s behind flowchain's back: %s",
                           fs->name, now_ ? "modified" : "deleted",
                           ds_cstr(&s));
@@ -1053,6 +1069,7 @@ finish_check_groups(struct flowsync *fs)
             if (!VLOG_DROP_WARN(&drift_rl)) {
                 struct ds s = DS_EMPTY_INITIALIZER;
                 flowset_group_format(g, &s);
+                drift_log_trim(&s);
                 VLOG_WARN("%s: a group was added behind flowchain's back: "
                           "%s", fs->name, ds_cstr(&s));
                 ds_destroy(&s);

@@ -6,12 +6,15 @@ controller's read pause.
       writes BASE plus host "fake" with bridge "brf" (datapath
       00000000000000f1) and N VMs on it (ports f0..f{N-1}).
   fakeswitch.py run SOCKET N --read-rate BYTES_PER_S [--echo-interval S]
-                    [--hold S] [--timeout S]
+                    [--echo-burst K] [--hold S] [--timeout S]
       connects to the controller's unix SOCKET as datapath f1 with the
       ports of that bridge, answers the handshake, the flow and group dumps,
       bundle control and barriers, and echoes; reads at most BYTES_PER_S
       (its receive buffer is small, so the controller's queue fills up) and
-      sends an echo request every S seconds (it is never silent).  After
+      sends an echo request every S seconds (it is never silent).  With
+      --echo-burst, it also sends K echo requests of 64,000 bytes when the
+      bundle opens: their replies alone exceed the controller's 1 MiB
+      read-pause threshold while it reads slowly.  After
       the barrier that follows the bundle commit, it stays connected for
       --hold seconds.
 
@@ -33,6 +36,7 @@ OFPT_BARRIER_REQUEST, OFPT_BARRIER_REPLY = 20, 21
 OFPMP_FLOW, OFPMP_GROUP_DESC, OFPMP_PORT_DESC = 1, 7, 13
 ONF_VENDOR_ID = 0x4f4e4600
 ONFT_BUNDLE_CONTROL = 2300
+OFPBCT_OPEN_REQUEST = 0
 OFPBCT_COMMIT_REQUEST = 4
 DPID = 0xf1
 
@@ -44,18 +48,21 @@ def port_names(n):
 def cmd_intent(base, n, out):
     with open(base) as f:
         d = json.load(f)
-    d["networks"].append({"name": "fakenet", "vlan": 20,
-                          "subnet": "10.78.0.0/16", "gateway": "10.78.255.254"})
+    # Two networks: a flood group holds at most 1000 local ports.
+    for k in range(2):
+        d["networks"].append({"name": "fakenet%d" % k, "vlan": 20 + k,
+                              "subnet": "10.%d.0.0/16" % (78 + k),
+                              "gateway": "10.%d.255.254" % (78 + k)})
     d["hosts"].append({"name": "fake", "bridges": [
         {"name": "brf", "datapath_id": "%016x" % DPID,
          "uplink": {"name": "brf-up", "members": ["f-up0", "f-up1"],
                     "mode": "balance-slb"},
-         "networks": ["fakenet"]}]})
+         "networks": ["fakenet0", "fakenet1"]}]})
     for i in range(n):
         d["vms"].append({"name": "fvm%d" % i, "host": "fake", "nics": [
-            {"port": "f%d" % i, "network": "fakenet",
+            {"port": "f%d" % i, "network": "fakenet%d" % (i % 2),
              "mac": "02:fa:00:00:%02x:%02x" % (i >> 8, i & 0xff),
-             "ip": "10.78.%d.%d" % (i // 250, i % 250 + 1)}]})
+             "ip": "10.%d.%d.%d" % (78 + i % 2, i // 250, i % 250 + 1)}]})
     with open(out, "w") as f:
         json.dump(d, f, indent=1)
     return 0
@@ -89,8 +96,9 @@ def port_desc_replies(n, xid):
 
 
 class Peer:
-    def __init__(self, path, n, rate, echo_interval):
+    def __init__(self, path, n, rate, echo_interval, echo_burst=0):
         self.n = n
+        self.echo_burst = echo_burst
         self.rate = rate
         self.echo_interval = echo_interval
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -149,6 +157,15 @@ class Peer:
                 reply = struct.pack("!IIIHH", vendor, exp_type, bundle_id,
                                     bc_type + 1, flags)
                 self.send(msg(OFPT_EXPERIMENTER, reply, xid))
+                if bc_type == OFPBCT_OPEN_REQUEST and self.echo_burst:
+                    # Echo requests of 64,000 bytes each: their replies
+                    # pile up on the controller's side while we read
+                    # slowly, beyond its read-pause threshold.
+                    for k in range(self.echo_burst):
+                        self.send(msg(OFPT_ECHO_REQUEST, bytes(64000),
+                                      0x7d000000 + k))
+                    self.echoes_sent += self.echo_burst
+                    self.echo_burst = 0
                 if bc_type == OFPBCT_COMMIT_REQUEST:
                     self.committed = True
         elif mtype == OFPT_BARRIER_REQUEST:
@@ -187,7 +204,8 @@ def cmd_run(args):
     echo_interval = float(opts.get("--echo-interval", "0.2"))
     hold = float(opts.get("--hold", "3"))
     timeout = float(opts.get("--timeout", "60"))
-    p = Peer(path, n, rate, echo_interval)
+    echo_burst = int(opts.get("--echo-burst", "0"))
+    p = Peer(path, n, rate, echo_interval, echo_burst)
     start = time.time()
     next_echo = start + echo_interval
     done_at = None

@@ -129,13 +129,16 @@ t_check "restarted with --probe-interval=0.5, the real switch is in sync" \
     wait_until 60 fcd_all_in_sync 1
 peer0=$(good_peer)
 # The fake switch (datapath f1, $N_FAKE_VMS VM ports) reads 512 KiB/s and
-# sends an echo request every 0.2 s.  Its bundle (about 3 MiB) keeps more
-# than 1 MiB queued for it for seconds, so flowchaind stops reading it:
-# its echoes wait unread, longer than the 1.5 s inactivity limit
+# sends an echo request every 0.2 s.  When the bundle opens it also sends
+# 30 echo requests of 64,000 bytes: their replies (1.9 MB, on top of the
+# streaming bundle, itself bounded at 256 KiB queued) keep more than 1 MiB
+# queued for it for seconds, so flowchaind stops reading it: its echoes
+# wait unread, longer than the 1.5 s inactivity limit
 # (--probe-interval=0.5).
 t_check "a slow reader that is never silent gets its whole bundle" \
     $PY "$LAB_HOME/fakeswitch.py" run "$LAB_DIR/of.sock" "$N_FAKE_VMS" \
-        --read-rate 524288 --echo-interval 0.2 --hold 2 --timeout 90
+        --read-rate 524288 --echo-interval 0.2 --echo-burst 30 --hold 2 \
+        --timeout 90
 t_check "flowchaind paused reading it meanwhile (debug log)" \
     grep -qE "of\.sock#[0-9]+: pausing reading: [0-9]+ bytes queued" "$FCD_LOG"
 t_check "and did not call it silent" not grep -q "no message for" "$FCD_LOG"

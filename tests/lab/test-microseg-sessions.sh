@@ -31,6 +31,10 @@ t_check "  ... the sessions live on (s1)" sess_alive s1
 t_check "  ... (s2)" sess_alive s2
 t_check "  ... (s3)" sess_alive s3
 
+# A ping through a policy rule (router-ping) across the kill and restart.
+lab_exec router ping -n -i 0.1 -c 100 -W 1 $APP1 >"$LAB_DIR/ping-restart" 2>&1 &
+ping_pid=$!
+sleep 1
 kill -KILL "$FCD_PID"
 wait "$FCD_PID" 2>/dev/null
 FCD_PID=
@@ -44,6 +48,11 @@ t_check "  ... $H2 holds the same flows as before" [ "$(lab_flows $H2 $MS_BR)" =
 t_check "  ... the sessions live on (s1)" sess_alive s1
 t_check "  ... (s2)" sess_alive s2
 t_check "  ... (s3)" sess_alive s3
+wait $ping_pid
+read -r sent got < <(ping_counts "$LAB_DIR/ping-restart")
+echo "    router -> app1 ping (allowed by router-ping) across kill -9 and restart: $got of $sent"
+t_check "  ... no ping lost across the restart ($got/$sent)" \
+    eval '[ "$sent" -gt 0 ] && [ "$sent" = "$got" ]'
 
 # --- removing web-to-app cuts what it allowed, at the next packet.
 t0=$(date +%s.%N)

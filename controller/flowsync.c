@@ -504,6 +504,20 @@ handle_group_dump(struct flowsync *fs, struct ofsession *s,
     }
 }
 
+/* Cuts 's' (a flow or group in ovs-ofctl syntax, for a log line) to at
+ * most LOG_OBJECT_MAX characters, saying how much was left out: a flood group
+ * of a large network would otherwise make a line of tens of kilobytes. */
+#define LOG_OBJECT_MAX 240
+static void
+log_trim(struct ds *s)
+{
+    if (s->length > LOG_OBJECT_MAX) {
+        size_t cut = s->length - LOG_OBJECT_MAX;
+        ds_truncate(s, LOG_OBJECT_MAX);
+        ds_put_format(s, "... (%"PRIuSIZE" more characters)", cut);
+    }
+}
+
 /* Describes the object of 'm' in ovs-ofctl syntax into 's'. */
 static void
 format_sent(const struct sent_msg *m, struct ds *s)
@@ -720,10 +734,7 @@ pump(struct flowsync *fs, struct ofsession *s)
             struct sent_msg m = { .op = op, .ref = r };
             struct ds what = DS_EMPTY_INITIALIZER;
             format_sent(&m, &what);
-            if (what.length > 200) {
-                ds_truncate(&what, 200);
-                ds_put_cstr(&what, "...");
-            }
+            log_trim(&what);
             fs->too_big = xasprintf(
                 "%s: %"PRIuSIZE" bytes in a bundle, over OpenFlow's limit "
                 "of %d bytes per message", ds_cstr(&what),
@@ -918,26 +929,13 @@ handle_bundle_error(struct flowsync *fs, const struct ofp_header *oh)
     if (!fs->first_error || !VLOG_DROP_WARN(&error_rl)) {
         struct ds what = DS_EMPTY_INITIALIZER;
         format_sent(m, &what);
+        log_trim(&what);
         if (!fs->first_error) {
             fs->first_error = xasprintf("%s for %s", name, ds_cstr(&what));
         }
         VLOG_WARN("%s: switch rejected %s: %s", fs->name, ds_cstr(&what),
                   name);
         ds_destroy(&what);
-    }
-}
-
-/* Cuts 's' (a flow or group in ovs-ofctl syntax, for a log line) to at
- * most DRIFT_LOG_MAX characters, saying how much was left out: a flood group
- * of a large network would otherwise make a line of tens of kilobytes. */
-#define DRIFT_LOG_MAX 240
-static void
-drift_log_trim(struct ds *s)
-{
-    if (s->length > DRIFT_LOG_MAX) {
-        size_t cut = s->length - DRIFT_LOG_MAX;
-        ds_truncate(s, DRIFT_LOG_MAX);
-        ds_put_format(s, "... (%"PRIuSIZE" more characters)", cut);
     }
 }
 
@@ -954,7 +952,7 @@ handle_drift_flow(struct flowsync *fs, const struct ofputil_flow_update *fu,
     if (!VLOG_DROP_WARN(&drift_rl)) {
         struct ds s = DS_EMPTY_INITIALIZER;
         ofputil_flow_update_format(&s, fu, NULL, NULL);
-        drift_log_trim(&s);
+        log_trim(&s);
         VLOG_WARN("%s: a flow was %s behind flowchain's back:%s", fs->name,
                   what, ds_cstr(&s));
         ds_destroy(&s);
@@ -1055,7 +1053,7 @@ finish_check_groups(struct flowsync *fs)
             if (!VLOG_DROP_WARN(&drift_rl)) {
                 struct ds s = DS_EMPTY_INITIALIZER;
                 flowset_group_format(now_ ? now_ : g, &s);
-                drift_log_trim(&s);
+                log_trim(&s);
                 VLOG_WARN("%s: a group was %s behind flowchain's back: %s",
                           fs->name, now_ ? "modified" : "deleted",
                           ds_cstr(&s));
@@ -1069,7 +1067,7 @@ finish_check_groups(struct flowsync *fs)
             if (!VLOG_DROP_WARN(&drift_rl)) {
                 struct ds s = DS_EMPTY_INITIALIZER;
                 flowset_group_format(g, &s);
-                drift_log_trim(&s);
+                log_trim(&s);
                 VLOG_WARN("%s: a group was added behind flowchain's back: "
                           "%s", fs->name, ds_cstr(&s));
                 ds_destroy(&s);

@@ -12,6 +12,8 @@ EXTRA_DIST += \
 	fuzz/fuzz-intent.c \
 	fuzz/fuzz-ofsession.c \
 	fuzz/fuzz-seeds.c \
+	fuzz/fuzz-util.c \
+	fuzz/fuzz.h \
 	fuzz/intent.dict \
 	fuzz/regress \
 	scripts/fuzz.sh \

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz/fuzz.h"
 #include "controller/ctlrpc.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
@@ -25,25 +26,7 @@
 #include "openvswitch/vlog.h"
 #include "util.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-/* Silences logging, which would only slow the fuzzer down. */
-int
-LLVMFuzzerInitialize(int *argc OVS_UNUSED, char ***argv OVS_UNUSED)
-{
-    vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_OFF);
-    return 0;
-}
-
-/* Reports the broken invariant 'what' and crashes, so that libFuzzer
- * saves the input. */
-static void
-fuzz_fail(const char *what)
-{
-    fprintf(stderr, "fuzz-ctlrpc: %s\n", what);
-    abort();
-}
+const char fuzz_name[] = "fuzz-ctlrpc";
 
 /* Checks that 'text' is a well-formed reply to a request with 'id'. */
 static void

@@ -14,22 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz/fuzz.h"
 #include "models/intent.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "svec.h"
 #include "util.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-/* Silences logging, which would only slow the fuzzer down. */
-int
-LLVMFuzzerInitialize(int *argc OVS_UNUSED, char ***argv OVS_UNUSED)
-{
-    vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_OFF);
-    return 0;
-}
+const char fuzz_name[] = "fuzz-intent";
 
 /* Walks every object of the valid model 'intent' through the lookups and
  * checks that each finds what it was found from. */

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "fuzz/fuzz.h"
 #include "controller/offrame.h"
 #include "controller/ofsession.h"
 #include "openvswitch/dynamic-string.h"
@@ -48,25 +49,7 @@
 #define FUZZ_PARTIAL 0x08       /* Drain in writes of 'chunk' bytes. */
 #define FUZZ_SMALL_QUEUE 0x10   /* A 512-byte transmit queue bound. */
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-/* Silences logging, which would only slow the fuzzer down. */
-int
-LLVMFuzzerInitialize(int *argc OVS_UNUSED, char ***argv OVS_UNUSED)
-{
-    vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_OFF);
-    return 0;
-}
-
-/* Reports the broken invariant 'what' and crashes, so that libFuzzer
- * saves the input. */
-static void
-fuzz_fail(const char *what)
-{
-    fprintf(stderr, "fuzz-ofsession: %s\n", what);
-    abort();
-}
+const char fuzz_name[] = "fuzz-ofsession";
 
 /* Checks the port table of 's': sorted, no port number twice, and each
  * port found again by its name. */

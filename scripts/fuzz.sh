@@ -109,10 +109,10 @@ build() {
     local name=$1 suffix=${2:-} flags=${3:-$cflags} srcs var
     local out=$builddir/fuzz-$1$suffix
     var=sources_$name
-    srcs="fuzz/fuzz-$name.c ${!var}"
+    srcs="fuzz/fuzz-$name.c fuzz/fuzz-util.c ${!var}"
     local stale=0 s
     [ -x "$out" ] || stale=1
-    for s in $srcs $(cd "$top" && ls controller/*.h models/*.h tests/ofmsgs.h); do
+    for s in $srcs $(cd "$top" && ls controller/*.h models/*.h fuzz/fuzz.h tests/ofmsgs.h); do
         [ "$top/$s" -nt "$out" ] && stale=1
     done
     [ $stale = 1 ] || return 0

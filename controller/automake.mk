@@ -1,4 +1,6 @@
 libcontroller_a_SOURCES += \
+	controller/announce.c \
+	controller/announce.h \
 	controller/ctlserver.c \
 	controller/ctlserver.h \
 	controller/ctlrpc.c \

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "controller/announce.h"
 #include "controller/flowsync.h"
 #include "controller/ofsession.h"
 #include "controller/polmon.h"
@@ -26,6 +27,7 @@
 #include "openvswitch/list.h"
 #include "openvswitch/vlog.h"
 #include "flow.h"
+#include "sset.h"
 #include "svec.h"
 #include "util.h"
 
@@ -69,6 +71,11 @@ struct swconn {
     struct flowsync *sync;      /* Once the session is ready. */
     bool ports_changed;         /* Recompile after this read's messages. */
     bool rx_paused;             /* Not read: too much queued for it. */
+    struct sset active_nics;    /* Ports of VM NICs active when last in
+                                 * sync (announce.h). */
+    bool nics_known;            /* 'active_nics' is from a completed sync:
+                                 * what becomes active later is announced. */
+    bool announce_due;          /* Compiled since: check at the next sync. */
 };
 
 struct switchmgr {
@@ -115,6 +122,55 @@ session_portmap(const struct ofsession *s, struct portmap *pm)
     free(ports);
 }
 
+/* Once 'conn' is in sync, sends a gratuitous ARP for each VM NIC that
+ * became active on its bridge since the last time it was in sync (a VM
+ * that arrived by live migration), so that the physical network learns
+ * its new place at once.  The NICs active at the first sync of a
+ * connection are only recorded: a controller restart announces nothing. */
+static void
+swconn_announce(struct swconn *conn)
+{
+    struct switchmgr *mgr = conn->mgr;
+    if (!conn->announce_due || !conn->sync
+        || !flowsync_in_sync(conn->sync)) {
+        return;
+    }
+    conn->announce_due = false;
+    const struct intent_bridge *br
+        = mgr->intent ? intent_find_bridge_by_dpid(mgr->intent,
+                                                   ofsession_dpid(
+                                                       conn->session))
+                      : NULL;
+    struct sset active = SSET_INITIALIZER(&active);
+    if (br) {
+        announce_active_nics(br, conn->session, &active);
+    }
+    VLOG_DBG("%s: in sync: %"PRIuSIZE" active VM NICs, %"PRIuSIZE" before%s",
+             ofsession_peer(conn->session), sset_count(&active),
+             sset_count(&conn->active_nics),
+             conn->nics_known ? "" : " (first sync: not announced)");
+    if (conn->nics_known && br) {
+        for (size_t i = 0; i < br->n_nics; i++) {
+            const struct intent_nic *nic = br->nics[i];
+            if (!sset_contains(&active, nic->port)
+                || sset_contains(&conn->active_nics, nic->port)) {
+                continue;
+            }
+            const struct ofputil_phy_port *pp
+                = ofsession_find_port(conn->session, nic->port);
+            VLOG_INFO("%s: %s/%s now active on %s/%s (port %s): gratuitous "
+                      "ARP for "IP_FMT, ofsession_peer(conn->session),
+                      nic->vm->name, nic->port, br->host->name, br->name,
+                      nic->port, IP_ARGS(nic->ip));
+            ofsession_send(conn->session,
+                           announce_garp(nic, pp->port_no, OFP13_VERSION));
+        }
+    }
+    sset_swap(&active, &conn->active_nics);
+    sset_destroy(&active);
+    conn->nics_known = true;
+}
+
 /* Recompiles the desired flows of 'conn' from the intent and its ports and
  * sends the difference, if any. */
 static void
@@ -136,7 +192,9 @@ swconn_compile(struct swconn *conn)
     }
     flowsync_set_desired(conn->sync, &desired);
     flowset_destroy(&desired);
+    conn->announce_due = true;
     flowsync_run(conn->sync, conn->session, now_ms(mgr));
+    swconn_announce(conn);
 }
 
 /* Checks that the certificate of 'conn', if it is a TLS connection, is for
@@ -233,6 +291,7 @@ session_message(struct ofsession *s, enum ofptype type,
     if (conn->sync) {
         flowsync_handle(conn->sync, s, type, oh, now);
         flowsync_run(conn->sync, s, now);
+        swconn_announce(conn);
     }
 }
 
@@ -273,6 +332,7 @@ swconn_close(struct swconn *conn, const char *why)
     }
     flowsync_destroy(conn->sync);
     ofsession_destroy(conn->session);
+    sset_destroy(&conn->active_nics);
     free(conn);
 }
 
@@ -525,6 +585,7 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents OVS_UNUSED)
 
     struct swconn *conn = xzalloc(sizeof *conn);
     conn->mgr = mgr;
+    sset_init(&conn->active_nics);
     conn->transport = transport;
     mgr->n_conns++;
     conn->session = ofsession_create(peer, &session_hooks, conn, &mgr->cfg,
@@ -558,6 +619,7 @@ tick_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *t, int revents OVS_UNUSED)
         ofsession_run(conn->session, now);
         if (conn->sync && ofsession_is_ready(conn->session)) {
             flowsync_run(conn->sync, conn->session, now);
+            swconn_announce(conn);
         }
         swconn_flush(conn);
     }

@@ -42,3 +42,8 @@ check_PROGRAMS += tests/test-tlsbind
 tests_test_tlsbind_SOURCES = tests/test-tlsbind.c tests/unit.h
 tests_test_tlsbind_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_test_tlsbind_LDADD = $(FLOWCHAIN_LIBS)
+
+# Gratuitous ARP for a VM that arrived by live migration.
+check_PROGRAMS += tests/test-announce
+tests_test_announce_SOURCES = tests/test-announce.c tests/unit.h
+tests_test_announce_LDADD = $(FLOWCHAIN_LIBS)

@@ -49,7 +49,11 @@ announce_active_nics(const struct intent_bridge *br,
 {
     for (size_t i = 0; i < br->n_nics; i++) {
         const struct intent_nic *nic = br->nics[i];
-        if (!nic->has_ip || nic->mode != INTENT_NIC_ACCESS) {
+        if (!nic->has_ip || nic->mode != INTENT_NIC_ACCESS
+            || nic->vm->host != br->host) {
+            /* Not announced before the intent says the VM runs here: a
+             * destination pre-provisioned by "migrating_to" holds its
+             * port while the VM still runs on the source. */
             continue;
         }
         const struct ofputil_phy_port *pp = ofsession_find_port(s, nic->port);

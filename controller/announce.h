@@ -26,7 +26,8 @@ struct ofpbuf *announce_garp(const struct intent_nic *nic, ofp_port_t in_port,
                              enum ofp_version version);
 
 /* Fills 'active' (initialized by the caller) with the port names of the
- * VM NICs of 'br' that have an IPv4 address and whose port is on the
+ * VM NICs of 'br' that have an IPv4 address, whose VM the intent places on
+ * the host of 'br' (not only "migrating_to" it), and whose port is on the
  * switch of session 's' and live. */
 void announce_active_nics(const struct intent_bridge *br,
                           const struct ofsession *s, struct sset *active);

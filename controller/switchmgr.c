@@ -896,7 +896,7 @@ static bool
 vm_uses_bridge(const struct intent_vm *vm, const struct intent_bridge *br)
 {
     for (size_t i = 0; i < vm->n_nics; i++) {
-        if (vm->nics[i].bridge == br) {
+        if (vm->nics[i].bridge == br || vm->nics[i].migration_bridge == br) {
             return true;
         }
     }

@@ -217,8 +217,9 @@ void intent_destroy_policies(struct intent *);
 bool intent_bridge_carries(const struct intent_parser *,
                            const struct intent_bridge *,
                            const struct intent_network *);
-void intent_resolve_nic_bridge(struct intent_parser *, struct intent_nic *,
-                               const struct intent_host *, const cJSON *);
+const struct intent_bridge *intent_resolve_nic_bridge(
+    struct intent_parser *, const struct intent_nic *,
+    const struct intent_host *, const cJSON *);
 void intent_link_bridge_nics(struct intent *);
 
 #endif /* models/intent-private.h */

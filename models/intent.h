@@ -107,6 +107,9 @@ struct intent_nic {
     bool has_ip;
     ovs_be32 ip;
     const struct intent_bridge *bridge;     /* Resolved, never NULL. */
+    const struct intent_bridge *migration_bridge; /* On the VM's
+                                                    * 'migrating_to' host, or
+                                                    * NULL. */
     enum intent_nic_mode mode;
     const struct intent_network **trunk_networks;   /* Trunk mode only. */
     size_t n_trunk_networks;
@@ -137,6 +140,10 @@ struct intent_vm {
     const char *name;
     size_t index;               /* Position in "vms". */
     const struct intent_host *host;
+    const struct intent_host *migrating_to; /* Destination of a live
+                                             * migration in progress (its
+                                             * bridges get the VM's flows
+                                             * too), or NULL. */
     const struct smap *categories;           /* Never NULL; may be empty. */
     const struct intent_nic *nics;
     size_t n_nics;

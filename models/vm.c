@@ -7,7 +7,9 @@
 
 #include "util.h"
 
-static const char *const vm_keys[] = { "name", "host", "categories", "nics" };
+static const char *const vm_keys[] = {
+    "name", "host", "migrating_to", "categories", "nics",
+};
 static const char *const nic_keys[] = {
     "port", "mac", "network", "ip", "bridge", "mode", "trunk_networks",
 };
@@ -78,6 +80,10 @@ parse_nic(struct intent_parser *p, struct intent_nic *nic,
     }
 
     nic->port = intent_get_string(p, json, "port", true);
+    if (nic->port && vm->migrating_to) {
+        /* The port is taken on the destination host too. */
+        intent_claim_port(p, vm->migrating_to->index, "port", nic->port);
+    }
     if (nic->port && vm->host) {
         intent_claim_port(p, vm->host->index, "port", nic->port);
     } else if (nic->port && !intent_is_valid_ifname(nic->port)) {
@@ -105,7 +111,11 @@ parse_nic(struct intent_parser *p, struct intent_nic *nic,
     }
 
     if (vm->host) {
-        intent_resolve_nic_bridge(p, nic, vm->host, json);
+        nic->bridge = intent_resolve_nic_bridge(p, nic, vm->host, json);
+    }
+    if (vm->migrating_to) {
+        nic->migration_bridge = intent_resolve_nic_bridge(
+            p, nic, vm->migrating_to, json);
     }
 }
 
@@ -170,6 +180,18 @@ intent_parse_vm(struct intent_parser *p, const cJSON *json, size_t i)
         vm->host = intent_find_host(intent, host);
         if (!vm->host) {
             intent_error_at(p, "host", "unknown host \"%s\"", host);
+        }
+    }
+
+    const char *to = intent_get_string(p, json, "migrating_to", false);
+    if (to) {
+        vm->migrating_to = intent_find_host(intent, to);
+        if (!vm->migrating_to) {
+            intent_error_at(p, "migrating_to", "unknown host \"%s\"", to);
+        } else if (vm->migrating_to == vm->host) {
+            intent_error_at(p, "migrating_to", "the VM already runs on host "
+                            "\"%s\"", to);
+            vm->migrating_to = NULL;
         }
     }
 

@@ -43,9 +43,10 @@ list_carriers(const struct intent_parser *p, const struct intent_host *host,
 
 /* Chooses the bridge for 'nic' of a VM on 'host', from its "bridge" member
  * in 'json' or from the networks, and checks that the bridge carries every
- * network of the NIC. */
-void
-intent_resolve_nic_bridge(struct intent_parser *p, struct intent_nic *nic,
+ * network of the NIC.  Returns the bridge, or NULL after an error. */
+const struct intent_bridge *
+intent_resolve_nic_bridge(struct intent_parser *p,
+                          const struct intent_nic *nic,
                           const struct intent_host *host, const cJSON *json)
 {
     const struct intent_network *net = nic->network;
@@ -57,7 +58,7 @@ intent_resolve_nic_bridge(struct intent_parser *p, struct intent_nic *nic,
         if (!bridge) {
             intent_error_at(p, "bridge", "unknown bridge \"%s\" on host "
                             "\"%s\"", wanted, host->name);
-            return;
+            return NULL;
         }
         if (net && !intent_bridge_carries(p, bridge, net)) {
             intent_error_at(p, "network", "network \"%s\" is not carried by "
@@ -65,7 +66,7 @@ intent_resolve_nic_bridge(struct intent_parser *p, struct intent_nic *nic,
                             bridge_name(bridge), host->name);
         }
     } else if (cJSON_GetObjectItemCaseSensitive(json, "bridge")) {
-        return;                 /* Malformed, reported. */
+        return NULL;            /* Malformed, reported. */
     } else if (net) {
         const struct intent_claim *c
             = intent_claim_find(&p->host_nets, host, net, NULL, 0);
@@ -73,7 +74,7 @@ intent_resolve_nic_bridge(struct intent_parser *p, struct intent_nic *nic,
             intent_error_at(p, "network", "network \"%s\" is not carried by "
                             "any bridge of host \"%s\"", net->name,
                             host->name);
-            return;
+            return NULL;
         } else if (c->count > 1) {
             struct ds list = DS_EMPTY_INITIALIZER;
             list_carriers(p, host, net, &list);
@@ -82,11 +83,11 @@ intent_resolve_nic_bridge(struct intent_parser *p, struct intent_nic *nic,
                             "\"bridge\"",
                             net->name, host->name, ds_cstr(&list));
             ds_destroy(&list);
-            return;
+            return NULL;
         }
         bridge = c->bridge;
     } else {
-        return;
+        return NULL;
     }
 
     for (size_t i = 0; i < nic->n_trunk_networks; i++) {
@@ -101,7 +102,7 @@ intent_resolve_nic_bridge(struct intent_parser *p, struct intent_nic *nic,
             intent_path_pop(p, len);
         }
     }
-    nic->bridge = bridge;
+    return bridge;
 }
 
 /* Fills every bridge's list of NICs, in VM order. */
@@ -113,16 +114,20 @@ intent_link_bridge_nics(struct intent *intent)
             const struct intent_vm *vm = &intent->vms[i];
             for (size_t j = 0; j < vm->n_nics; j++) {
                 const struct intent_nic *nic = &vm->nics[j];
-                struct intent_bridge *b = CONST_CAST(struct intent_bridge *,
-                                                     nic->bridge);
-                if (!b) {
-                    continue;
-                }
-                if (!pass) {
-                    b->n_nics++;
-                } else {
-                    CONST_CAST(const struct intent_nic **,
-                               b->nics)[b->n_nics++] = nic;
+                const struct intent_bridge *both[2] = {
+                    nic->bridge, nic->migration_bridge,
+                };
+                for (size_t k = 0; k < ARRAY_SIZE(both); k++) {
+                    struct intent_bridge *b = CONST_CAST(
+                        struct intent_bridge *, both[k]);
+                    if (!b) {
+                        continue;
+                    } else if (!pass) {
+                        b->n_nics++;
+                    } else {
+                        CONST_CAST(const struct intent_nic **,
+                                   b->nics)[b->n_nics++] = nic;
+                    }
                 }
             }
         }

@@ -45,15 +45,15 @@ announce_garp(const struct intent_nic *nic, ofp_port_t in_port,
 
 void
 announce_active_nics(const struct intent_bridge *br,
-                     const struct ofsession *s, struct sset *active)
+                     const struct ofsession *s,
+                     bool (*placed)(const struct intent_nic *,
+                                    const struct intent_bridge *, void *),
+                     void *aux, struct sset *active)
 {
     for (size_t i = 0; i < br->n_nics; i++) {
         const struct intent_nic *nic = br->nics[i];
         if (!nic->has_ip || nic->mode != INTENT_NIC_ACCESS
-            || nic->vm->host != br->host) {
-            /* Not announced before the intent says the VM runs here: a
-             * destination pre-provisioned by "migrating_to" holds its
-             * port while the VM still runs on the source. */
+            || !placed(nic, br, aux)) {
             continue;
         }
         const struct ofputil_phy_port *pp = ofsession_find_port(s, nic->port);

@@ -26,10 +26,16 @@ struct ofpbuf *announce_garp(const struct intent_nic *nic, ofp_port_t in_port,
                              enum ofp_version version);
 
 /* Fills 'active' (initialized by the caller) with the port names of the
- * VM NICs of 'br' that have an IPv4 address, whose VM the intent places on
- * the host of 'br' (not only "migrating_to" it), and whose port is on the
- * switch of session 's' and live. */
+ * VM NICs of 'br' that have an IPv4 address, whose port is on the switch
+ * of session 's' and live, and for which 'placed'(nic, br, aux) says the
+ * VM now runs on that bridge's host (the caller knows the other switches:
+ * a VM "migrating_to" this host has cut over once its port left the
+ * source). */
 void announce_active_nics(const struct intent_bridge *br,
-                          const struct ofsession *s, struct sset *active);
+                          const struct ofsession *s,
+                          bool (*placed)(const struct intent_nic *,
+                                         const struct intent_bridge *,
+                                         void *aux),
+                          void *aux, struct sset *active);
 
 #endif /* controller/announce.h */

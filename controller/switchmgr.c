@@ -122,6 +122,27 @@ session_portmap(const struct ofsession *s, struct portmap *pm)
     free(ports);
 }
 
+static const struct swconn *find_ready(const struct switchmgr *,
+                                       uint64_t dpid);
+
+/* Does the VM of 'nic' run on the host of 'br' now?  Yes if the intent
+ * says so.  For a destination pre-provisioned with "migrating_to", once the
+ * cutover happened: the NIC's port is gone from its source bridge's switch
+ * (connected, so that we know). */
+static bool
+nic_placed(const struct intent_nic *nic, const struct intent_bridge *br,
+           void *mgr_)
+{
+    const struct switchmgr *mgr = mgr_;
+    if (nic->vm->host == br->host) {
+        return true;
+    } else if (nic->migration_bridge != br) {
+        return false;
+    }
+    const struct swconn *src = find_ready(mgr, nic->bridge->datapath_id);
+    return src && !ofsession_find_port(src->session, nic->port);
+}
+
 /* Once 'conn' is in sync, sends a gratuitous ARP for each VM NIC that
  * became active on its bridge since the last time it was in sync (a VM
  * that arrived by live migration), so that the physical network learns
@@ -143,7 +164,7 @@ swconn_announce(struct swconn *conn)
                       : NULL;
     struct sset active = SSET_INITIALIZER(&active);
     if (br) {
-        announce_active_nics(br, conn->session, &active);
+        announce_active_nics(br, conn->session, nic_placed, mgr, &active);
     }
     VLOG_DBG("%s: in sync: %"PRIuSIZE" active VM NICs, %"PRIuSIZE" before%s",
              ofsession_peer(conn->session), sset_count(&active),
@@ -169,6 +190,21 @@ swconn_announce(struct swconn *conn)
     sset_swap(&active, &conn->active_nics);
     sset_destroy(&active);
     conn->nics_known = true;
+}
+
+/* Marks every switch of 'mgr' but 'except' for an announcement check
+ * (swconn_announce()), and runs it on those in sync. */
+static void
+recheck_announcements(struct switchmgr *mgr, const struct swconn *except)
+{
+    struct swconn *c;
+    LIST_FOR_EACH_SAFE (c, node, &mgr->conns) {
+        if (c != except && c->sync && ofsession_is_ready(c->session)) {
+            c->announce_due = true;
+            swconn_announce(c);
+            swconn_flush(c);
+        }
+    }
 }
 
 /* Recompiles the desired flows of 'conn' from the intent and its ports and
@@ -483,6 +519,9 @@ swconn_cb(struct ev_loop *loop OVS_UNUSED, ev_io *io, int revents)
         VLOG_DBG("%s: ports changed: recompiling",
                  ofsession_peer(conn->session));
         swconn_compile(conn);
+        /* A port that left this switch may complete a live migration to
+         * another one: re-check what they announce. */
+        recheck_announcements(conn->mgr, conn);
     }
     swconn_flush(conn);
 }

@@ -4,14 +4,15 @@
 #   tcpsess.py server [--lifetime S] PORT...
 #       Listens on every PORT (all addresses) and echoes every byte back,
 #       any number of clients at a time.
-#   tcpsess.py client [--lifetime S] IP PORT FILE
+#   tcpsess.py client [--lifetime S] [--patience S] IP PORT FILE
 #       A long-lived session: connects, then sends a line every 100 ms and
-#       expects its echo within 1 s.  FILE (replaced atomically, one line):
+#       expects its echo within 1 s (or --patience S).  FILE (replaced
+#       atomically, one line):
 #         "up T"                 connected at wall-clock time T
 #         "ok N T"               N echoes so far, the last one at T
 #                                (rewritten after every echo)
 #         "broken T LAST REASON" noticed at T that the session is dead (an
-#                                echo late by 1 s, a reset, a close); LAST
+#                                echo late by 1 s or S, a reset, a close); LAST
 #                                is the time of the last echo (or of the
 #                                connect); then the client exits with 1.
 #       Times are seconds since the epoch with 3 decimals.
@@ -72,8 +73,9 @@ def serve(ports):
         time.sleep(3600)
 
 
-def client(ip, port, path):
-    """The long-lived session to ip:port; returns the exit status."""
+def client(ip, port, path, patience=1.0):
+    """The long-lived session to ip:port, each echo awaited at most
+    'patience' seconds; returns the exit status."""
     try:
         c = socket.create_connection((ip, port), timeout=3)
     except OSError as e:
@@ -81,7 +83,7 @@ def client(ip, port, path):
         write(path, "broken %.3f %.3f connect: %s" % (now, now, e))
         return 1
     c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    c.settimeout(1.0)
+    c.settimeout(patience)
     last = time.time()
     write(path, "up %.3f" % last)
     n = 0
@@ -109,13 +111,18 @@ def main(argv):
     if len(argv) > 2 and argv[2] == "--lifetime":
         lifetime = int(argv[3])
         argv = argv[:2] + argv[4:]
+    patience = 1.0
+    if len(argv) > 2 and argv[2] == "--patience":
+        patience = float(argv[3])
+        argv = argv[:2] + argv[4:]
     signal.alarm(lifetime)
     if len(argv) >= 3 and argv[1] == "server":
         serve([int(p) for p in argv[2:]])
     elif len(argv) == 5 and argv[1] == "client":
-        return client(argv[2], int(argv[3]), argv[4])
+        return client(argv[2], int(argv[3]), argv[4], patience)
     sys.stderr.write("usage: tcpsess.py server [--lifetime S] PORT...\n"
-                     "       tcpsess.py client [--lifetime S] IP PORT FILE\n")
+                     "       tcpsess.py client [--lifetime S] [--patience S] IP PORT "
+                     "FILE\n")
     return 2
 
 

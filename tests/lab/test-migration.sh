@@ -71,6 +71,20 @@ EOF
 
 t_check "before: src (hv-a) reaches mover (hv-b)" ping_ok src $MOVER_IP
 t_check "before: other (vlan102) cannot reach mover" ping_fails other $MOVER_IP
+
+# A TCP session from src to mover that lives through both moves (mover's
+# port is policed by no policy, so no conntrack state is involved; each
+# echo may take up to 5 s, TCP retransmitting across the cutover).
+SESS_PY=$LAB_HOME/tcpsess.py
+lab_spawn ip netns exec "$(lab_get names.mover)" /usr/bin/python3 "$SESS_PY" \
+    server --lifetime 300 7000
+sleep 0.5
+lab_spawn ip netns exec "$(lab_get names.src)" /usr/bin/python3 "$SESS_PY" \
+    client --lifetime 300 --patience 5 $MOVER_IP 7000 "$LAB_DIR/sess"
+t_check "a TCP session src -> mover:7000 is up" \
+    wait_until 5 grep -qs "^ok" "$LAB_DIR/sess"
+sess_n() { sed -n 's/^ok \([0-9]*\) .*/\1/p' "$LAB_DIR/sess"; }
+sess_moving() { local n; n=$(sess_n); [ -n "$n" ] && [ "$n" -gt "$1" ]; }
 before=$(phys_port_of_mac "$MOVER_MAC")
 echo "    physical switch: mover's MAC on $before"
 
@@ -161,6 +175,11 @@ t_check "  ... which announces nothing more" \
     [ "$(grep -c "gratuitous ARP" "$FCD_LOG")" = "$n_garp" ]
 t_check "after: src reaches mover on hv-b" ping_ok src $MOVER_IP
 t_check "after: other (vlan102) still cannot reach mover" ping_fails other $MOVER_IP
+
+n=$(sess_n)
+t_check "the TCP session src -> mover lived through both moves (${n:-0} echoes)" \
+    wait_until 5 sess_moving "${n:-0}"
+grep -q "^broken" "$LAB_DIR/sess" && cat "$LAB_DIR/sess" | sed 's/^/    /'
 
 # A controller restart announces nothing
  (the NICs of its first sync are

@@ -71,13 +71,19 @@ EOF
 
 t_check "before: src (hv-a) reaches mover (hv-b)" ping_ok src $MOVER_IP
 t_check "before: other (vlan102) cannot reach mover" ping_fails other $MOVER_IP
+t_check "before: src -> mover tcp/7001 is denied by app-in" \
+    not lab_exec src nc -n -z -w 2 $MOVER_IP 7001
 
-# A TCP session from src to mover that lives through both moves (mover's
-# port is policed by no policy, so no conntrack state is involved; each
-# echo may take up to 5 s, TCP retransmitting across the cutover).
+# A TCP session from src to mover that lives through both moves.  Policy
+# app-in polices mover (inbound tcp/7000 and icmp from web VMs only), so the
+# session is tracked by conntrack on both sides; the destination's
+# conntrack has never seen it: the pipeline evaluates the policy on its next
+# packet from src, allows it and commits it there (docs/operations.md, "Live
+# migration").  Each echo may take up to 5 s, TCP retransmitting across the
+# cutover.
 SESS_PY=$LAB_HOME/tcpsess.py
 lab_spawn ip netns exec "$(lab_get names.mover)" /usr/bin/python3 "$SESS_PY" \
-    server --lifetime 300 7000
+    server --lifetime 300 7000 7001
 sleep 0.5
 lab_spawn ip netns exec "$(lab_get names.src)" /usr/bin/python3 "$SESS_PY" \
     client --lifetime 300 --patience 5 $MOVER_IP 7000 "$LAB_DIR/sess"
@@ -180,6 +186,10 @@ n=$(sess_n)
 t_check "the TCP session src -> mover lived through both moves (${n:-0} echoes)" \
     wait_until 5 sess_moving "${n:-0}"
 grep -q "^broken" "$LAB_DIR/sess" && cat "$LAB_DIR/sess" | sed 's/^/    /'
+t_check "after both moves: src -> mover tcp/7000 connects (app-in allows it)" \
+    lab_exec src nc -n -z -w 2 $MOVER_IP 7000
+t_check "after both moves: src -> mover tcp/7001 is still denied by app-in" \
+    not lab_exec src nc -n -z -w 2 $MOVER_IP 7001
 
 # A controller restart announces nothing
  (the NICs of its first sync are

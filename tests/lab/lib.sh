@@ -160,6 +160,20 @@ lab_get() {
     lab get "$@"
 }
 
+# lab_move_port PORT FROM TO [BRIDGE]: the cutover of a live migration for
+# one VM port: removes PORT from BRIDGE (default br-guest) of host FROM,
+# moves its veth into host TO's namespace, waits 100 ms (the VM paused) and
+# adds it to BRIDGE of TO.  The VM's own namespace, MAC and addresses stay.
+lab_move_port() {
+    local port=$1 from=$2 to=$3 br=${4:-br-guest}
+    lab_ovs "$from" ovs-vsctl del-port "$br" "$port" &&
+    ip -n "$(lab_get "hosts.$from.ns")" link set "$port" \
+        netns "$(lab_get "hosts.$to.ns")" &&
+    sleep 0.1 &&
+    ip -n "$(lab_get "hosts.$to.ns")" link set "$port" up &&
+    lab_ovs "$to" ovs-vsctl add-port "$br" "$port"
+}
+
 # ping_ok NAME IP: true when NAME gets an answer from IP (3 tries).
 ping_ok() {
     lab_exec "$1" ping -n -q -c 3 -i 0.2 -W 1 "$2" >/dev/null 2>&1

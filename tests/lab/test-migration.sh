@@ -38,14 +38,6 @@ json.dump(d, open(tmp, "w"), indent=1)
 os.rename(tmp, sys.argv[1])
 EOF
 }
-# move_port FROM TO: the cutover of mover's port between hosts' bridges.
-move_port() {
-    lab_ovs "$1" ovs-vsctl del-port br-guest tmove
-    ip -n "$(ns_of "$1")" link set tmove netns "$(ns_of "$2")"
-    sleep 0.1
-    ip -n "$(ns_of "$2")" link set tmove up
-    lab_ovs "$2" ovs-vsctl add-port br-guest tmove
-}
 
 # phys_port_of_mac MAC: the physical switch's port name where it learned
 # MAC, from fdb/show (port numbers) and its port list.
@@ -101,7 +93,7 @@ sleep 3
 
 # The cutover.
 t0=$(date +%s%N)
-move_port hv-b hv-c
+lab_move_port tmove hv-b hv-c
 set_mover hv-c
 t_check "the moved intent is accepted" fcctl reload
 t_check "the controller announces mover on hv-c (gratuitous ARP, log)" \
@@ -159,7 +151,7 @@ lab_exec src ping -n -i 0.05 -c 200 -W 1 $MOVER_IP >"$LAB_DIR/ping-back" 2>&1 &
 ping_pid=$!
 sleep 2
 t0=$(date +%s%N)
-move_port hv-c hv-b
+lab_move_port tmove hv-c hv-b
 t_check "the cutover is announced on hv-b without an intent change" \
     wait_until 10 grep -q \
     "mover/tmove now active on hv-b/br-guest.*gratuitous ARP" "$FCD_LOG"

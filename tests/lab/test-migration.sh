@@ -183,8 +183,7 @@ t_check "after both moves: src -> mover tcp/7000 connects (app-in allows it)" \
 t_check "after both moves: src -> mover tcp/7001 is still denied by app-in" \
     not lab_exec src nc -n -z -w 2 $MOVER_IP 7001
 
-# A controller restart announces nothing
- (the NICs of its first sync are
+# A controller restart announces nothing (the NICs of its first sync are
 # only recorded).
 kill -KILL "$FCD_PID"; wait "$FCD_PID" 2>/dev/null; FCD_PID=
 mark=$(wc -l <"$FCD_LOG")

@@ -15,7 +15,9 @@ Shape:
   "vlan100".. with a /22 subnet, a gateway and an IP pool each;
 - every host has two bridges: br0 (balance-slb bond br0-up over eth2/eth3)
   carrying every VLAN, and br1 (active-backup br1-up over eth0/eth1)
-  carrying mgmt with one management adapter;
+  carrying mgmt with one management adapter; or, with
+  --bridges-per-host N > 2, N - 1 bridges br0.. sharing the VLANs and brm
+  for mgmt;
 - VMS_PER_HOST VMs per host, NICS_PER_VM access NICs each (ports
   "tapJ" or "tapJ-K"), each on a VLAN (spread evenly, shuffled), with an
   IP from its pool;
@@ -30,8 +32,9 @@ Shape:
   app tier on TCP 5432; outbound default deny, allow TCP 53 and UDP 53 to
   anywhere).
 
---only-hosts H1,H2 and --max-vms-per-host K write a *lab view* of the
-same intent instead: only those hosts, only the first K VMs of each, and
+--only-hosts H1,H2 and --max-vms-per-host K (or --only-vms V1,V2) write a
+*lab view* of the same intent instead: only those hosts, only the first K
+VMs of each (or the VMs named), and
 only the networks they use (for tests/lab/lab.py, which builds a namespace
 per VM and a router link per network).  Policies are kept only in the
 full intent (--lab-view-policies keeps them).
@@ -69,7 +72,31 @@ def build(o):
                         "last": "10.%d.%d.250" % (a, b + 3)}})
 
     hosts = []
-    for h in range(o.hosts):
+    for h in range(o.hosts) if o.bridges_per_host > 2 else []:
+        # br0..brN-2 share the VLANs (VLAN v on bridge v % (N - 1)); the
+        # last bridge, brm, carries mgmt and the host adapter.
+        nb = o.bridges_per_host - 1
+        bridges = [{"name": "br%d" % k,
+                    "datapath_id": "%016x" % ((h + 1) << 16 | k),
+                    "uplink": {"name": "br%d-up" % k,
+                               "members": ["e%da" % k, "e%db" % k],
+                               "mode": "balance-slb"},
+                    "networks": ["vlan%d" % (v + 100)
+                                 for v in range(k, o.vlans, nb)]}
+                   for k in range(nb)]
+        bridges.append({"name": "brm",
+                        "datapath_id": "%016x" % ((h + 1) << 16 | 0xffff),
+                        "uplink": {"name": "brm-up", "members": ["m0a"]},
+                        "networks": ["mgmt"],
+                        "adapters": [{"name": "host", "port": "mgmt0",
+                                      "role": "management",
+                                      "network": "mgmt",
+                                      "mac": "02:00:00:00:%02x:%02x" % (
+                                          h >> 8 & 0xff, h & 0xff),
+                                      "ip": "10.0.%d.%d" % (h // 250,
+                                                            h % 250 + 1)}]})
+        hosts.append({"name": "host%d" % h, "bridges": bridges})
+    for h in range(o.hosts) if o.bridges_per_host <= 2 else []:
         hosts.append({"name": "host%d" % h, "bridges": [
             {"name": "br0", "datapath_id": "%016x" % ((h + 1) * 2),
              "uplink": {"name": "br0-up", "members": ["eth2", "eth3"],
@@ -161,9 +188,10 @@ def build(o):
             "vms": vms, "policies": policies}
 
 
-def lab_view(d, only_hosts, max_vms, keep_policies):
+def lab_view(d, only_hosts, max_vms, keep_policies, only_vms=None):
     """Restricts intent 'd' to the hosts in 'only_hosts', at most 'max_vms'
-    VMs per host, and the networks these use."""
+    VMs per host (or only the VMs in 'only_vms'), and the networks these
+    use."""
     hosts = [h for h in d["hosts"] if h["name"] in only_hosts]
     missing = set(only_hosts) - {h["name"] for h in hosts}
     if missing:
@@ -171,7 +199,10 @@ def lab_view(d, only_hosts, max_vms, keep_policies):
     per_host = {}
     vms = []
     for vm in d["vms"]:
-        if vm["host"] in only_hosts:
+        if only_vms is not None:
+            if vm["name"] in only_vms:
+                vms.append(vm)
+        elif vm["host"] in only_hosts:
             per_host[vm["host"]] = per_host.get(vm["host"], 0) + 1
             if max_vms is None or per_host[vm["host"]] <= max_vms:
                 vms.append(vm)
@@ -201,6 +232,9 @@ def main():
     ap.add_argument("--hosts", type=int, default=100)
     ap.add_argument("--vms-per-host", type=int, default=100)
     ap.add_argument("--vlans", type=int, default=1000)
+    ap.add_argument("--bridges-per-host", type=int, default=2,
+                    help="2: br0 (all VLANs) and br1 (mgmt); N > 2: N - 1 "
+                    "bridges sharing the VLANs and brm (mgmt)")
     ap.add_argument("--nics-per-vm", type=int, default=1)
     ap.add_argument("--categories", type=int, default=30,
                     help="distinct category (name, value) pairs (>= 7)")
@@ -210,6 +244,8 @@ def main():
                     help="lab view: comma-separated host names")
     ap.add_argument("--max-vms-per-host", type=int, default=None,
                     help="lab view: at most this many VMs per host")
+    ap.add_argument("--only-vms", default=None,
+                    help="lab view: only these VMs (comma-separated)")
     ap.add_argument("--lab-view-policies", action="store_true",
                     help="lab view: keep the policies")
     ap.add_argument("-o", "--output", default=None,
@@ -228,7 +264,8 @@ def main():
                     [d["vms"][0]["name"]]
     if o.only_hosts is not None:
         d = lab_view(d, o.only_hosts.split(","), o.max_vms_per_host,
-                     o.lab_view_policies)
+                     o.lab_view_policies,
+                     o.only_vms.split(",") if o.only_vms else None)
     text = json.dumps(d, indent=1) + "\n"
     if o.output:
         with open(o.output, "w") as f:

@@ -386,6 +386,8 @@ bench_b5() {
 }
 
 # ---------------------------------------------------------------- main
+export LAB_PREFIX=fcb$$
+say "lab prefix $LAB_PREFIX"
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 rc=0

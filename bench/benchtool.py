@@ -224,7 +224,8 @@ ROWS = [
     ("B2", "full install: `set-controller` -> all flows in "
      "`dump-aggregate`", "ms", "b2.setctl_to_visible_ms", "b2.bundle_ms",
      1.1, "same baseline"),
-    ("B2", "  bundle send -> barrier reply (flowchaind's log)", "ms",
+    ("B2", "  sync time in flowchaind's `synced:` line (from the loop "
+     "iteration that began the sync: compile, diff, bundle, barrier)", "ms",
      "b2.bundle_only_ms", None, None, ""),
     ("B2", "  reference: `ovs-ofctl add-groups` + `add-flows`, no bundle",
      "ms", "b2.nobundle_ms", None, None, ""),

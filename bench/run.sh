@@ -253,7 +253,7 @@ bench_b234() {
         local desc
         desc=$($TOOL variants "$WORK/b2.json" "$host" "$WORK/b3") || return 1
         say "B3: $(tr '\n' ';' <<<"$desc")"
-        meta b3.changes "$(tr '\n' ';' <<<"$desc")"
+        meta b3.changes "$(sed 's/$/;/' <<<"$desc" | tr '\n' ' ' | sed 's/; *$//')"
         local nbr nport
         read -r _ nbr nport <<<"$(grep '^addvm' <<<"$desc")"
         ovsh ovs-vsctl add-port "$nbr" "$nport" -- set interface "$nport" type=internal
@@ -319,7 +319,7 @@ bench_b234() {
         local vm_ns ping_pid sent got lost t t_start
         vm_ns=$(lab_get "vms.$vm_a.ns")
         ping_ok "$vm_a" "$ping_ip" || say "B4: $vm_a does not reach $ping_ip before the restart"
-        meta b4.ping "$vm_a -> $ping_ip ($( [ "$vm_b" = - ] && echo "its gateway" || echo "$vm_b"), same network), ping -i 0.05"
+        meta b4.ping "$vm_a -> $ping_ip ($( [ "$vm_b" = - ] && echo "its gateway, on the router behind the uplink: no two web-tier VMs of this host share a network" || echo "$vm_b, same network")), ping -i 0.05"
         for r in $(seq "$RUNS"); do
             ip netns exec "$vm_ns" ping -n -i 0.05 "$ping_ip" >"$WORK/ping.$r" 2>&1 &
             ping_pid=$!
@@ -347,6 +347,7 @@ bench_b234() {
         done
     fi
     fcd_stop
+    cp "$FCD_LOG" "$WORK/b234-flowchaind.log"
     lab_down
 }
 
@@ -388,6 +389,7 @@ bench_b5() {
     meta b5.args "$B5_ARGS"
     meta b5.bridges "$B5_BRIDGES"
     fcd_stop
+    cp "$FCD_LOG" "$WORK/b5-flowchaind.log"
     lab_down
 }
 

@@ -397,6 +397,7 @@ bench_b5() {
 export LAB_PREFIX=fcb$$
 say "lab prefix $LAB_PREFIX"
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
+describe=$(git -C "$top" describe --always --dirty 2>/dev/null)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 rc=0
 if [[ " $ONLY " = *" B1 "* ]]; then
@@ -432,7 +433,7 @@ cflags=$(sed -n 's/^CFLAGS = //p' "$BUILD/Makefile" 2>/dev/null)
     echo "| RAM | $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) |"
     echo "| kernel | $(uname -r) |"
     echo "| Open vSwitch | $(ovs-vswitchd --version | head -1 | sed 's/.*) //'), userspace datapath (netdev), one ovs-vswitchd per lab host |"
-    echo "| flowchain | $(git -C "$top" describe --always --dirty 2>/dev/null), built with \`${cflags:-?}\` (no sanitizers) |"
+    echo "| flowchain | $describe at the start, built with \`${cflags:-?}\` (no sanitizers) |"
     echo "| load average | $load0 at the start, $load1 at the end (the machine was shared) |"
     for k in "b1.shape:B1 intent" "b1.args:B1 gen-intent.py arguments" \
              "b2.shape:B2-B4 intent" "b2.args:B2-B4 gen-intent.py arguments" \

@@ -14,7 +14,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/fc-bench-smoke.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-out=$tmp/performance.md
+table=$tmp/performance.md
 
 gen() { /usr/bin/python3 "$top/bench/gen-intent.py" "$@"; }
 not() { ! "$@"; }
@@ -32,22 +32,22 @@ t_check "gen-intent.py: --bridges-per-host is valid" "$BUILD/flowchainctl" check
 gen "${args[@]}" --only-hosts host1 --max-vms-per-host 2 -o "$tmp/e.json"
 t_check "gen-intent.py: a lab view is valid" "$BUILD/flowchainctl" check "$tmp/e.json"
 
-"$top/bench/run.sh" -n 1 -s tiny -b "$BUILD" -o "$out" >"$tmp/run.log" 2>&1
+"$top/bench/run.sh" -n 1 -s tiny -b "$BUILD" -o "$table" >"$tmp/run.log" 2>&1
 rc=$?
 t_check "bench/run.sh -s tiny exits 0" [ "$rc" = 0 ]
 [ "$rc" = 0 ] || sed 's/^/    /' "$tmp/run.log" | tail -30 >&2
-t_check "it wrote the table" [ -s "$out" ]
+t_check "it wrote the table" [ -s "$table" ]
 
 # well_formed: every table row has as many cells as its header; every
 # figure B1..B5 is there with a number in its median, min and max cells.
 well_formed() {
-    /usr/bin/python3 - "$out" <<'PY'
+    /usr/bin/python3 - "$table" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 assert text.startswith("# Performance\n"), "no title"
 for key in ("CPU", "RAM", "kernel", "Open vSwitch", "flowchain"):
     assert re.search(r"^\| %s \| \S" % re.escape(key), text, re.M), key
-rows = [l for l in text.splitlines() if l.startswith("| B")]
+rows = [l for l in text.splitlines() if re.match(r"^\| B[0-9] \| ", l)]
 header = [l for l in text.splitlines() if l.startswith("| | figure |")]
 assert len(header) == 1, "no figure table header"
 n = header[0].count("|")
@@ -70,7 +70,7 @@ no_ns_left() {
     ! ip netns list | grep -q "^$1-"
 }
 t_check "B4: the restarted controller sent 0 flow mods" \
-    grep -q '^| B4 | restart, unchanged intent: flow mods sent | 0 |' "$out"
+    grep -q '^| B4 | restart, unchanged intent: flow mods sent | 0 |' "$table"
 t_check "no lab namespace of the bench is left" \
     no_ns_left "$(sed -n 's/^bench: lab prefix \(.*\)$/\1/p' "$tmp/run.log" | head -1)"
 t_done

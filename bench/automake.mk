@@ -1,7 +1,8 @@
-# Benchmarks: built by "make" (so they keep compiling), never run by the
-# tests; run bench/bench-intent by hand.  Needs "noinst_PROGRAMS =" in
-# Makefile.am before this file is included.
+# Benchmarks: built by "make" (so they keep compiling).  bench/run.sh runs
+# them (docs/performance.md); the tests run it only at a tiny scale
+# (tests/lab/test-bench-smoke.sh) and assert no time.  Needs
+# "noinst_PROGRAMS =" in Makefile.am before this file is included.
 noinst_PROGRAMS += bench/bench-intent
 bench_bench_intent_SOURCES = bench/bench-intent.c
-bench_bench_intent_LDADD = $(MODELS_LIBS)
-EXTRA_DIST += bench/gen-intent.py bench/bench-sync.sh
+bench_bench_intent_LDADD = $(PIPELINES_LIBS)
+EXTRA_DIST += bench/gen-intent.py bench/bench-sync.sh bench/run.sh

@@ -1,8 +1,17 @@
 /*
  * Benchmark: how long intent_parse() takes to parse and validate a large
- * intent.
+ * intent, and (with -c) how long pipeline_compile() takes to compile every
+ * bridge of it.
  *
- * usage: bench-intent [FILE | -n N_VMS] [-i ITERATIONS]
+ * usage: bench-intent [FILE | -n N_VMS] [-i ITERATIONS] [-c] [-m]
+ *
+ * -c compiles every bridge of the intent after parsing it, with every port
+ * the bridge names present (numbered in intent order: uplink members,
+ * adapters, VM NICs, as flowchaind assumes for a bridge that is not
+ * connected), and reports the flows and groups.  -m prints one line of
+ * "key=value" pairs instead of the sentence (for bench/run.sh): times of
+ * the median run in ms, the flow and group counts, the largest bridge,
+ * and the process's peak RSS (getrusage) in KiB.
  *
  * With FILE (for example from bench/gen-intent.py), times that file.
  * Otherwise builds an intent with N_VMS VMs (default 10,000) in memory: one
@@ -15,13 +24,20 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "models/intent.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-port.h"
+#include "flow.h"
+#include "pipelines/flowset.h"
+#include "pipelines/pipeline.h"
+#include "pipelines/portmap.h"
 #include "svec.h"
 #include "util.h"
 
@@ -107,6 +123,59 @@ compare_doubles(const void *a_, const void *b_)
     return *a < *b ? -1 : *a > *b;
 }
 
+/* Numbers the ports 'br' names, in intent order (uplink members, adapters,
+ * VM NICs), all live: the port map of a switch that has every port. */
+static void
+full_portmap(const struct intent_bridge *br, struct portmap *pm)
+{
+    uint16_t n = 0;
+    portmap_init(pm);
+    for (size_t i = 0; i < br->uplink.n_members; i++) {
+        portmap_set(pm, br->uplink.members[i], u16_to_ofp(++n), true);
+    }
+    for (size_t i = 0; i < br->n_adapters; i++) {
+        portmap_set(pm, br->adapters[i].port, u16_to_ofp(++n), true);
+    }
+    for (size_t i = 0; i < br->n_nics; i++) {
+        portmap_set(pm, br->nics[i]->port, u16_to_ofp(++n), true);
+    }
+}
+
+struct compile_result {
+    size_t flows, groups;       /* Over every bridge. */
+    size_t max_flows;           /* Of the largest bridge... */
+    const char *max_host, *max_bridge;  /* ...which is this one. */
+};
+
+/* Compiles every bridge of 'intent' and counts what it gives. */
+static void
+compile_all(const struct intent *intent, struct compile_result *r)
+{
+    memset(r, 0, sizeof *r);
+    for (size_t h = 0; h < intent_n_hosts(intent); h++) {
+        const struct intent_host *host = intent_host_at(intent, h);
+        for (size_t b = 0; b < host->n_bridges; b++) {
+            const struct intent_bridge *br = &host->bridges[b];
+            struct flowset fs;
+            struct portmap pm;
+
+            flowset_init(&fs);
+            full_portmap(br, &pm);
+            pipeline_compile(intent, br, &pm, &fs);
+            size_t n = flowset_n_flows(&fs);
+            r->flows += n;
+            r->groups += flowset_n_groups(&fs);
+            if (n > r->max_flows) {
+                r->max_flows = n;
+                r->max_host = host->name;
+                r->max_bridge = br->name;
+            }
+            portmap_destroy(&pm);
+            flowset_destroy(&fs);
+        }
+    }
+}
+
 /* Parses the options, builds or reads the intent, times it. */
 int
 main(int argc, char *argv[])
@@ -115,16 +184,22 @@ main(int argc, char *argv[])
     const char *file = NULL;
     size_t n_vms = 10000;
     int iterations = 10;
+    bool compile = false, machine = false;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-n") && i + 1 < argc) {
             n_vms = strtoul(argv[++i], NULL, 10);
         } else if (!strcmp(argv[i], "-i") && i + 1 < argc) {
             iterations = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "-c")) {
+            compile = true;
+        } else if (!strcmp(argv[i], "-m")) {
+            machine = true;
         } else if (argv[i][0] != '-') {
             file = argv[i];
         } else {
-            fprintf(stderr, "usage: %s [FILE | -n N_VMS] [-i ITERATIONS]\n",
+            fprintf(stderr, "usage: %s [FILE | -n N_VMS] [-i ITERATIONS] "
+                    "[-c] [-m]\n",
                     argv[0]);
             return 2;
         }
@@ -150,7 +225,11 @@ main(int argc, char *argv[])
     }
 
     double *times = xmalloc(iterations * sizeof *times);
-    size_t vms = 0, nics = 0, hosts = 0;
+    double *ctimes = xmalloc(iterations * sizeof *ctimes);
+    double *ttimes = xmalloc(iterations * sizeof *ttimes);
+    struct compile_result cr;
+    size_t vms = 0, nics = 0, hosts = 0, bridges = 0, policies = 0;
+    memset(&cr, 0, sizeof cr);
     for (int i = 0; i < iterations; i++) {
         struct svec errors = SVEC_EMPTY_INITIALIZER;
         double start = now_ms();
@@ -164,19 +243,70 @@ main(int argc, char *argv[])
             fprintf(stderr, "bench-intent: the intent is not valid\n");
             return 1;
         }
+        if (compile) {
+            double c_start = now_ms();
+            compile_all(intent, &cr);
+            ctimes[i] = now_ms() - c_start;
+        } else {
+            ctimes[i] = 0;
+        }
+        ttimes[i] = times[i] + ctimes[i];
         vms = intent_n_vms(intent);
         nics = intent_n_nics(intent);
         hosts = intent_n_hosts(intent);
+        bridges = intent_n_bridges(intent);
+        policies = intent_n_policies(intent);
+        if (compile && cr.max_host) {
+            /* The names live in 'intent': keep copies past its end. */
+            static char host_name[256], bridge_name[256];
+            ovs_strlcpy(host_name, cr.max_host, sizeof host_name);
+            ovs_strlcpy(bridge_name, cr.max_bridge, sizeof bridge_name);
+            cr.max_host = host_name;
+            cr.max_bridge = bridge_name;
+        }
         intent_destroy(intent);
         svec_destroy(&errors);
     }
     qsort(times, iterations, sizeof *times, compare_doubles);
+    qsort(ctimes, iterations, sizeof *ctimes, compare_doubles);
+    qsort(ttimes, iterations, sizeof *ttimes, compare_doubles);
 
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    if (machine) {
+        printf("vms=%"PRIuSIZE" nics=%"PRIuSIZE" hosts=%"PRIuSIZE
+               " bridges=%"PRIuSIZE" policies=%"PRIuSIZE" json_bytes=%"
+               PRIuSIZE" runs=%d parse_ms=%.3f compile_ms=%.3f total_ms=%.3f"
+               " total_min_ms=%.3f total_max_ms=%.3f flows=%"PRIuSIZE
+               " groups=%"PRIuSIZE" max_bridge_flows=%"PRIuSIZE
+               " max_bridge=%s/%s max_rss_kb=%ld\n",
+               vms, nics, hosts, bridges, policies, text.length, iterations,
+               times[iterations / 2], ctimes[iterations / 2],
+               ttimes[iterations / 2], ttimes[0], ttimes[iterations - 1],
+               cr.flows, cr.groups, cr.max_flows,
+               cr.max_host ? cr.max_host : "-",
+               cr.max_bridge ? cr.max_bridge : "-", ru.ru_maxrss);
+        goto done;
+    }
+    if (compile) {
+        printf("bench-intent: %"PRIuSIZE" bridges compiled to %"PRIuSIZE
+               " flows and %"PRIuSIZE" groups (largest: %s/%s, %"PRIuSIZE
+               " flows): compile best %.2f ms, median %.2f ms; parse+"
+               "validate+compile median %.2f ms; peak RSS %ld KiB\n",
+               bridges, cr.flows, cr.groups,
+               cr.max_host ? cr.max_host : "-",
+               cr.max_bridge ? cr.max_bridge : "-", cr.max_flows,
+               ctimes[0], ctimes[iterations / 2], ttimes[iterations / 2],
+               ru.ru_maxrss);
+    }
     printf("bench-intent: %"PRIuSIZE" VMs, %"PRIuSIZE" NICs, %"PRIuSIZE
            " hosts, %.1f MB of JSON: parse+validate best %.2f ms, median "
            "%.2f ms (%d runs)\n", vms, nics, hosts, text.length / 1e6,
            times[0], times[iterations / 2], iterations);
+done:
     free(times);
+    free(ctimes);
+    free(ttimes);
     ds_destroy(&text);
     return 0;
 }

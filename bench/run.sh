@@ -1,0 +1,453 @@
+#!/bin/bash
+# The benchmark: figures B1..B5 of docs/performance.md, measured against
+# real ovs-vswitchd (userspace datapath) in lab namespaces, each the median
+# of N runs with min and max, and each ratio to a baseline measured in the
+# same run.  Writes the Markdown of docs/performance.md (machine, versions,
+# parameters, table); the text after the line "<!-- end of generated part
+# -->" of an existing OUT is kept.
+#
+#   bench/run.sh [-n RUNS] [-s full|tiny] [-o OUT] [-b BUILDDIR] [-k] [B1 B2...]
+#
+#   -n RUNS     runs per figure (default 5)
+#   -s SCALE    "full" (default: the sizes of docs/performance.md) or "tiny"
+#               (seconds; what tests/lab/test-bench-smoke.sh runs)
+#   -o OUT      the Markdown file (default docs/performance.md)
+#   -b BUILDDIR a build without sanitizers (default ./build-rel; make it
+#               with `BUILDDIR=$PWD/build-rel scripts/build.sh`)
+#   -k          keep the work directory (intents, flow files, logs)
+#   B3_TRIGGER=sighup (environment): B3 also sends SIGHUP after writing the
+#               intent (by default the file watcher alone reloads it)
+#   B1 B2 ...   only these benchmarks (B2, B3 and B4 share one lab and run
+#               together); default all
+#
+# Run as root (namespaces).  Nothing in it asserts a time.
+# B1: bench/bench-intent -c (no lab).  B2-B4: one host of the B2 intent
+# (the one with the largest bridge) as a lab: two VMs as namespaces (for
+# pings), every other NIC port of that host as an OVS internal port, and
+# flowchaind on the full intent.  B5: one host with 50 bridges.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+RUNS=5 SCALE=full OUT=$top/docs/performance.md BUILD=$top/build-rel KEEP=0
+while getopts "n:s:o:b:k" opt; do
+    case $opt in
+        n) RUNS=$OPTARG ;;
+        s) SCALE=$OPTARG ;;
+        o) OUT=$OPTARG ;;
+        b) BUILD=$OPTARG ;;
+        k) KEEP=1 ;;
+        *) sed -n '2,25p' "$0" >&2; exit 2 ;;
+    esac
+done
+shift $((OPTIND - 1))
+ONLY=${*:-B1 B2 B3 B4 B5}
+case $RUNS in ''|*[!0-9]*|0) echo "bench: -n wants a positive number" >&2; exit 2 ;; esac
+BUILD=$(cd "$BUILD" && pwd) || { echo "bench: no build in $BUILD" >&2; exit 1; }
+for f in flowchaind flowchainctl bench/bench-intent; do
+    [ -x "$BUILD/$f" ] || { echo "bench: $BUILD/$f missing; build first" >&2; exit 1; }
+done
+export FLOWCHAIN_SRCDIR=$top FLOWCHAIN_BUILDDIR=$BUILD
+PY=/usr/bin/python3
+GEN="$PY $top/bench/gen-intent.py"
+TOOL="$PY $top/bench/benchtool.py"
+
+case $SCALE in
+    full)
+        B1_ARGS="--hosts 100 --vms-per-host 100 --vlans 1000 --nics-per-vm 1 --categories 30 --policies 50"
+        B2_ARGS="--hosts 100 --vms-per-host 100 --vlans 1000 --nics-per-vm 4 --categories 30 --policies 50"
+        B5_ARGS="--hosts 1 --bridges-per-host 50 --vms-per-host 1000 --vlans 1000 --categories 30 --policies 50"
+        B5_BRIDGES=50 TIMEOUT=900 ;;
+    tiny)
+        B1_ARGS="--hosts 3 --vms-per-host 4 --vlans 8 --categories 8 --policies 6"
+        B2_ARGS="--hosts 3 --vms-per-host 8 --vlans 3 --nics-per-vm 2 --categories 8 --policies 6"
+        B5_ARGS="--hosts 1 --bridges-per-host 4 --vms-per-host 8 --vlans 8 --categories 8 --policies 6"
+        B5_BRIDGES=4 TIMEOUT=120 ;;
+    *) echo "bench: -s full or tiny" >&2; exit 2 ;;
+esac
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/fcbench.XXXXXX")
+RES=$WORK/results
+: >"$RES"
+cleanup_work() {
+    if [ "$KEEP" = 1 ]; then echo "bench: kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup_work EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say() { echo "bench: $*" >&2; }
+now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+result() { echo "$1 $2" >>"$RES"; }
+meta() { echo "meta $1 $2" >>"$RES"; }
+kv() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
+
+# ---------------------------------------------------------------- B1
+bench_b1() {
+    say "B1: generating the intent ($B1_ARGS)"
+    $GEN $B1_ARGS -o "$WORK/b1.json" || return 1
+    "$BUILD/flowchainctl" check "$WORK/b1.json" 2>/dev/null | sed 's/^/bench: /' >&2
+    local r out
+    for r in $(seq "$RUNS"); do
+        out=$("$BUILD/bench/bench-intent" "$WORK/b1.json" -i 1 -c -m) || return 1
+        result b1.total_ms "$(kv total_ms "$out")"
+        result b1.parse_ms "$(kv parse_ms "$out")"
+        result b1.compile_ms "$(kv compile_ms "$out")"
+        result b1.rss_mb "$(awk -v k="$(kv max_rss_kb "$out")" 'BEGIN {printf "%.1f", k / 1024}')"
+        say "B1 run $r: $out"
+    done
+    meta b1.shape "$(kv vms "$out") VMs, $(kv nics "$out") NICs, $(kv hosts "$out") hosts, $(kv bridges "$out") bridges, $(kv policies "$out") policies, $(( $(kv json_bytes "$out") / 1000 )) kB of JSON -> $(kv flows "$out") flows and $(kv groups "$out") groups (largest bridge $(kv max_bridge "$out"): $(kv max_bridge_flows "$out") flows)"
+    meta b1.args "$B1_ARGS"
+}
+
+# ---------------------------------------------------------------- lab helpers
+# ovsh CMD...: an OVS tool against the lab host's daemons (unix sockets in
+# its directory; no namespace needed for ovs-vsctl and ovs-ofctl).
+ovsh() {
+    OVS_RUNDIR=$HDIR OVS_LOGDIR=$HDIR OVS_DBDIR=$HDIR OVS_SYSCONFDIR=$HDIR "$@"
+}
+ofctl() { ovsh ovs-ofctl -O OpenFlow13 "$@"; }
+flow_count() { ofctl dump-aggregate "$1" | sed -n 's/.*flow_count=\([0-9]*\).*/\1/p'; }
+# set_controllers BR...: points the bridges at flowchaind, one transaction.
+set_controllers() {
+    local args=() b
+    for b in "$@"; do
+        args+=(-- set-controller "$b" "unix:$HDIR/controller.sock"
+               -- set controller "$b" connection-mode=out-of-band
+               max_backoff=1000 inactivity_probe=5000)
+    done
+    ovsh ovs-vsctl "${args[@]}"
+}
+# empty_bridges BR...: no controller (which flushes the flows), no flows,
+# no groups.
+empty_bridges() {
+    local args=() b
+    for b in "$@"; do args+=(-- del-controller "$b"); done
+    ovsh ovs-vsctl "${args[@]}"
+    for b in "$@"; do
+        ofctl del-flows "$b"
+        ofctl del-groups "$b"
+    done
+}
+ensure_meter() {
+    ofctl add-meter "$1" "meter=1,pktps,burst,band=type=drop,rate=100,burst_size=100" 2>/dev/null || true
+}
+# add_missing_ports FULL LABVIEW HOST: every NIC port of HOST in FULL that
+# the lab did not create becomes an internal port (one transaction).
+add_missing_ports() {
+    local args=() br port n=0
+    while read -r br port; do
+        args+=(-- add-port "$br" "$port" -- set interface "$port" type=internal)
+        n=$((n + 1))
+    done < <($TOOL missing-ports "$1" "$2" "$3")
+    [ "$n" -gt 0 ] && ovsh ovs-vsctl --timeout=300 "${args[@]}"
+    say "added $n internal ports"
+}
+log_lines() { wc -l <"$FCD_LOG"; }
+# log_find SKIP REGEX: the first log line after SKIP lines that matches
+# REGEX: its time (epoch ms) in LOG_MS, the line in LOG_LINE.
+log_find() {
+    local out
+    LOG_MS=0 LOG_LINE=
+    out=$($TOOL logts "$FCD_LOG" "$1" "$2") || return 1
+    LOG_LINE=${out#*$'\t'}
+    LOG_MS=${out%%$'\t'*}
+}
+log_has() { tail -n +"$(($1 + 1))" "$FCD_LOG" | grep -q -- "$2"; }
+n_in_sync() { fcctl status 2>/dev/null | grep -c 'sync: in sync'; }
+no_switch() { [ "$(fcctl status 2>/dev/null | grep -c '^switch ')" = 0 ]; }
+# bundle_file FLOWS GROUPS OUT: one `ovs-ofctl bundle` file, groups first.
+bundle_file() {
+    { sed 's/^ */group add /' "$2"; sed 's/^ */flow add /' "$1"; } >"$3"
+}
+dump_state() {      # dump_state BR PREFIX: PREFIX.flows, PREFIX.groups
+    ofctl --no-stats dump-flows "$1" | grep 'actions=' | sed 's/^ *//' >"$2.flows"
+    ofctl dump-groups "$1" | grep 'group_id=' | sed 's/^ *//' >"$2.groups"
+}
+
+# ---------------------------------------------------------------- B2-B4
+bench_b234() {
+    say "B2: generating the intent ($B2_ARGS)"
+    $GEN $B2_ARGS -o "$WORK/b2.json" || return 1
+    local out host br
+    out=$("$BUILD/bench/bench-intent" "$WORK/b2.json" -i 1 -c -m) || return 1
+    host=$(kv max_bridge "$out"); br=${host#*/}; host=${host%/*}
+    say "B2: largest bridge $host/$br, $(kv max_bridge_flows "$out") flows with every port"
+    local pair vm_a vm_b ping_ip
+    pair=$($TOOL pick "$WORK/b2.json" "$host") || { say "no VM to ping on $host"; return 1; }
+    read -r vm_a vm_b ping_ip <<<"$pair"
+    local vms=$vm_a
+    [ "$vm_b" != - ] && vms="$vm_a,$vm_b"
+    $GEN $B2_ARGS --only-hosts "$host" --only-vms "$vms" -o "$WORK/b2-lab.json" || return 1
+    say "B2: lab of $host with VMs $vms (ping $vm_a -> $ping_ip)"
+    lab_up "$WORK/b2-lab.json" none || { say "lab up failed"; return 1; }
+    HDIR=$(lab_get "hosts.$host.dir")
+    ln -sf "$LAB_DIR/of.sock" "$HDIR/controller.sock"
+    add_missing_ports "$WORK/b2.json" "$WORK/b2-lab.json" "$host" || return 1
+    cp "$WORK/b2.json" "$LAB_DIR/intent.json"
+    fcd_start "$LAB_DIR/intent.json"
+    [ -n "${FCD_PID:-}" ] || return 1
+
+    # Prime: one install to learn the flow count and the flows.
+    empty_bridges "$br"
+    set_controllers "$br"
+    wait_until "$TIMEOUT" fcd_all_in_sync 1 || { say "B2: no sync"; return 1; }
+    local n_flows n_groups
+    n_flows=$(flow_count "$br")
+    dump_state "$br" "$WORK/base"
+    n_groups=$(wc -l <"$WORK/base.groups")
+    bundle_file "$WORK/base.flows" "$WORK/base.groups" "$WORK/base.bundle"
+    meta b2.shape "$(kv vms "$out") VMs, $(kv nics "$out") NICs, $(kv bridges "$out") bridges, $(kv policies "$out") policies; bridge $host/$br: $n_flows flows, $n_groups groups, $(ofctl show "$br" | grep -c '^ [0-9]*(') ports"
+    meta b2.args "$B2_ARGS"
+    meta b3.trigger "${B3_TRIGGER:-file}"
+    say "B2: $n_flows flows, $n_groups groups"
+
+    local r l0 t0 t1 c s n
+    if [[ " $ONLY " = *" B2 "* ]]; then
+        for r in $(seq "$RUNS"); do
+            empty_bridges "$br"
+            wait_until 30 no_switch
+            l0=$(log_lines)
+            t0=$(now_ms)
+            set_controllers "$br"
+            while [ "$(flow_count "$br")" != "$n_flows" ]; do
+                [ $(( $(now_ms) - t0 )) -gt $((TIMEOUT * 1000)) ] && { say "B2: timeout"; return 1; }
+                sleep 0.05
+            done
+            t1=$(now_ms)
+            result b2.setctl_to_visible_ms $((t1 - t0))
+            wait_until 60 log_has "$l0" "synced: " || { say "B2: no synced line"; return 1; }
+            log_find "$l0" ": connected$"; c=$LOG_MS
+            log_find "$l0" "synced: "; s=$LOG_MS
+            result b2.connect_to_barrier_ms $((s - c))
+            result b2.bundle_only_ms "$(sed -n 's/.* bundle, \([0-9]*\) ms.*/\1/p' <<<"$LOG_LINE")"
+            say "B2 run $r: set-controller -> visible $((t1 - t0)) ms; connected -> synced $((s - c)) ms ($LOG_LINE)"
+
+            # Baseline: the same flows and groups, no controller.
+            empty_bridges "$br"
+            ensure_meter "$br"
+            t0=$(now_ms)
+            ofctl bundle "$br" "$WORK/base.bundle" || { say "B2: ovs-ofctl bundle failed"; return 1; }
+            t1=$(now_ms)
+            n=$(flow_count "$br")
+            [ "$n" = "$n_flows" ] || say "B2: the baseline bundle left $n flows, not $n_flows"
+            result b2.bundle_ms $((t1 - t0))
+            empty_bridges "$br"
+            ensure_meter "$br"
+            t0=$(now_ms)
+            ofctl add-groups "$br" "$WORK/base.groups" && ofctl add-flows "$br" "$WORK/base.flows" \
+                || { say "B2: add-flows failed"; return 1; }
+            t1=$(now_ms)
+            result b2.nobundle_ms $((t1 - t0))
+            say "B2 run $r: baseline bundle $(grep '^b2.bundle_ms' "$RES" | tail -1 | cut -d' ' -f2) ms, without bundle $((t1 - t0)) ms"
+        done
+    fi
+
+    # Back to flowchaind, in sync with the base intent.
+    resync() {
+        empty_bridges "$br"
+        wait_until 30 no_switch
+        set_controllers "$br"
+        wait_until "$TIMEOUT" fcd_all_in_sync 1
+    }
+    if [[ " $ONLY " = *" B3 "* ]]; then
+        mkdir -p "$WORK/b3"
+        local desc
+        desc=$($TOOL variants "$WORK/b2.json" "$host" "$WORK/b3") || return 1
+        say "B3: $(tr '\n' ';' <<<"$desc")"
+        meta b3.changes "$(sed 's/$/;/' <<<"$desc" | tr '\n' ' ' | sed 's/; *$//')"
+        local nbr nport
+        read -r _ nbr nport <<<"$(grep '^addvm' <<<"$desc")"
+        ovsh ovs-vsctl add-port "$nbr" "$nport" -- set interface "$nport" type=internal
+        resync || { say "B3: no sync"; return 1; }
+        sleep 1
+        # apply FILE [KEY]: FILE becomes the intent (rename over it); waits
+        # for the sync; records KEY.ms and KEY.flow_mods if KEY is given.
+        # flowchaind's file watcher (libev ev_stat, inotify) reloads at
+        # once; B3_TRIGGER=sighup also sends SIGHUP, which makes a second
+        # full reload that delays reading the barrier reply.
+        apply() {
+            local file=$1 key=${2:-} l0 t0 s
+            cp "$file" "$LAB_DIR/intent.json.new"
+            l0=$(log_lines)
+            t0=$(now_ms)
+            mv "$LAB_DIR/intent.json.new" "$LAB_DIR/intent.json"
+            [ "${B3_TRIGGER:-file}" = sighup ] && kill -HUP "$FCD_PID"
+            wait_until 120 log_has "$l0" "synced: " || { say "B3: no sync after $file"; return 1; }
+            log_find "$l0" "synced: "; s=$LOG_MS
+            if [ -n "$key" ]; then
+                result "$key.ms" $((s - t0))
+                result "$key.flow_mods" "$(sed -n 's/.*synced: \([0-9]*\) flow mods.*/\1/p' <<<"$LOG_LINE")"
+                say "B3 $key: $((s - t0)) ms ($LOG_LINE)"
+            fi
+            sleep 1
+        }
+        for r in $(seq "$RUNS"); do
+            apply "$WORK/b3/addvm.json" b3.addvm || return 1
+            [ "$r" = 1 ] && dump_state "$br" "$WORK/b3/addvm"
+            apply "$WORK/b2.json" b3.rmvm || return 1
+            apply "$WORK/b3/rule.json" b3.rule || return 1
+            [ "$r" = 1 ] && dump_state "$br" "$WORK/b3/rule"
+            apply "$WORK/b2.json" || return 1
+            apply "$WORK/b3/category.json" b3.category || return 1
+            [ "$r" = 1 ] && dump_state "$br" "$WORK/b3/category"
+            apply "$WORK/b2.json" || return 1
+        done
+        # Baseline: ovs-ofctl --bundle replace-flows, no controller.
+        empty_bridges "$br"
+        ensure_meter "$br"
+        ofctl bundle "$br" "$WORK/base.bundle" || return 1
+        rf() {      # rf FLOWS [KEY]
+            local t0 t1
+            t0=$(now_ms)
+            ofctl --bundle replace-flows "$br" "$1" || { say "B3: replace-flows failed"; return 1; }
+            t1=$(now_ms)
+            [ -n "${2:-}" ] && result "$2" $((t1 - t0))
+            return 0
+        }
+        for r in $(seq "$RUNS"); do
+            rf "$WORK/b3/addvm.flows" b3.addvm.replace_ms || return 1
+            rf "$WORK/base.flows" b3.rmvm.replace_ms || return 1
+            rf "$WORK/b3/rule.flows" b3.rule.replace_ms || return 1
+            rf "$WORK/base.flows" || return 1
+            rf "$WORK/b3/category.flows" b3.category.replace_ms || return 1
+            rf "$WORK/base.flows" || return 1
+            say "B3 run $r: replace-flows $(grep replace_ms "$RES" | tail -4 | cut -d' ' -f2 | tr '\n' ' ')ms"
+        done
+    fi
+
+    if [[ " $ONLY " = *" B4 "* ]]; then
+        resync || { say "B4: no sync"; return 1; }
+        local vm_ns ping_pid sent got lost t t_start
+        vm_ns=$(lab_get "vms.$vm_a.ns")
+        ping_ok "$vm_a" "$ping_ip" || say "B4: $vm_a does not reach $ping_ip before the restart"
+        meta b4.ping "$vm_a -> $ping_ip ($( [ "$vm_b" = - ] && echo "its gateway, on the router behind the uplink: no two web-tier VMs of this host share a network" || echo "$vm_b, same network")), ping -i 0.05"
+        for r in $(seq "$RUNS"); do
+            ip netns exec "$vm_ns" ping -n -i 0.05 "$ping_ip" >"$WORK/ping.$r" 2>&1 &
+            ping_pid=$!
+            sleep 1
+            fcd_stop
+            l0=$(log_lines)
+            t0=$(now_ms)
+            fcd_start "$LAB_DIR/intent.json"
+            wait_until "$TIMEOUT" fcd_all_in_sync 1 || { kill "$ping_pid"; say "B4: no sync"; return 1; }
+            t1=$(now_ms)
+            t=$t1 t_start=$t0
+            sleep 1
+            kill -INT "$ping_pid"; wait "$ping_pid" 2>/dev/null
+            read -r sent got <<<"$(ping_counts "$WORK/ping.$r")"
+            lost=$((sent - got))
+            log_find "$l0" ": connected$"; c=$LOG_MS
+            log_find "$l0" "switch holds "; s=$LOG_MS
+            result b4.start_to_sync_ms $((t1 - t0))
+            result b4.connect_to_sync_ms $((s - c))
+            result b4.flow_mods "$(fcd_flow_mods)"
+            result b4.pings_lost "$lost"
+            t0=$(now_ms); ofctl dump-flows "$br" >/dev/null; t1=$(now_ms)
+            result b4.dumpflows_ms $((t1 - t0))
+            say "B4 run $r: start -> in sync $((t - t_start)) ms, connected -> read back $((s - c)) ms, $(fcd_flow_mods) flow mods, $lost of $sent pings lost, dump-flows $((t1 - t0)) ms"
+        done
+    fi
+    fcd_stop
+    cp "$FCD_LOG" "$WORK/b234-flowchaind.log"
+    lab_down
+}
+
+# ---------------------------------------------------------------- B5
+bench_b5() {
+    say "B5: generating the intent ($B5_ARGS)"
+    $GEN $B5_ARGS -o "$WORK/b5.json" || return 1
+    $GEN $B5_ARGS --only-hosts host0 --max-vms-per-host 0 -o "$WORK/b5-lab.json" || return 1
+    local out
+    out=$("$BUILD/bench/bench-intent" "$WORK/b5.json" -i 1 -c -m) || return 1
+    lab_up "$WORK/b5-lab.json" none || { say "lab up failed"; return 1; }
+    HDIR=$(lab_get hosts.host0.dir)
+    ln -sf "$LAB_DIR/of.sock" "$HDIR/controller.sock"
+    add_missing_ports "$WORK/b5.json" "$WORK/b5-lab.json" host0 || return 1
+    local bridges
+    bridges=$($PY -c 'import json,sys; print(" ".join(b["name"] for h in json.load(open(sys.argv[1]))["hosts"] for b in h["bridges"]))' "$WORK/b5.json")
+    cp "$WORK/b5.json" "$LAB_DIR/intent.json"
+    fcd_start "$LAB_DIR/intent.json"
+    local hz r t0 t1 c0 c1 n_flows
+    hz=$(getconf CLK_TCK)
+    for r in $(seq "$RUNS"); do
+        # shellcheck disable=SC2086
+        empty_bridges $bridges
+        wait_until 30 no_switch
+        c0=$(awk '{print $14 + $15}' "/proc/$FCD_PID/stat")
+        t0=$(now_ms)
+        # shellcheck disable=SC2086
+        set_controllers $bridges
+        wait_until "$TIMEOUT" fcd_all_in_sync "$B5_BRIDGES" || { say "B5: no sync"; return 1; }
+        t1=$(now_ms)
+        c1=$(awk '{print $14 + $15}' "/proc/$FCD_PID/stat")
+        result b5.all_sync_ms $((t1 - t0))
+        result b5.cpu_ms $(( (c1 - c0) * 1000 / hz ))
+        result b5.rss_mb "$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$FCD_PID/status")"
+        n_flows=$(fcctl status | sed -n 's/.*flows installed \([0-9]*\).*/\1/p' | awk '{s += $1} END {print s}')
+        say "B5 run $r: all $B5_BRIDGES in sync after $((t1 - t0)) ms, CPU $(( (c1 - c0) * 1000 / hz )) ms, $n_flows flows"
+    done
+    meta b5.shape "$B5_BRIDGES bridges of one ovs-vswitchd, $(kv vms "$out") VMs (their ports as internal ports), $(kv policies "$out") policies: $n_flows flows, $(kv groups "$out") groups in all"
+    meta b5.args "$B5_ARGS"
+    meta b5.bridges "$B5_BRIDGES"
+    fcd_stop
+    cp "$FCD_LOG" "$WORK/b5-flowchaind.log"
+    lab_down
+}
+
+# ---------------------------------------------------------------- main
+export LAB_PREFIX=fcb$$
+say "lab prefix $LAB_PREFIX"
+started=$(date -u '+%Y-%m-%d %H:%M UTC')
+describe=$(git -C "$top" describe --always --dirty 2>/dev/null)
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+rc=0
+if [[ " $ONLY " = *" B1 "* ]]; then
+    bench_b1 || { say "B1 failed"; rc=1; }
+fi
+if [[ " $ONLY " = *" B2 "* || " $ONLY " = *" B3 "* || " $ONLY " = *" B4 "* ]]; then
+    # A subshell per lab: lib.sh's trap tears it down whatever happens.
+    ( . "$top/tests/lab/lib.sh"; . "$top/tests/lab/fcd.sh"; bench_b234 ) || { say "B2-B4 failed"; rc=1; }
+fi
+if [[ " $ONLY " = *" B5 "* ]]; then
+    ( . "$top/tests/lab/lib.sh"; . "$top/tests/lab/fcd.sh"; bench_b5 ) || { say "B5 failed"; rc=1; }
+fi
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# The Markdown.
+keep=""
+if [ -f "$OUT" ] && grep -q '^<!-- end of generated part -->' "$OUT"; then
+    keep=$(sed -n '/^<!-- end of generated part -->/,$p' "$OUT" | tail -n +2)
+fi
+cflags=$(sed -n 's/^CFLAGS = //p' "$BUILD/Makefile" 2>/dev/null)
+{
+    echo "# Performance"
+    echo
+    echo "Measured by \`bench/run.sh -n $RUNS -s $SCALE\` on $started."
+    echo "Each figure is the median of $RUNS runs, with min and max. Each ratio is"
+    echo "computed per run against the baseline measured in that same run (its"
+    echo "median, min and max). Nothing here is a test: the test suite runs"
+    echo "\`bench/run.sh -s tiny\` only to check that it works."
+    echo
+    echo "| | |"
+    echo "|---|---|"
+    echo "| CPU | $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(nproc) cores |"
+    echo "| RAM | $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) |"
+    echo "| kernel | $(uname -r) |"
+    echo "| Open vSwitch | $(ovs-vswitchd --version | head -1 | sed 's/.*) //'), userspace datapath (netdev), one ovs-vswitchd per lab host |"
+    echo "| flowchain | $describe at the start, built with \`${cflags:-?}\` (no sanitizers) |"
+    echo "| load average | $load0 at the start, $load1 at the end (the machine was shared) |"
+    for k in "b1.shape:B1 intent" "b1.args:B1 gen-intent.py arguments" \
+             "b2.shape:B2-B4 intent" "b2.args:B2-B4 gen-intent.py arguments" \
+             "b3.changes:B3 changes" "b3.trigger:B3 reload trigger" "b4.ping:B4 ping" "b5.shape:B5 intent" \
+             "b5.args:B5 gen-intent.py arguments"; do
+        v=$(sed -n "s/^meta ${k%%:*} //p" "$RES" | tail -1)
+        if [ -n "$v" ]; then echo "| ${k#*:} | ${v//|/\\|} |"; fi
+    done
+    echo
+    $TOOL report "$RES" -
+    echo
+    echo "<!-- end of generated part -->"
+    if [ -n "$keep" ]; then printf '%s\n' "$keep"; fi
+} >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
+say "wrote $OUT"
+[ "$KEEP" = 1 ] && cp "$RES" "$WORK/results.kept"
+exit $rc

@@ -1,0 +1,76 @@
+#!/bin/bash
+# bench/run.sh at a tiny scale (-s tiny -n 1): it runs against real
+# ovs-vswitchd and writes a well-formed table to a temporary file (never
+# docs/).  Asserts no time: benchmarks are not tests.  Also checks that
+# bench/gen-intent.py is deterministic and that its default intent is
+# valid.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+T_PROG=test-bench-smoke
+. "$top/tests/lab/lib.sh"
+BUILD=${FLOWCHAIN_BUILDDIR:-$top/build}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fc-bench-smoke.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+table=$tmp/performance.md
+
+gen() { /usr/bin/python3 "$top/bench/gen-intent.py" "$@"; }
+not() { ! "$@"; }
+args=(--hosts 4 --vms-per-host 5 --vlans 6 --nics-per-vm 2 --policies 9 --seed 7)
+gen "${args[@]}" -o "$tmp/a.json"
+gen "${args[@]}" -o "$tmp/b.json"
+t_check "gen-intent.py: same arguments, byte-identical output" cmp "$tmp/a.json" "$tmp/b.json"
+gen "${args[@]}" --seed 8 -o "$tmp/c.json"
+t_check "gen-intent.py: another seed, another intent" not cmp -s "$tmp/a.json" "$tmp/c.json"
+t_check "gen-intent.py: the intent is valid" "$BUILD/flowchainctl" check "$tmp/a.json"
+t_check "gen-intent.py: the default (B1) intent is valid" \
+    eval "gen | \"$BUILD/flowchainctl\" check /dev/stdin"
+gen --hosts 2 --bridges-per-host 5 --vms-per-host 6 --vlans 8 -o "$tmp/d.json"
+t_check "gen-intent.py: --bridges-per-host is valid" "$BUILD/flowchainctl" check "$tmp/d.json"
+gen "${args[@]}" --only-hosts host1 --max-vms-per-host 2 -o "$tmp/e.json"
+t_check "gen-intent.py: a lab view is valid" "$BUILD/flowchainctl" check "$tmp/e.json"
+
+"$top/bench/run.sh" -n 1 -s tiny -b "$BUILD" -o "$table" >"$tmp/run.log" 2>&1
+rc=$?
+t_check "bench/run.sh -s tiny exits 0" [ "$rc" = 0 ]
+[ "$rc" = 0 ] || sed 's/^/    /' "$tmp/run.log" | tail -30 >&2
+t_check "it wrote the table" [ -s "$table" ]
+
+# well_formed: every table row has as many cells as its header; every
+# figure B1..B5 is there with a number in its median, min and max cells.
+well_formed() {
+    /usr/bin/python3 - "$table" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+assert text.startswith("# Performance\n"), "no title"
+for key in ("CPU", "RAM", "kernel", "Open vSwitch", "flowchain"):
+    assert re.search(r"^\| %s \| \S" % re.escape(key), text, re.M), key
+rows = [l for l in text.splitlines() if re.match(r"^\| B[0-9] \| ", l)]
+header = [l for l in text.splitlines() if l.startswith("| | figure |")]
+assert len(header) == 1, "no figure table header"
+n = header[0].count("|")
+seen = set()
+for r in rows:
+    assert r.count("|") == n, "bad row: " + r
+    cells = [c.strip() for c in r.strip("|").split("|")]
+    for c in cells[2:5]:
+        assert re.match(r"^[0-9][0-9,.]*( \w+)?$", c), "not a number: %r in %s" % (c, r)
+    seen.add(cells[0])
+assert seen == {"B1", "B2", "B3", "B4", "B5"}, "figures: %s" % sorted(seen)
+ratio = [r for r in rows if "connection -> barrier" in r]
+assert ratio and re.search(r"\| [0-9.]+ \([0-9.]+-[0-9.]+\) \|", ratio[0]), "no B2 ratio"
+assert "<!-- end of generated part -->" in text
+PY
+}
+t_check "the table is well formed (machine, versions, B1-B5, ratios)" well_formed
+no_ns_left() {
+    [ -n "$1" ] || return 1
+    ! ip netns list | grep -q "^$1-"
+}
+t_check "B4: the restarted controller sent 0 flow mods" \
+    grep -q '^| B4 | restart, unchanged intent: flow mods sent | 0 |' "$table"
+t_check "no lab namespace of the bench is left" \
+    no_ns_left "$(sed -n 's/^bench: lab prefix \(.*\)$/\1/p' "$tmp/run.log" | head -1)"
+t_done

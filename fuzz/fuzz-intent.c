@@ -65,7 +65,10 @@ walk(const struct intent *intent)
                 (void) intent_adapter_role_to_string(a->role);
             }
             for (size_t k = 0; k < b->n_nics; k++) {
-                if (b->nics[k]->bridge != b) {
+                /* A bridge lists its own NICs and those of VMs migrating
+                 * to its host. */
+                const struct intent_nic *nic = b->nics[k];
+                if (nic->bridge != b && nic->migration_bridge != b) {
                     abort();
                 }
             }
@@ -77,13 +80,22 @@ walk(const struct intent *intent)
         if (intent_find_vm(intent, vm->name) != vm) {
             abort();
         }
-            for (size_t j = 0; j < vm->n_nics; j++) {
+        for (size_t j = 0; j < vm->n_nics; j++) {
             const struct intent_nic *nic = &vm->nics[j];
             if (nic->vm != vm) {
                 abort();
             }
             (void) strlen(nic->network->name);
             (void) strlen(nic->bridge->name);
+            if (nic->bridge->host != vm->host) {
+                abort();
+            }
+            if ((nic->migration_bridge != NULL) != (vm->migrating_to != NULL)
+                || (nic->migration_bridge
+                    && (nic->migration_bridge->host != vm->migrating_to
+                        || vm->migrating_to == vm->host))) {
+                abort();
+            }
             for (size_t k = 0; k < nic->n_trunk_networks; k++) {
                 (void) strlen(nic->trunk_networks[k]->name);
             }

@@ -136,7 +136,8 @@ seed() {
     mkdir -p "$dir"
     case $name in
         intent)
-            cp "$top"/tests/intent/*.json "$top"/examples/*.json "$dir"/ ;;
+            cp "$top"/tests/intent/*.json "$top"/examples/*.json \
+               "$top"/fuzz/regress/intent/*.json "$dir"/ ;;
         ofsession|ctlrpc)
             "$builddir/fuzz-seeds" "$name" "$dir" ;;
     esac

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -863,6 +864,15 @@ apply_diff(struct flowsync *fs)
     fs->installed_gen++;
 }
 
+/* "in N s" for a back-off of 'ms' milliseconds, in a static buffer. */
+static const char *
+retry_ms_text(int ms)
+{
+    static char buf[32];
+    snprintf(buf, sizeof buf, "in %d s", ms / 1000);
+    return buf;
+}
+
 /* The barrier after the bundle came back. */
 static void
 finish_sync(struct flowsync *fs, struct ofsession *s, long long int now)
@@ -880,6 +890,10 @@ finish_sync(struct flowsync *fs, struct ofsession *s, long long int now)
         return;
     }
     if (fs->n_errors) {
+        /* A desired set that came during the bundle (a port event, a
+         * reload) is news: it is tried as soon as the switch is read back,
+         * not after the back-off meant for the same failing content. */
+        bool changed = fs->holding;
         fs->stats.bundles_failed++;
         fs->retry_ms = (fs->retry_ms
                         ? MIN(fs->retry_ms * 2, RETRY_MAX_MS)
@@ -887,10 +901,12 @@ finish_sync(struct flowsync *fs, struct ofsession *s, long long int now)
         VLOG_WARN("%s: bundle %"PRIu32": the switch rejected %"PRIuSIZE" of "
                   "its %"PRIuSIZE" messages (first: %s); it may have applied "
                   "the others, so its flows and groups are read back; next "
-                  "try in %d s", fs->name, fs->bundle_id, fs->n_errors,
-                  fs->n_sent, fs->first_error, fs->retry_ms / 1000);
+                  "try %s", fs->name, fs->bundle_id, fs->n_errors,
+                  fs->n_sent, fs->first_error,
+                  changed ? "at once (the desired flows changed meanwhile)"
+                  : retry_ms_text(fs->retry_ms));
         reread(fs, s, now, false);
-        fs->retry_at = now + fs->retry_ms;
+        fs->retry_at = changed ? 0 : now + fs->retry_ms;
         return;
     }
     apply_diff(fs);

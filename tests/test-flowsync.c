@@ -339,6 +339,77 @@ test_rejected_bundle_rereads(void)
 }
 
 static void
+test_change_during_failed_bundle_not_delayed(void)
+{
+    /* A port event (here: a new desired set) that comes while a bundle is
+     * in flight must not wait for the back-off of that bundle's failure:
+     * once the switch is read back, the new set goes out at once.  Before
+     * the fix it waited the back-off (5 s, then 10, 20...), so a bond
+     * failover during a failing retry took up to a minute to reach the
+     * switch. */
+    struct rig rig;
+    rig_init(&rig);
+
+    struct flowset desired;
+    flowset_init(&desired);
+    two_flows(&desired);
+    flowsync_set_desired(rig.sync, &desired);
+    rig_run(&rig);
+    struct ofpbuf *add1 = ofmsgs_pop(&rig.sent, OFPTYPE_BUNDLE_ADD_MESSAGE);
+    struct ofpbuf *add2 = ofmsgs_pop(&rig.sent, OFPTYPE_BUNDLE_ADD_MESSAGE);
+    UNIT_CHECK(add1 && add2);
+
+    /* The switch refuses the second flow; meanwhile the desired set
+     * changes (a third flow). */
+    vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_OFF);
+    if (add2) {
+        rig_reject(&rig, add2, OFPERR_OFPBRC_EPERM);
+    }
+    flowset_clear(&desired);
+    two_flows(&desired);
+    struct match match;
+    match_init_catchall(&match);
+    match_set_in_port(&match, u16_to_ofp(3));
+    flowset_add_flow(&desired, 0, 100, &match,
+                     htonll(PIPELINE_COOKIE_MARKER | 3), NULL, 0);
+    flowsync_set_desired(rig.sync, &desired);
+    UNIT_CHECK(rig_ack_barrier(&rig));
+    UNIT_CHECK(flowsync_stats(rig.sync)->bundles_failed == 1);
+
+    /* Read back: the switch holds the first flow. */
+    ofmsgs_drain(rig.s, rig.now, &rig.sent);
+    struct flowset sw;
+    flowset_init(&sw);
+    const struct flowset_flow *f;
+    HMAP_FOR_EACH (f, node, &flowsync_desired(rig.sync)->flows) {
+        if (f->cookie == htonll(PIPELINE_COOKIE_MARKER | 1)) {
+            struct match m;
+            minimatch_expand(&f->match, &m);
+            flowset_add_flow(&sw, f->table_id, f->priority, &m, f->cookie,
+                             f->ofpacts, f->ofpacts_len);
+        }
+    }
+    UNIT_CHECK(flowset_n_flows(&sw) == 1);
+    UNIT_CHECK(rig_answer_dump(&rig, &sw));
+    ofmsgs_clear(&rig.sent);
+
+    /* 100 ms later, well within the back-off: the new set goes out, two
+     * flows (the refused one and the new one). */
+    rig.now += 100;
+    rig_run(&rig);
+    UNIT_CHECK(ofmsgs_count(&rig.sent, OFPTYPE_BUNDLE_ADD_MESSAGE) == 2);
+    UNIT_CHECK(rig_ack_barrier(&rig));
+    UNIT_CHECK(flowsync_in_sync(rig.sync));
+    UNIT_CHECK(flowset_n_flows(flowsync_installed(rig.sync)) == 3);
+
+    ofpbuf_delete(add1);
+    ofpbuf_delete(add2);
+    flowset_destroy(&sw);
+    flowset_destroy(&desired);
+    rig_destroy(&rig);
+}
+
+static void
 test_error_after_desired_replaced(void)
 {
     /* The messages of a bundle in flight refer to the desired set they
@@ -859,6 +930,7 @@ main(int argc OVS_UNUSED, char *argv[])
     UNIT_RUN(test_sync_advances_on_barrier_only);
     UNIT_RUN(test_rejected_bundle_rereads);
     UNIT_RUN(test_error_after_desired_replaced);
+    UNIT_RUN(test_change_during_failed_bundle_not_delayed);
     UNIT_RUN(test_dump_counts_as_installed);
     UNIT_RUN(test_bundle_streams_within_bound);
     UNIT_RUN(test_many_errors_rate_limited);

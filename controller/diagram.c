@@ -442,8 +442,9 @@ static void
 put_vm(struct ds *out, const struct intent_vm *vm, const bool *drawn_hosts,
        const struct diagram_live *live)
 {
-    ds_put_format(out, "        vm%"PRIuSIZE" [shape=box3d, fillcolor=\"#fff9c4\""
-                  ", color=\"#f9a825\", class=\"vm\", label=\"VM ", vm->index);
+    ds_put_format(out, "        vm%"PRIuSIZE" [shape=box3d, "
+                  "fillcolor=\"#fff9c4\", color=\"#f9a825\", class=\"vm\", "
+                  "label=\"VM ", vm->index);
     diagram_escape(vm->name, out);
     if (vm->migrating_to) {
         ds_put_cstr(out, "\\nmigrating to ");
@@ -515,8 +516,9 @@ put_legend(struct ds *out, bool live)
                 "color=\"#6a1b9a\", label=\"uplink bond\"];\n"
                 "        legend_member [shape=box, fillcolor=\"white\", "
                 "label=\"bond member\"];\n"
-                "        legend_network [shape=ellipse, fillcolor=\"#e3f2fd\", "
-                "color=\"#1565c0\", label=\"network\"];\n"
+                "        legend_network [shape=ellipse, "
+                "fillcolor=\"#e3f2fd\", color=\"#1565c0\", "
+                "label=\"network\"];\n"
                 "        legend_vm [shape=box3d, fillcolor=\"#fff9c4\", "
                 "color=\"#f9a825\", label=\"VM\"];\n"
                 "        legend_nic [shape=box, fillcolor=\"white\", "

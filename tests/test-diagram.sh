@@ -8,7 +8,7 @@
 # connected (every bridge not connected).
 top=${FLOWCHAIN_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 bin=${FLOWCHAIN_BUILDDIR:-$top/build}
-T_PROG=test-diagram
+T_PROG=cli-diagram
 PY=/usr/bin/python3
 failed=0
 t_check() {

@@ -5,6 +5,8 @@ libcontroller_a_SOURCES += \
 	controller/ctlserver.h \
 	controller/ctlrpc.c \
 	controller/ctlrpc.h \
+	controller/diagram.c \
+	controller/diagram.h \
 	controller/flowsync.c \
 	controller/flowsync.h \
 	controller/hitlog.c \

@@ -1,8 +1,9 @@
 /*
  * flowchainctl: the command-line client of flowchaind.
  *
- * "check FILE" validates an intent locally; every other command is sent to
- * the daemon's control socket, in the JSON-RPC that ovs-appctl speaks.
+ * "check FILE" validates an intent locally, and "diagram --intent FILE"
+ * draws one; every other command is sent to the daemon's control socket,
+ * in the JSON-RPC that ovs-appctl speaks.
  */
 #include <config.h>
 
@@ -13,9 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "controller/ctlserver.h"
+#include "controller/diagram.h"
 #include "jsonrpc.h"
 #include "models/intent.h"
 #include "openvswitch/dynamic-string.h"
@@ -56,6 +60,15 @@ usage(void)
            "per bridge\n"
            "                    (FILE is read here, at most 8 MiB, and its "
            "content sent)\n"
+           "  diagram [--host H] [--format dot|svg] [--intent FILE]\n"
+           "                    draw hosts, bridges, bonds, networks, VMs "
+           "and adapters\n"
+           "                    with the switches' live state, as Graphviz "
+           "DOT (default)\n"
+           "                    or SVG (needs dot on PATH); with --intent, "
+           "draw FILE\n"
+           "                    here, without a daemon and without live "
+           "state\n"
            "  list-commands     every command the daemon knows\n"
            "  vlog/set SPEC, vlog/list, vlog/reopen\n"
            "                    log levels and log file, as in ovs-appctl\n"
@@ -147,6 +160,222 @@ read_plan_file(const char *path, char **textp)
     return NULL;
 }
 
+/* Sends 'command' with its arguments to the daemon at 'control'.  Returns
+ * 0 and sets '*resultp' (to free; may be NULL) on success; otherwise prints
+ * the error and returns 1 (the daemon refused) or 2 (no answer). */
+static int
+daemon_transact(const char *control, const char *command, int n_args,
+                char *args[], char **resultp)
+{
+    *resultp = NULL;
+    struct jsonrpc *client;
+    int error = unixctl_client_create(control, &client);
+    if (error) {
+        fprintf(stderr, "flowchainctl: cannot connect to %s: %s (is "
+                "flowchaind running? see --control)\n", control,
+                ovs_strerror(error));
+        return 2;
+    }
+    char *result = NULL, *err = NULL;
+    error = unixctl_client_transact(client, command, n_args, args, &result,
+                                    &err);
+    jsonrpc_close(client);
+    if (error) {
+        fprintf(stderr, "flowchainctl: %s: transaction failed: %s\n",
+                control, ovs_strerror(error));
+        return 2;
+    }
+    int status = 0;
+    if (err) {
+        fprintf(stderr, "flowchainctl: %s", err);
+        if (!*err || err[strlen(err) - 1] != '\n') {
+            fputc('\n', stderr);
+        }
+        status = 1;
+        free(result);
+    } else {
+        *resultp = result;
+    }
+    free(err);
+    return status;
+}
+
+/* Returns the full path (to free) of the executable 'name' found in $PATH,
+ * or NULL. */
+static char *
+find_in_path(const char *name)
+{
+    const char *path = getenv("PATH");
+    if (!path) {
+        return NULL;
+    }
+    char *copy = xstrdup(path);
+    char *save = NULL;
+    char *found = NULL;
+    for (char *dir = strtok_r(copy, ":", &save); dir;
+         dir = strtok_r(NULL, ":", &save)) {
+        char *file = xasprintf("%s/%s", dir, name);
+        struct stat st;
+        if (!stat(file, &st) && S_ISREG(st.st_mode)
+            && !access(file, X_OK)) {
+            found = file;
+            break;
+        }
+        free(file);
+    }
+    free(copy);
+    return found;
+}
+
+/* Writes the DOT text 'dot' to standard output as SVG, through Graphviz's
+ * "dot -Tsvg".  Returns 0, or 1 after printing why it failed. */
+static int
+write_svg(const char *dot)
+{
+    char *prog = find_in_path("dot");
+    if (!prog) {
+        fprintf(stderr, "flowchainctl: --format svg needs Graphviz's "
+                "\"dot\", not found on PATH (install the graphviz "
+                "package, or use --format dot)\n");
+        return 1;
+    }
+    fflush(stdout);
+    int fds[2];
+    if (pipe(fds)) {
+        fprintf(stderr, "flowchainctl: pipe: %s\n", ovs_strerror(errno));
+        free(prog);
+        return 1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "flowchainctl: fork: %s\n", ovs_strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        free(prog);
+        return 1;
+    } else if (!pid) {
+        dup2(fds[0], STDIN_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        execl(prog, "dot", "-Tsvg", (char *) NULL);
+        fprintf(stderr, "flowchainctl: %s: %s\n", prog, ovs_strerror(errno));
+        _exit(127);
+    }
+    close(fds[0]);
+
+    /* A dot that quits early must not kill us with SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
+    size_t len = strlen(dot);
+    int write_error = 0;
+    while (len) {
+        ssize_t n = write(fds[1], dot, len);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            write_error = errno;
+            break;
+        }
+        dot += n;
+        len -= n;
+    }
+    close(fds[1]);
+
+    int wstatus = 0;
+    while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+        continue;
+    }
+    int status = 0;
+    if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus)) {
+        fprintf(stderr, "flowchainctl: %s -Tsvg failed (%s)\n", prog,
+                WIFEXITED(wstatus) ? "non-zero exit status" : "killed");
+        status = 1;
+    } else if (write_error) {
+        fprintf(stderr, "flowchainctl: writing to %s: %s\n", prog,
+                ovs_strerror(write_error));
+        status = 1;
+    }
+    free(prog);
+    return status;
+}
+
+/* "diagram [--host H] [--format dot|svg] [--intent FILE]": draws the
+ * intent of the daemon at 'control' with its live state, or the intent
+ * FILE here, without live state. */
+static int
+diagram_cmd(const char *control, int argc, char *argv[])
+{
+    static const char usage_text[] = "usage: flowchainctl diagram "
+        "[--host H] [--format dot|svg] [--intent FILE]\n";
+    char *host = NULL;
+    const char *format = "dot", *file = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (i + 1 >= argc) {
+            fputs(usage_text, stderr);
+            return 2;
+        }
+        if (!strcmp(argv[i], "--host")) {
+            host = argv[++i];
+        } else if (!strcmp(argv[i], "--format")) {
+            format = argv[++i];
+        } else if (!strcmp(argv[i], "--intent")) {
+            file = argv[++i];
+        } else {
+            fputs(usage_text, stderr);
+            return 2;
+        }
+    }
+    if (strcmp(format, "dot") && strcmp(format, "svg")) {
+        fprintf(stderr, "flowchainctl: unknown format \"%s\" (dot or "
+                "svg)\n", format);
+        return 2;
+    }
+
+    char *dot = NULL;
+    if (file) {
+        struct svec errors = SVEC_EMPTY_INITIALIZER;
+        struct intent *intent = intent_load_file(file, &errors);
+        if (!intent) {
+            for (size_t i = 0; i < errors.n; i++) {
+                fprintf(stderr, "%s\n", errors.names[i]);
+            }
+            fprintf(stderr, "flowchainctl: %s: invalid intent, %"PRIuSIZE
+                    " error(s)\n", file, errors.n);
+            svec_destroy(&errors);
+            return 1;
+        }
+        svec_destroy(&errors);
+        struct ds s = DS_EMPTY_INITIALIZER;
+        bool ok = diagram_format(intent, host, NULL, &s);
+        intent_destroy(intent);
+        if (!ok) {
+            fprintf(stderr, "flowchainctl: %s\n", ds_cstr(&s));
+            ds_destroy(&s);
+            return 1;
+        }
+        dot = ds_steal_cstr(&s);
+    } else {
+        char *args[2] = { CONST_CAST(char *, "--host"), host };
+        int status = daemon_transact(control, "diagram", host ? 2 : 0, args,
+                                     &dot);
+        if (status) {
+            return status;
+        }
+        if (!dot) {
+            dot = xstrdup("");
+        }
+    }
+
+    int status = 0;
+    if (!strcmp(format, "svg")) {
+        status = write_svg(dot);
+    } else {
+        fputs(dot, stdout);
+    }
+    free(dot);
+    return status;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -199,6 +428,9 @@ main(int argc, char *argv[])
     if (!control) {
         control = DEFAULT_CONTROL;
     }
+    if (!strcmp(command, "diagram")) {
+        return diagram_cmd(control, argc - optind - 1, argv + optind + 1);
+    }
     /* "plan FILE": the daemon opens no file for its callers; FILE is read
      * here, with the caller's rights, and its content sent. */
     char *plan_text = NULL;
@@ -221,35 +453,12 @@ main(int argc, char *argv[])
         args = CONST_CAST(char **, plan_argv);
         n_args = 2;
     }
-    struct jsonrpc *client;
-    int error = unixctl_client_create(control, &client);
-    if (error) {
-        fprintf(stderr, "flowchainctl: cannot connect to %s: %s (is "
-                "flowchaind running? see --control)\n", control,
-                ovs_strerror(error));
-        return 2;
-    }
-    char *result = NULL, *err = NULL;
-    error = unixctl_client_transact(client, command, n_args, args, &result,
-                                    &err);
-    jsonrpc_close(client);
-    if (error) {
-        fprintf(stderr, "flowchainctl: %s: transaction failed: %s\n",
-                control, ovs_strerror(error));
-        return 2;
-    }
-    int status = 0;
-    if (err) {
-        fprintf(stderr, "flowchainctl: %s", err);
-        if (!*err || err[strlen(err) - 1] != '\n') {
-            fputc('\n', stderr);
-        }
-        status = 1;
-    } else if (result) {
+    char *result;
+    int status = daemon_transact(control, command, n_args, args, &result);
+    if (result) {
         fputs(result, stdout);
     }
     free(result);
-    free(err);
     free(plan_text);
     return status;
 }

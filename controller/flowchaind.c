@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "controller/ctlserver.h"
+#include "controller/diagram.h"
 #include "controller/ofsession.h"
 #include "controller/stream-tls.h"
 #include "controller/switchmgr.h"
@@ -215,6 +216,36 @@ daemon_flows_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
         ctlserver_reply_error(conn, ds_cstr(&s));
     }
     ds_destroy(&s);
+}
+
+/* "diagram [--host H]": the intent as a Graphviz DOT graph, with the live
+ * state of the switches (diagram.h). */
+static void
+daemon_diagram_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
+                   void *d_)
+{
+    struct daemon *d = d_;
+    const char *host = NULL;
+    if (argc == 2 && !strcmp(argv[0], "--host")) {
+        host = argv[1];
+    } else if (argc) {
+        ctlserver_reply_error(conn, "usage: diagram [--host H]");
+        return;
+    }
+    if (!d->intent) {
+        ctlserver_reply_error(conn, "no intent loaded");
+        return;
+    }
+    struct diagram_live *live = diagram_live_create();
+    switchmgr_get_live(d->switches, live);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    if (diagram_format(d->intent, host, live, &s)) {
+        ctlserver_reply(conn, ds_cstr(&s));
+    } else {
+        ctlserver_reply_error(conn, ds_cstr(&s));
+    }
+    ds_destroy(&s);
+    diagram_live_destroy(live);
 }
 
 /* A policy-stats request waiting for the switches: which client asked. */
@@ -626,6 +657,8 @@ main(int argc, char *argv[])
                        daemon_policy_stats_cmd, &d);
     ctlserver_register(d.ctl, "plan", "INTENT-JSON [NAME]", 1, 2,
                        daemon_plan_cmd, &d);
+    ctlserver_register(d.ctl, "diagram", "[--host H]", 0, 2,
+                       daemon_diagram_cmd, &d);
     ctlserver_register(d.ctl, "vlog/set", "{SPEC | MODULE:DEST:LEVEL}", 1,
                        INT_MAX, vlog_set_cmd, &d);
     ctlserver_register(d.ctl, "vlog/list", "", 0, 0, vlog_list_cmd, &d);

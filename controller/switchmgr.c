@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "controller/announce.h"
+#include "controller/diagram.h"
 #include "controller/flowsync.h"
 #include "controller/ofsession.h"
 #include "controller/polmon.h"
@@ -1146,6 +1147,28 @@ switchmgr_n_ready(const struct switchmgr *mgr)
         n += ofsession_is_ready(conn->session);
     }
     return n;
+}
+
+void
+switchmgr_get_live(const struct switchmgr *mgr, struct diagram_live *live)
+{
+    const struct swconn *conn;
+    LIST_FOR_EACH (conn, node, &mgr->conns) {
+        const struct ofsession *ses = conn->session;
+        if (!ofsession_is_ready(ses)) {
+            continue;
+        }
+        uint64_t dpid = ofsession_dpid(ses);
+        diagram_live_add_switch(live, dpid,
+                                conn->sync && flowsync_in_sync(conn->sync));
+        size_t n;
+        struct ofputil_phy_port *ports = ofsession_ports(ses, &n);
+        for (size_t i = 0; i < n; i++) {
+            diagram_live_add_port(live, dpid, ports[i].name,
+                                  ofsession_port_is_live(&ports[i]));
+        }
+        free(ports);
+    }
 }
 
 static void

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include "controller/polmon.h"
 
+struct diagram_live;
 struct ds;
 struct ev_loop;
 struct intent;
@@ -69,5 +70,9 @@ void switchmgr_policy_stats(struct switchmgr *, const char *policy,
 /* Appends a human-readable status of every connected switch to 's'. */
 void switchmgr_format_status(const struct switchmgr *, struct ds *);
 size_t switchmgr_n_ready(const struct switchmgr *);
+
+/* Records in 'live' each switch that finished its handshake: whether it is
+ * in sync, and its ports with their link state (diagram.h). */
+void switchmgr_get_live(const struct switchmgr *, struct diagram_live *);
 
 #endif /* controller/switchmgr.h */

@@ -47,3 +47,8 @@ tests_test_tlsbind_LDADD = $(FLOWCHAIN_LIBS)
 check_PROGRAMS += tests/test-announce
 tests_test_announce_SOURCES = tests/test-announce.c tests/unit.h
 tests_test_announce_LDADD = $(FLOWCHAIN_LIBS)
+
+# Diagrams: DOT escaping, host filter, live state, determinism.
+check_PROGRAMS += tests/test-diagram
+tests_test_diagram_SOURCES = tests/test-diagram.c tests/unit.h
+tests_test_diagram_LDADD = $(FLOWCHAIN_LIBS)

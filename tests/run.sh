@@ -50,6 +50,7 @@ run unit-flowsync "$builddir/tests/test-flowsync"
 run unit-tlsbind "$builddir/tests/test-tlsbind"
 run unit-polmon "$builddir/tests/test-polmon"
 run unit-announce "$builddir/tests/test-announce"
+run unit-diagram "$builddir/tests/test-diagram"
 run unit-ctlrpc "$builddir/tests/test-ctlrpc"
 run unit-flowset "$builddir/tests/test-flowset"
 run unit-pipeline "$builddir/tests/test-pipeline"
@@ -57,6 +58,7 @@ run unit-intent "$builddir/tests/test-intent" "$top/tests/intent"
 run intent-schema "$top/tests/test-intent-schema.sh" "$top"
 
 run cli bash "$top/tests/test-cli.sh"
+run cli-diagram bash "$top/tests/test-diagram.sh"
 
 # Fuzz harnesses (fuzz/, docs/fuzzing.md): regressions, then a short run.
 run fuzz bash "$top/tests/test-fuzz.sh"

@@ -132,6 +132,7 @@ tap2_missing() {
 }
 t_check "status names a port of the intent that left the switch (ports 3/4)" \
     wait_until 20 tap2_missing
+sed 's/^/    /' "$CDIR/out"
 t_check "  ... and so does status --ports" \
     eval 'fcctl status --ports | grep -qx "  ports not on the switch yet (their flows go in when they appear): tap2"'
 

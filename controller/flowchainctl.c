@@ -3,6 +3,8 @@
  *
  * "check FILE" validates an intent locally; every other command is sent to
  * the daemon's control socket, in the JSON-RPC that ovs-appctl speaks.
+ * "plan FILE" and "apply FILE" read FILE here and send its content;
+ * "apply" sends only an intent that is valid here.
  */
 #include <config.h>
 
@@ -44,7 +46,8 @@ usage(void)
            "the bridges not\n"
            "                    connected, totals, the hit-log counters; "
            "--ports: every\n"
-           "                    detail and every port\n"
+           "                    detail and every port; --host, --bridge: "
+           "only those bridges\n"
            "  version           the daemon's version\n"
            "  exit              stop the daemon\n"
            "  reload            load the intent file again (an invalid one "

@@ -4,6 +4,8 @@
  * "check FILE" validates an intent locally, and "diagram --intent FILE"
  * draws one; every other command is sent to the daemon's control socket,
  * in the JSON-RPC that ovs-appctl speaks.
+ * "plan FILE" and "apply FILE" read FILE here and send its content;
+ * "apply" sends only an intent that is valid here.
  */
 #include <config.h>
 
@@ -41,9 +43,15 @@ usage(void)
            "if not\n"
            "\n"
            "Commands sent to the daemon:\n"
-           "  status            connected switches, their ports, sync state "
-           "and hit-log\n"
-           "                    meter; the hit-log counters\n"
+           "  status [--ports] [--host H] [--bridge B]\n"
+           "                    one line per connected switch (sync state, "
+           "ports of the\n"
+           "                    intent present/expected, flows, groups), "
+           "the bridges not\n"
+           "                    connected, totals, the hit-log counters; "
+           "--ports: every\n"
+           "                    detail and every port; --host, --bridge: "
+           "only those bridges\n"
            "  version           the daemon's version\n"
            "  exit              stop the daemon\n"
            "  reload            load the intent file again (an invalid one "
@@ -69,6 +77,11 @@ usage(void)
            "draw FILE\n"
            "                    here, without a daemon and without live "
            "state\n"
+           "  apply FILE        validate FILE here, then have the daemon "
+           "print its plan,\n"
+           "                    write it to the daemon's own intent file and "
+           "reload\n"
+           "                    (an invalid FILE changes nothing)\n"
            "  list-commands     every command the daemon knows\n"
            "  vlog/set SPEC, vlog/list, vlog/reopen\n"
            "                    log levels and log file, as in ovs-appctl\n"
@@ -112,11 +125,12 @@ check_file(const char *path)
     return status;
 }
 
-/* Reads the intent file 'path' for "plan" into '*textp' (to free).  Returns
- * NULL, or an error message (to free) if it cannot be read, is not a
- * regular file, holds a NUL byte or is larger than the daemon takes. */
+/* Reads the intent file 'path' for 'command' ("plan" or "apply") into
+ * '*textp' (to free).  Returns NULL, or an error message (to free) if it
+ * cannot be read, is not a regular file, holds a NUL byte or is larger than
+ * the daemon takes. */
 static char *
-read_plan_file(const char *path, char **textp)
+read_intent_file(const char *command, const char *path, char **textp)
 {
     *textp = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -142,9 +156,10 @@ read_plan_file(const char *path, char **textp)
         }
         ds_put_buffer(&text, buf, n);
         if (text.length > CTLSERVER_MAX_PLAN_BYTES) {
-            error = xasprintf("%s: larger than %d MiB, the most plan "
+            error = xasprintf("%s: larger than %d MiB, the most %s "
                               "sends", path,
-                              CTLSERVER_MAX_PLAN_BYTES / (1024 * 1024));
+                              CTLSERVER_MAX_PLAN_BYTES / (1024 * 1024),
+                              command);
             break;
         }
     }
@@ -376,6 +391,25 @@ diagram_cmd(const char *control, int argc, char *argv[])
     return status;
 }
 
+/* Validates the intent 'text', read from 'path', for "apply".  Returns
+ * true if it is valid; else prints its errors and returns false. */
+static bool
+validate_text(const char *path, const char *text)
+{
+    struct svec errors = SVEC_EMPTY_INITIALIZER;
+    struct intent *intent = intent_parse(text, &errors);
+    if (!intent) {
+        fprintf(stderr, "flowchainctl: %s: invalid intent, %"PRIuSIZE
+                " error(s); nothing sent to the daemon\n", path, errors.n);
+        for (size_t i = 0; i < errors.n; i++) {
+            fprintf(stderr, "%s\n", errors.names[i]);
+        }
+    }
+    intent_destroy(intent);
+    svec_destroy(&errors);
+    return intent != NULL;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -431,22 +465,27 @@ main(int argc, char *argv[])
     if (!strcmp(command, "diagram")) {
         return diagram_cmd(control, argc - optind - 1, argv + optind + 1);
     }
-    /* "plan FILE": the daemon opens no file for its callers; FILE is read
-     * here, with the caller's rights, and its content sent. */
+    /* "plan FILE" and "apply FILE": the daemon opens no file for its
+     * callers; FILE is read here, with the caller's rights, and its content
+     * sent.  "apply" sends only a valid intent. */
     char *plan_text = NULL;
     const char *plan_argv[2];
     char **args = argv + optind + 1;
     int n_args = argc - optind - 1;
-    if (!strcmp(command, "plan")) {
+    if (!strcmp(command, "plan") || !strcmp(command, "apply")) {
         if (n_args != 1) {
-            fprintf(stderr, "usage: flowchainctl plan FILE\n");
+            fprintf(stderr, "usage: flowchainctl %s FILE\n", command);
             return 2;
         }
-        char *error = read_plan_file(args[0], &plan_text);
+        char *error = read_intent_file(command, args[0], &plan_text);
         if (error) {
             fprintf(stderr, "flowchainctl: %s\n", error);
             free(error);
             return 2;
+        }
+        if (!strcmp(command, "apply") && !validate_text(args[0], plan_text)) {
+            free(plan_text);
+            return 1;
         }
         plan_argv[0] = plan_text;
         plan_argv[1] = args[0];

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <ev.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
@@ -110,16 +111,48 @@ daemon_version_cmd(struct ctlserver_conn *conn, int argc OVS_UNUSED,
     ctlserver_reply(conn, "flowchaind " FLOWCHAIN_VERSION "\n");
 }
 
+/* "status [--ports] [--host H] [--bridge B]": the intent, a summary line
+ * per connected switch and totals, or with --ports every detail. */
 static void
-daemon_status_cmd(struct ctlserver_conn *conn, int argc OVS_UNUSED,
-                  const char *argv[] OVS_UNUSED, void *d_)
+daemon_status_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
+                  void *d_)
 {
     struct daemon *d = d_;
+    struct switchmgr_status_opts opts = { .ports = false };
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--ports")) {
+            opts.ports = true;
+        } else if (!strcmp(argv[i], "--host") && i + 1 < argc) {
+            opts.host = argv[++i];
+        } else if (!strcmp(argv[i], "--bridge") && i + 1 < argc) {
+            opts.bridge = argv[++i];
+        } else {
+            ctlserver_reply_error(conn, "usage: status [--ports] [--host H] "
+                                  "[--bridge B]");
+            return;
+        }
+    }
+
     struct ds s = DS_EMPTY_INITIALIZER;
-    ds_put_format(&s, "intent: %s\n",
+    ds_put_format(&s, "intent: %s",
                   d->intent_path ? d->intent_path : "(none)");
-    switchmgr_format_status(d->switches, &s);
-    ctlserver_reply(conn, ds_cstr(&s));
+    if (d->intent) {
+        /* "valid: 2 hosts, ..." without its "valid: ". */
+        struct ds summary = DS_EMPTY_INITIALIZER;
+        intent_format_summary(d->intent, &summary);
+        const char *counts = strchr(ds_cstr(&summary), ' ');
+        ds_put_format(&s, ": %s", counts ? counts + 1 : ds_cstr(&summary));
+        ds_destroy(&summary);
+    }
+    ds_put_char(&s, '\n');
+    struct ds body = DS_EMPTY_INITIALIZER;
+    if (switchmgr_format_status(d->switches, &opts, &body)) {
+        ds_put_cstr(&s, ds_cstr(&body));
+        ctlserver_reply(conn, ds_cstr(&s));
+    } else {
+        ctlserver_reply_error(conn, ds_cstr(&body));
+    }
+    ds_destroy(&body);
     ds_destroy(&s);
 }
 
@@ -324,6 +357,156 @@ daemon_plan_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
         switchmgr_format_plan(d->switches, next, &s);
         ctlserver_reply(conn, ds_cstr(&s));
     }
+    intent_destroy(next);
+    svec_destroy(&errors);
+    ds_destroy(&s);
+}
+
+/* Replaces the content of the intent file 'path' by 'text', atomically:
+ * writes a temporary file in the same directory, syncs it, gives it the
+ * mode (and, if allowed, the owner) of the file it replaces, and renames
+ * it over 'path'; a symbolic link is followed, so its target is replaced.
+ * Returns NULL, or an error message (to free) with 'path' untouched. */
+static char *
+write_intent_file(const char *path, const char *text)
+{
+    char *real = realpath(path, NULL);
+    const char *target = real ? real : path;
+    struct stat st;
+    bool exists = !stat(target, &st);
+    char *tmp = xasprintf("%s.apply-XXXXXX", target);
+    char *error = NULL;
+
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        error = xasprintf("%s: cannot create: %s", tmp, ovs_strerror(errno));
+        goto out;
+    }
+    size_t len = strlen(text);
+    for (size_t done = 0; done < len; ) {
+        ssize_t n = write(fd, text + done, len - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            error = xasprintf("%s: write failed: %s", tmp,
+                              ovs_strerror(errno));
+            break;
+        }
+        done += n;
+    }
+    if (!error && exists) {
+        if (fchmod(fd, st.st_mode & 07777)) {
+            error = xasprintf("%s: cannot set its mode: %s", tmp,
+                              ovs_strerror(errno));
+        } else if (fchown(fd, st.st_uid, st.st_gid)) {
+            /* Not ours to give away: the file becomes the daemon's. */
+            VLOG_WARN("%s: cannot keep the owner of %s: %s", tmp, target,
+                      ovs_strerror(errno));
+        }
+    } else if (!error && fchmod(fd, 0644)) {
+        error = xasprintf("%s: cannot set its mode: %s", tmp,
+                          ovs_strerror(errno));
+    }
+    if (!error && fsync(fd)) {
+        error = xasprintf("%s: fsync failed: %s", tmp, ovs_strerror(errno));
+    }
+    if (close(fd) && !error) {
+        error = xasprintf("%s: close failed: %s", tmp, ovs_strerror(errno));
+    }
+    if (!error && rename(tmp, target)) {
+        error = xasprintf("cannot rename %s to %s: %s", tmp, target,
+                          ovs_strerror(errno));
+    }
+    if (error) {
+        unlink(tmp);
+        goto out;
+    }
+
+    /* The rename itself is durable once the directory is synced. */
+    char *dir = xstrdup(target);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    }
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
+
+out:
+    free(tmp);
+    free(real);
+    return error;
+}
+
+/* "apply TEXT [NAME]": makes the intent 'TEXT' (JSON, as for "plan") the
+ * content of the daemon's own intent file and loads it.  An invalid 'TEXT'
+ * changes nothing: neither the file nor the running intent.  The reply is
+ * the plan (what the load changes) and the reload's result. */
+static void
+daemon_apply_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
+                 void *d_)
+{
+    struct daemon *d = d_;
+    const char *text = argv[0];
+    const char *name = argc > 1 ? argv[1] : "apply";
+    if (!d->intent_path) {
+        ctlserver_reply_error(conn, "no intent file: apply writes the file "
+                              "flowchaind was started with (--intent), and "
+                              "this one has none\n");
+        return;
+    }
+    if (text[strspn(text, " \t\r\n")] != '{') {
+        ctlserver_reply_error(conn, "apply takes the intent's JSON text, not "
+                              "a file name (the daemon opens no file for "
+                              "its callers): use \"flowchainctl apply "
+                              "FILE\", which sends the file's content\n");
+        return;
+    }
+    struct svec errors = SVEC_EMPTY_INITIALIZER;
+    struct intent *next = intent_parse(text, &errors);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    if (!next) {
+        ds_put_format(&s, "%s: invalid intent, %"PRIuSIZE" error(s); %s not "
+                      "written, the running intent and its flows are "
+                      "unchanged\n", name, errors.n, d->intent_path);
+        for (size_t i = 0; i < errors.n; i++) {
+            ds_put_format(&s, "%s\n", errors.names[i]);
+        }
+        VLOG_WARN("apply refused: %s", ds_cstr(&s));
+        ctlserver_reply_error(conn, ds_cstr(&s));
+        goto out;
+    }
+    switchmgr_format_plan(d->switches, next, &s);
+
+    char *error = write_intent_file(d->intent_path, text);
+    if (error) {
+        VLOG_WARN("apply: %s", error);
+        ds_put_format(&s, "apply failed: %s; the intent file, the running "
+                      "intent and its flows are unchanged\n", error);
+        ctlserver_reply_error(conn, ds_cstr(&s));
+        free(error);
+        goto out;
+    }
+    VLOG_INFO("apply: wrote %s (%"PRIuSIZE" bytes from %s)", d->intent_path,
+              strlen(text), name);
+    ds_put_format(&s, "wrote %s\n", d->intent_path);
+    bool ok = daemon_reload(d, &s);
+    /* The file watcher would see the rename and load the file once more.
+     * Restarting it takes the new file (its inode, and the times of the
+     * read just done) as its reference: nothing to see. */
+    ev_stat_stop(d->loop, &d->intent_watch);
+    ev_stat_start(d->loop, &d->intent_watch);
+    if (ok) {
+        ctlserver_reply(conn, ds_cstr(&s));
+    } else {
+        ctlserver_reply_error(conn, ds_cstr(&s));
+    }
+
+out:
     intent_destroy(next);
     svec_destroy(&errors);
     ds_destroy(&s);
@@ -646,7 +829,8 @@ main(int argc, char *argv[])
     if (!d.ctl) {
         ovs_fatal(0, "cannot open control socket: %s", error);
     }
-    ctlserver_register(d.ctl, "status", "", 0, 0, daemon_status_cmd, &d);
+    ctlserver_register(d.ctl, "status", "[--ports] [--host H] [--bridge B]",
+                       0, 5, daemon_status_cmd, &d);
     ctlserver_register(d.ctl, "version", "", 0, 0, daemon_version_cmd, &d);
     ctlserver_register(d.ctl, "exit", "", 0, 0, daemon_exit_cmd, &d);
     ctlserver_register(d.ctl, "reload", "", 0, 0, daemon_reload_cmd, &d);
@@ -659,6 +843,8 @@ main(int argc, char *argv[])
                        daemon_plan_cmd, &d);
     ctlserver_register(d.ctl, "diagram", "[--host H]", 0, 2,
                        daemon_diagram_cmd, &d);
+    ctlserver_register(d.ctl, "apply", "INTENT-JSON [NAME]", 1, 2,
+                       daemon_apply_cmd, &d);
     ctlserver_register(d.ctl, "vlog/set", "{SPEC | MODULE:DEST:LEVEL}", 1,
                        INT_MAX, vlog_set_cmd, &d);
     ctlserver_register(d.ctl, "vlog/list", "", 0, 0, vlog_list_cmd, &d);

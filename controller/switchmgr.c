@@ -943,6 +943,22 @@ vm_uses_bridge(const struct intent_vm *vm, const struct intent_bridge *br)
     return false;
 }
 
+/* Adds to 'names' the ports that 'br' puts on its switch: uplink members,
+ * host adapters and VM NICs, in that order. */
+static void
+bridge_port_names(const struct intent_bridge *br, struct svec *names)
+{
+    for (size_t i = 0; i < br->uplink.n_members; i++) {
+        svec_add(names, br->uplink.members[i]);
+    }
+    for (size_t i = 0; i < br->n_adapters; i++) {
+        svec_add(names, br->adapters[i].port);
+    }
+    for (size_t i = 0; i < br->n_nics; i++) {
+        svec_add(names, br->nics[i]->port);
+    }
+}
+
 /* Appends to 's' the ports 'br' names that the switch of 'conn' does not
  * have (yet): their flows go in when they appear. */
 static void
@@ -950,15 +966,7 @@ format_missing_ports(const struct swconn *conn,
                      const struct intent_bridge *br, struct ds *s)
 {
     struct svec names = SVEC_EMPTY_INITIALIZER;
-    for (size_t i = 0; i < br->uplink.n_members; i++) {
-        svec_add(&names, br->uplink.members[i]);
-    }
-    for (size_t i = 0; i < br->n_adapters; i++) {
-        svec_add(&names, br->adapters[i].port);
-    }
-    for (size_t i = 0; i < br->n_nics; i++) {
-        svec_add(&names, br->nics[i]->port);
-    }
+    bridge_port_names(br, &names);
     size_t n = 0;
     for (size_t i = 0; i < names.n; i++) {
         if (!ofsession_find_port(conn->session, names.names[i])) {
@@ -1171,6 +1179,46 @@ switchmgr_get_live(const struct switchmgr *mgr, struct diagram_live *live)
     }
 }
 
+/* At most this many port or bridge names in a line of the status summary;
+ * "status --ports" lists them all. */
+#define STATUS_MAX_NAMES 5
+
+/* Totals over the switches a status shows. */
+struct status_totals {
+    size_t n_switches;          /* Ready sessions shown. */
+    size_t n_in_sync;
+    size_t n_unconnected;       /* Bridges of the intent with no switch. */
+    size_t n_unconnected_ports; /* Ports the intent puts on those. */
+    size_t n_expected;          /* Ports the intent puts on their bridges. */
+    size_t n_known;             /* Of those, ports the switches have. */
+    size_t n_down;              /* Of those, ports not live. */
+    size_t n_flows;             /* Installed. */
+    size_t n_groups;
+};
+
+/* Appends to 's' the line "  N WHAT: a, b, c" for the 'names', at most
+ * STATUS_MAX_NAMES of them unless 'all'; nothing if 'names' is empty. */
+static void
+format_name_list(const struct svec *names, const char *what, bool all,
+                 struct ds *s)
+{
+    if (!names->n) {
+        return;
+    }
+    ds_put_format(s, "  %"PRIuSIZE" %s%s: ", names->n,
+                  names->n == 1 ? "port" : "ports", what);
+    size_t n = all ? names->n : MIN(names->n, STATUS_MAX_NAMES);
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(s, "%s%s", i ? ", " : "", names->names[i]);
+    }
+    if (n < names->n) {
+        ds_put_cstr(s, ", ... (status --ports for all)");
+    }
+    ds_put_char(s, '\n');
+}
+
+/* Appends the detail of 'conn' to 's': its session, hit-log meter, sync
+ * and every port ("status --ports"). */
 static void
 format_conn(const struct switchmgr *mgr, const struct swconn *conn,
             struct ds *s)
@@ -1234,23 +1282,247 @@ format_conn(const struct switchmgr *mgr, const struct swconn *conn,
     free(ports);
 }
 
-void
-switchmgr_format_status(const struct switchmgr *mgr, struct ds *s)
+/* Appends the summary of the ready switch of 'conn' (bridge 'br' of the
+ * intent, or NULL) to 's': one line, then at most two lines naming a few
+ * ports of the intent that it lacks or that are down (all of them if
+ * 'all'); adds its figures to 't'. */
+static void
+format_conn_summary(const struct switchmgr *mgr, const struct swconn *conn,
+                    const struct intent_bridge *br, bool all,
+                    struct status_totals *t, struct ds *s)
 {
+    const struct ofsession *ses = conn->session;
+    long long int age = (now_ms(mgr) - ofsession_connected_at(ses)) / 1000;
+
+    ds_put_format(s, "switch %016"PRIx64": ", ofsession_dpid(ses));
+    if (br) {
+        ds_put_format(s, "host %s bridge %s", br->host->name, br->name);
+    } else {
+        ds_put_cstr(s, "not in the intent");
+    }
+    ds_put_format(s, ", connected %llds, sync: %s", age,
+                  conn->sync ? flowsync_state(conn->sync) : "not started");
+    t->n_switches++;
+    if (conn->sync && flowsync_in_sync(conn->sync)) {
+        t->n_in_sync++;
+    }
+
+    struct svec missing = SVEC_EMPTY_INITIALIZER;
+    struct svec down = SVEC_EMPTY_INITIALIZER;
+    if (br) {
+        struct svec names = SVEC_EMPTY_INITIALIZER;
+        bridge_port_names(br, &names);
+        for (size_t i = 0; i < names.n; i++) {
+            const struct ofputil_phy_port *p
+                = ofsession_find_port(ses, names.names[i]);
+            if (!p) {
+                svec_add(&missing, names.names[i]);
+            } else if (!ofsession_port_is_live(p)) {
+                svec_add(&down, names.names[i]);
+            }
+        }
+        size_t known = names.n - missing.n;
+        ds_put_format(s, ", ports %"PRIuSIZE"/%"PRIuSIZE, known, names.n);
+        t->n_expected += names.n;
+        t->n_known += known;
+        t->n_down += down.n;
+        svec_destroy(&names);
+    } else {
+        size_t n;
+        free(ofsession_ports(ses, &n));
+        ds_put_format(s, ", %"PRIuSIZE" ports on the switch", n);
+    }
+    if (conn->sync) {
+        const struct flowset *inst = flowsync_installed(conn->sync);
+        const struct flowsync_stats *fst = flowsync_stats(conn->sync);
+        ds_put_format(s, ", flows installed %"PRIuSIZE", groups installed %"
+                      PRIuSIZE, flowset_n_flows(inst),
+                      flowset_n_groups(inst));
+        t->n_flows += flowset_n_flows(inst);
+        t->n_groups += flowset_n_groups(inst);
+        if (fst->bundles_ok) {
+            ds_put_format(s, ", last sync %lld ms",
+                          fst->last_sync_latency_ms);
+        }
+    }
+    ds_put_char(s, '\n');
+    format_name_list(&missing, " not on the switch yet", all, s);
+    format_name_list(&down, " down", all, s);
+    svec_destroy(&missing);
+    svec_destroy(&down);
+}
+
+/* Returns the bridge of the intent that the ready switch of 'conn' is, or
+ * NULL. */
+static const struct intent_bridge *
+conn_bridge(const struct switchmgr *mgr, const struct swconn *conn)
+{
+    return (mgr->intent
+            ? intent_find_bridge_by_dpid(mgr->intent,
+                                         ofsession_dpid(conn->session))
+            : NULL);
+}
+
+/* True if bridge 'br' (NULL: not in the intent) passes the filters of
+ * 'opts'. */
+static bool
+status_selects(const struct switchmgr_status_opts *opts,
+               const struct intent_bridge *br)
+{
+    if (!opts->host && !opts->bridge) {
+        return true;
+    }
+    return (br
+            && (!opts->host || !strcmp(br->host->name, opts->host))
+            && (!opts->bridge || !strcmp(br->name, opts->bridge)));
+}
+
+/* Checks the filters of 'opts' against the intent; returns false with an
+ * error in 's' if one names no host or bridge of it. */
+static bool
+status_check_filters(const struct switchmgr *mgr,
+                     const struct switchmgr_status_opts *opts, struct ds *s)
+{
+    if (!opts->host && !opts->bridge) {
+        return true;
+    }
+    if (!mgr->intent) {
+        ds_put_cstr(s, "no intent loaded: --host and --bridge select the "
+                    "intent's hosts and bridges");
+        return false;
+    }
+    if (opts->host && !intent_find_host(mgr->intent, opts->host)) {
+        ds_put_format(s, "unknown host \"%s\"", opts->host);
+        return false;
+    }
+    if (opts->bridge) {
+        for (size_t h = 0; h < intent_n_hosts(mgr->intent); h++) {
+            const struct intent_host *ih = intent_host_at(mgr->intent, h);
+            if (opts->host && strcmp(ih->name, opts->host)) {
+                continue;
+            }
+            for (size_t b = 0; b < ih->n_bridges; b++) {
+                if (!strcmp(ih->bridges[b].name, opts->bridge)) {
+                    return true;
+                }
+            }
+        }
+        if (opts->host) {
+            ds_put_format(s, "host \"%s\" has no bridge \"%s\"", opts->host,
+                          opts->bridge);
+        } else {
+            ds_put_format(s, "unknown bridge \"%s\"", opts->bridge);
+        }
+        return false;
+    }
+    return true;
+}
+
+/* Appends to 's' the bridges of the intent selected by 'opts' that no
+ * switch is connected for: with 'opts->ports' one line each, else one line
+ * naming a few.  Adds their number and expected ports to 't'. */
+static void
+format_unconnected(const struct switchmgr *mgr,
+                   const struct switchmgr_status_opts *opts,
+                   struct status_totals *t, struct ds *s)
+{
+    struct svec names = SVEC_EMPTY_INITIALIZER;
+    for (size_t h = 0; mgr->intent && h < intent_n_hosts(mgr->intent); h++) {
+        const struct intent_host *ih = intent_host_at(mgr->intent, h);
+        for (size_t b = 0; b < ih->n_bridges; b++) {
+            const struct intent_bridge *br = &ih->bridges[b];
+            if (!status_selects(opts, br)
+                || find_ready(mgr, br->datapath_id)) {
+                continue;
+            }
+            struct svec ports = SVEC_EMPTY_INITIALIZER;
+            bridge_port_names(br, &ports);
+            t->n_unconnected_ports += ports.n;
+            if (opts->ports) {
+                ds_put_format(s, "bridge %s/%s (datapath %016"PRIx64"): not "
+                              "connected, %"PRIuSIZE" ports expected\n",
+                              ih->name, br->name, br->datapath_id, ports.n);
+            }
+            svec_destroy(&ports);
+            svec_add_nocopy(&names, xasprintf("%s/%s", ih->name, br->name));
+        }
+    }
+    t->n_unconnected = names.n;
+    if (names.n && !opts->ports) {
+        ds_put_format(s, "%"PRIuSIZE" %s of the intent not connected: ",
+                      names.n, names.n == 1 ? "bridge" : "bridges");
+        size_t n = MIN(names.n, STATUS_MAX_NAMES);
+        for (size_t i = 0; i < n; i++) {
+            ds_put_format(s, "%s%s", i ? ", " : "", names.names[i]);
+        }
+        if (n < names.n) {
+            ds_put_cstr(s, ", ... (status --ports for all)");
+        }
+        ds_put_char(s, '\n');
+    }
+    svec_destroy(&names);
+}
+
+bool
+switchmgr_format_status(const struct switchmgr *mgr,
+                        const struct switchmgr_status_opts *opts,
+                        struct ds *s)
+{
+    if (!status_check_filters(mgr, opts, s)) {
+        return false;
+    }
+    bool filtered = opts->host || opts->bridge;
+    struct status_totals t;
+    memset(&t, 0, sizeof t);
     const struct swconn *conn;
     size_t n = 0;
     LIST_FOR_EACH (conn, node, &mgr->conns) {
-        format_conn(mgr, conn, s);
+        bool ready = ofsession_is_ready(conn->session);
+        const struct intent_bridge *br = ready ? conn_bridge(mgr, conn) : NULL;
+        if (filtered && (!ready || !status_selects(opts, br))) {
+            continue;
+        }
+        if (opts->ports) {
+            format_conn(mgr, conn, s);
+            if (ready) {
+                /* The same figures for the totals line; and the ports of
+                 * the intent it lacks or that are down, all of them. */
+                struct ds ignore = DS_EMPTY_INITIALIZER;
+                format_conn_summary(mgr, conn, br, true, &t, &ignore);
+                ds_destroy(&ignore);
+                if (br) {
+                    format_missing_ports(conn, br, s);
+                }
+            }
+        } else if (ready) {
+            format_conn_summary(mgr, conn, br, false, &t, s);
+        } else {
+            format_conn(mgr, conn, s);
+        }
         n++;
     }
     if (!n) {
-        ds_put_cstr(s, "no switches connected\n");
+        ds_put_cstr(s, filtered ? "no matching switch connected\n"
+                    : "no switches connected\n");
     }
+    format_unconnected(mgr, opts, &t, s);
+    ds_put_format(s, "total: %"PRIuSIZE" %s connected, %"PRIuSIZE" in sync, %"
+                  PRIuSIZE" %s of the intent not connected (%"PRIuSIZE
+                  " ports); ports %"PRIuSIZE"/%"PRIuSIZE", %"PRIuSIZE
+                  " not on the switch yet, %"PRIuSIZE" down; flows installed %"
+                  PRIuSIZE", groups installed %"PRIuSIZE"\n",
+                  t.n_switches, t.n_switches == 1 ? "switch" : "switches",
+                  t.n_in_sync, t.n_unconnected,
+                  t.n_unconnected == 1 ? "bridge" : "bridges",
+                  t.n_unconnected_ports,
+                  t.n_known, t.n_expected, t.n_expected - t.n_known,
+                  t.n_down, t.n_flows, t.n_groups);
     polmon_format_status(mgr->polmon, s);
     uint64_t flow_mods, group_mods;
     switchmgr_get_totals(mgr, &flow_mods, &group_mods);
     ds_put_format(s, "flow mods sent since start: %"PRIu64", group mods: %"
                   PRIu64"\n", flow_mods, group_mods);
+    return true;
 }
 
 /* Sets the hit-log meter's rate to 'pps' packets per second per bridge. */

@@ -67,8 +67,22 @@ void switchmgr_set_hit_log_rate(struct switchmgr *, unsigned int pps);
 void switchmgr_policy_stats(struct switchmgr *, const char *policy,
                             polmon_stats_cb *cb, void *aux);
 
-/* Appends a human-readable status of every connected switch to 's'. */
-void switchmgr_format_status(const struct switchmgr *, struct ds *);
+/* What "status" shows. */
+struct switchmgr_status_opts {
+    bool ports;                 /* Every port of every switch, and all the
+                                 * details (today's long form); else one
+                                 * line per switch. */
+    const char *host;           /* Only this host's bridges, or NULL. */
+    const char *bridge;         /* Only bridges of this name, or NULL. */
+};
+
+/* Appends a human-readable status of the connected switches that 'opts'
+ * selects, the bridges of the intent that are not connected, and totals,
+ * to 's'.  Returns false with an error in 's' if 'opts' names a host or
+ * bridge that the intent does not have. */
+bool switchmgr_format_status(const struct switchmgr *,
+                             const struct switchmgr_status_opts *,
+                             struct ds *);
 size_t switchmgr_n_ready(const struct switchmgr *);
 
 /* Records in 'live' each switch that finished its handshake: whether it is

@@ -20,7 +20,7 @@ link() {        # HOST BRIDGE MEMBER up|down: cut or restore the cable
     lab_exec phys ip link set "$(phys_port "$1" "$2" "$3")" "$4"
 }
 member_live() { # HOST BRIDGE MEMBER up|down: the status shows it so
-    fcctl status | awk -v h="$1" -v b="$2" '
+    fcctl status --ports | awk -v h="$1" -v b="$2" '
         /^switch/ {cur = ($0 ~ "host " h " bridge " b "$")}
         cur' | grep -qE "^    [0-9]+ $3 $4\$"
 }

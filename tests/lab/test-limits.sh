@@ -20,8 +20,8 @@ lab_up "$LAB_HOME/one-host.json" "unix:@LAB_DIR@/of.sock" ||
     { t_fail "lab up"; exit 1; }
 fcd_start "$INTENT" --max-connections=4 --handshake-timeout=30
 t_check "the real switch reaches sync" wait_until 60 fcd_all_in_sync 1
-status_has() { fcctl status 2>/dev/null | grep -q -- "$1"; }
-good_peer() { fcctl status | grep -A1 "^switch 00000000000000a1" | grep "peer:" | sed 's/, connected.*//'; }
+status_has() { fcctl status --ports 2>/dev/null | grep -q -- "$1"; }
+good_peer() { fcctl status --ports | grep -A1 "^switch 00000000000000a1" | grep "peer:" | sed 's/, connected.*//'; }
 peer0=$(good_peer)
 
 # --- The connection cap: 4, one of them the real switch. ---------------

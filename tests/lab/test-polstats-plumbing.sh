@@ -33,7 +33,7 @@ BRIDGES="br-mgmt br-lm br-guest"
 fcd_start "$LIVE" --hit-log-rate 5
 t_check "all bridges reach sync" wait_until 60 fcd_all_in_sync 6
 t_check "status: the meter was added on all 6 switches" \
-    eval '[ "$(fcctl status | grep -c "^  hit-log meter 1: 5 packets/s, burst 5 (added)$")" -eq 6 ]'
+    eval '[ "$(fcctl status --ports | grep -c "^  hit-log meter 1: 5 packets/s, burst 5 (added)$")" -eq 6 ]'
 for h in $HOSTS; do
     for br in $BRIDGES; do
         t_check "dump-meters $h/$br: meter 1, pktps burst, drop at 5/5" \
@@ -140,7 +140,7 @@ n0=$(wc -l < "$FCD_LOG")
 fcd_start "$LIVE" --hit-log-rate 7
 t_check "restarted with --hit-log-rate 7: all in sync" wait_until 60 fcd_all_in_sync 6
 t_check "status: the meter was there and was updated on all 6" \
-    wait_until 10 eval '[ "$(fcctl status | grep -c "^  hit-log meter 1: 7 packets/s, burst 7 (was there, updated)$")" -eq 6 ]'
+    wait_until 10 eval '[ "$(fcctl status --ports | grep -c "^  hit-log meter 1: 7 packets/s, burst 7 (was there, updated)$")" -eq 6 ]'
 for h in $HOSTS; do
     for br in $BRIDGES; do
         t_check "dump-meters $h/$br: now 7/7" \
@@ -148,7 +148,7 @@ for h in $HOSTS; do
     done
 done
 t_check "restart: no OpenFlow error counted on any switch" \
-    eval '[ "$(fcctl status | grep -c "peer: .*, errors 0$")" -eq 6 ]'
+    eval '[ "$(fcctl status --ports | grep -c "peer: .*, errors 0$")" -eq 6 ]'
 t_check "restart: no warning or error in the new daemon's log" \
     eval 'tail -n +$((n0 + 1)) "$FCD_LOG" | not grep -E "\|(WARN|ERR|EMER)\|"'
 t_check "restart: 0 flow mods (counter: $(fcd_flow_mods))" [ "$(fcd_flow_mods)" = 0 ]

@@ -109,7 +109,7 @@ t_check "restart: no meter error and no error at all in the log" \
     not grep -iE "meter.*(error|fail)|OFPMMFC|\|ERR\|" "$FCD_LOG"
 t_check "restart: meter 1 unchanged on hv-host01/br-guest" meter_ok hv-host01 br-guest
 t_check "restart: every switch reports 0 OpenFlow errors (METER_EXISTS is expected)" \
-    eval '[ "$(fcctl status | grep -c "peer: .*, errors 0$")" -eq 6 ]'
+    eval '[ "$(fcctl status --ports | grep -c "peer: .*, errors 0$")" -eq 6 ]'
 t_check "restart: a new denied attempt is logged again" \
     eval 'tcp_fails web1 $APP1 22; wait_until 5 grep -q "policy hit: .* -> $APP1:22\$" "$FCD_LOG"'
 

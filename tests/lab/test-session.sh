@@ -11,7 +11,7 @@ DPID=00000000000000a1
 
 fcd_lab "$INTENT" --handshake-timeout=2
 
-status_has() { fcctl status 2>/dev/null | grep -q -- "$1"; }
+status_has() { fcctl status --ports 2>/dev/null | grep -q -- "$1"; }
 
 t_check "the switch shows its DPID, host and bridge" \
     status_has "switch $DPID: host h1 bridge br0"
@@ -20,7 +20,7 @@ t_check "the switch shows its DPID, host and bridge" \
 ports_match() {
     local show status ok=0
     show=$(lab_ovs h1 ovs-ofctl -O OpenFlow13 show br0) || return 1
-    status=$(fcctl status) || return 1
+    status=$(fcctl status --ports) || return 1
     while read -r num name; do
         grep -qE "^    $num $name (up|down)\$" <<<"$status" || {
             echo "missing in status: $num $name"; ok=1; }
@@ -36,7 +36,7 @@ lab_ovs h1 ovs-vsctl add-port br0 extra0 -- set interface extra0 type=internal
 t_check "an added port appears in the status" \
     wait_until 30 status_has " extra0 "
 lab_ovs h1 ovs-vsctl del-port br0 extra0
-port_gone() { ! fcctl status | grep -q " extra0 "; }
+port_gone() { ! fcctl status --ports | grep -q " extra0 "; }
 t_check "a deleted port disappears from the status" wait_until 30 port_gone
 
 t_check "ovs-appctl speaks to the control socket too" \
@@ -64,14 +64,14 @@ t_check "the unknown datapath gets one table-0 drop flow, no other host's flows"
     wait_until 20 only_drop
 lab_ovs h1 ovs-vsctl del-br brx
 
-peer_before=$(fcctl status | grep -m1 "peer:" | sed 's/, connected.*//')
+peer_before=$(fcctl status --ports | grep -m1 "peer:" | sed 's/, connected.*//')
 lab kill-vswitchd h1
 switch_gone() { ! status_has "switch $DPID"; }
 t_check "a killed ovs-vswitchd drops the session" wait_until 30 switch_gone
 lab start-vswitchd h1 >/dev/null
 t_check "a restarted ovs-vswitchd reconnects" \
     wait_until 60 status_has "switch $DPID: host h1 bridge br0"
-peer_after=$(fcctl status | grep -m1 "peer:" | sed 's/, connected.*//')
+peer_after=$(fcctl status --ports | grep -m1 "peer:" | sed 's/, connected.*//')
 t_check "the reconnection is a new session" [ "$peer_before" != "$peer_after" ]
 
 # The control socket: a second daemon may not steal it; log levels change
@@ -87,7 +87,7 @@ t_check "vlog/set rejects nonsense" not fcctl vlog/set nosuchmodule:dbg
 fcctl vlog/set switchmgr:file:info >/dev/null
 
 # Bad peers on TCP while the real switch stays connected over unix.
-good_peer=$(fcctl status | grep -m1 "peer:" | sed 's/, connected.*//')
+good_peer=$(fcctl status --ports | grep -m1 "peer:" | sed 's/, connected.*//')
 for mode in garbage hello10 short65535 noread; do
     t_check "bad peer '$mode' is closed" \
         /usr/bin/python3 "$LAB_HOME/badpeer.py" "$mode" 127.0.0.1 \
@@ -103,7 +103,7 @@ grep 'closing connection' "$FCD_LOG" | sed 's/^/    log: /'
 t_check "HELLO of OpenFlow 1.0 is refused with a reason" \
     grep -q "HELLO_FAILED: flowchain speaks OpenFlow 1.3 only; peer offers 1.0" "$FCD_LOG"
 t_check "the real switch kept its session through the bad peers" \
-    [ "$(fcctl status | grep -m1 'peer:' | sed 's/, connected.*//')" = "$good_peer" ]
+    [ "$(fcctl status --ports | grep -m1 'peer:' | sed 's/, connected.*//')" = "$good_peer" ]
 t_check "the real switch is still ready" status_has "switch $DPID: host h1"
 
 fcd_stop; rc=$?

@@ -51,7 +51,7 @@ t_check "each host reaches the controller over its management link only" \
     eval 'lab_exec hv-host01 ip route get $CTL_ADDR | grep -q "dev fc-ctl0" &&
           lab_exec hv-host02 ip route get $CTL_ADDR | grep -q "dev fc-ctl0"'
 t_check "a VM cannot reach the controller" ping_fails vm101-1 "$CTL_ADDR"
-status=$(fcctl status)
+status=$(fcctl status --ports)
 t_check "the sessions are ssl: and show each host's certificate" \
     eval '[ "$(grep -c "peer: ssl:172\.31\.1\.2:[0-9]*, certificate \"hv-host01 id:" <<<"$status")" -eq 3 ] &&
           [ "$(grep -c "peer: ssl:172\.31\.2\.2:[0-9]*, certificate \"hv-host02 id:" <<<"$status")" -eq 3 ]'
@@ -81,7 +81,7 @@ n_fc() {
 }
 t_check "hv-host02/br-guest holds flowchain flows before the negative cases" \
     [ "$(n_fc hv-host02 br-guest)" -gt 0 ]
-h1_peers=$(fcctl status | grep -A1 "^switch 00000000000001" | grep "peer:" |
+h1_peers=$(fcctl status --ports | grep -A1 "^switch 00000000000001" | grep "peer:" |
            sed 's/, connected.*//' | sort)
 
 # h2_restart SETUP-CMDS...: stops hv-host02's ovs-vswitchd (its bridges come
@@ -151,7 +151,7 @@ t_check "a certificate for host A claiming host B's bridge is refused, naming bo
 grep -E "ssl:172\.31\.2\.2:[0-9]+: $pat" "$FCD_LOG" | tail -1 | sed 's/^/    log: /'
 t_check "and hv-host02's bridges hold no flowchain flow" h2_no_flows "${h2_all[@]}"
 t_check "hv-host01's own sessions were not disturbed" \
-    eval '[ "$(fcctl status | grep -A1 "^switch 00000000000001" | grep "peer:" |
+    eval '[ "$(fcctl status --ports | grep -A1 "^switch 00000000000001" | grep "peer:" |
               sed "s/, connected.*//" | sort)" = "$h1_peers" ]'
 
 # 4. A certificate for one datapath (hv-host02/br-guest): that bridge is

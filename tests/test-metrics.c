@@ -178,7 +178,8 @@ test_snapshot(void)
     UNIT_CHECK(strstr(text, "flowchain_switch_flows{dpid=\"00000000000000a1"
                       "\",host=\"h\\\"1\",bridge=\"br0\",table=\"3\"} 2\n"));
     /* Not connected: no flows, counters or histogram. */
-    UNIT_CHECK(!strstr(text, "flowchain_switch_flows{dpid=\"00000000000000b2"));
+    UNIT_CHECK(!strstr(text,
+                       "flowchain_switch_flows{dpid=\"00000000000000b2"));
     UNIT_CHECK(!strstr(text, "flowchain_sync_latency_seconds_count{dpid=\""
                        "00000000000000b2"));
     UNIT_CHECK(strstr(text, "flowchain_sync_latency_seconds_bucket{dpid=\""

@@ -718,6 +718,16 @@ main(int argc, char *argv[])
         }
     }
 
+    char *error;
+    if (metrics_target) {
+        d.metrics = metrics_http_create(d.loop, metrics_target,
+                                        daemon_metrics_cb, &d, &error);
+        if (!d.metrics) {
+            ovs_fatal(0, "--metrics: %s", error);
+        }
+        switchmgr_set_stats_interval(d.switches, stats_interval);
+    }
+
     char *control_dir = xstrdup(control);
     char *slash = strrchr(control_dir, '/');
     if (slash && slash != control_dir) {
@@ -725,7 +735,6 @@ main(int argc, char *argv[])
         mkdir(control_dir, 0755);
     }
     free(control_dir);
-    char *error;
     d.ctl = ctlserver_create(d.loop, control, control_group, &error);
     if (!d.ctl) {
         ovs_fatal(0, "cannot open control socket: %s", error);
@@ -747,15 +756,6 @@ main(int argc, char *argv[])
                        INT_MAX, vlog_set_cmd, &d);
     ctlserver_register(d.ctl, "vlog/list", "", 0, 0, vlog_list_cmd, &d);
     ctlserver_register(d.ctl, "vlog/reopen", "", 0, 0, vlog_reopen_cmd, &d);
-
-    if (metrics_target) {
-        d.metrics = metrics_http_create(d.loop, metrics_target,
-                                        daemon_metrics_cb, &d, &error);
-        if (!d.metrics) {
-            ovs_fatal(0, "--metrics: %s", error);
-        }
-        switchmgr_set_stats_interval(d.switches, stats_interval);
-    }
 
     if (pidfile) {
         write_pidfile(pidfile);

@@ -3,15 +3,22 @@
 # text format 0.0.4 (promtool check metrics), the lab bridge is connected
 # and in sync, VM NIC counters follow real traffic and equal the switch's
 # own port counters, a policy rule's counter rises with the traffic it
-# allows, other paths and methods are refused, a slow or huge client is
-# dropped without harming another scrape, and flowchaind exits cleanly.
+# allows, reloads are counted (ok and refused) with the intent's hash,
+# other paths and methods are refused, a slow or huge client is dropped
+# without harming another scrape, the client cap holds, and flowchaind
+# exits cleanly.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fcd.sh"
 
-INTENT=$LAB_HOME/metrics-intent.json
+lab_up "$LAB_HOME/metrics-intent.json" "unix:@LAB_DIR@/of.sock" ||
+    { t_fail "lab up"; exit 1; }
+# A copy, so that the test can make it invalid at the end.
+INTENT=$LAB_DIR/intent.json
+cp "$LAB_HOME/metrics-intent.json" "$INTENT"
 MPORT=$(fcd_free_port)
 # No address: the default is loopback (127.0.0.1).
-fcd_lab "$INTENT" --metrics "tcp:$MPORT" --stats-interval 1
+fcd_start "$INTENT" --metrics "tcp:$MPORT" --stats-interval 1
+t_check "all bridges reach sync" wait_until 60 fcd_all_in_sync 1
 URL=http://127.0.0.1:$MPORT
 M=$LAB_DIR/metrics.txt
 DPID=00000000000000a1
@@ -176,6 +183,17 @@ t_check "with 16 idle clients, one more gets no answer" not scrape
 sleep 5
 t_check "after the deadline closed them, the scrape works again" scrape
 wait "$IDLE_PID"
+
+# An invalid intent file: the reload (the file watcher's) is refused and
+# counted; the running intent, and its hash, stay.
+echo '{"version": 1, "hosts": [' > "$INTENT"
+refused() {
+    scrape && [ "$(value 'flowchain_reloads_total{result="refused"}')" -ge 1 ]
+}
+t_check "an invalid intent file counts in reloads_total{result=\"refused\"}" \
+    wait_until 10 refused
+t_check "  ... and flowchain_intent_info keeps the running intent's SHA-1" \
+    grep -q "^flowchain_intent_info{path=\"$INTENT\",sha1=\"$sha\"} 1\$" "$M"
 
 fcd_stop; rc=$?
 t_check "flowchaind exits with status 0 on SIGTERM (got $rc)" [ "$rc" = 0 ]

@@ -508,7 +508,10 @@ format_nics(const struct metrics_snapshot *snap, struct ds *s)
             uint64_t v;
             memcpy(&v, (const char *) nic + nic_counters[c].offset,
                    sizeof v);
-            put_u64_sample(s, nic_counters[c].name, l, 4, v);
+            if (v != UINT64_MAX) {
+                /* All ones: the switch does not count it. */
+                put_u64_sample(s, nic_counters[c].name, l, 4, v);
+            }
         }
     }
 

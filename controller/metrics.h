@@ -55,7 +55,8 @@ struct metrics_switch {
     struct metrics_histogram sync_latency;   /* Seconds. */
 };
 
-/* Port statistics of one VM NIC, from the last poll. */
+/* Port statistics of one VM NIC, from the last poll.  UINT64_MAX: the
+ * switch does not count it (the sample is left out). */
 struct metrics_nic {
     char *vm, *port, *host, *bridge;
     uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;

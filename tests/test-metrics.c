@@ -114,6 +114,7 @@ test_snapshot(void)
     struct metrics_nic *nic = metrics_add_nic(&snap, "web\n1", "tap0", "h1",
                                               "br0");
     nic->rx_packets = 20;
+    nic->tx_dropped = UINT64_MAX;       /* Not counted by the switch. */
     metrics_add_member(&snap, "h1", "br0", "br0-up", "eth0")->up = true;
     metrics_add_member(&snap, "h1", "br0", "br0-up", "eth1");
     metrics_add_rule(&snap, "web", "inbound", "http", "allowed")->packets
@@ -187,6 +188,8 @@ test_snapshot(void)
                       "le=\"0.025\"} 1\n"));
     UNIT_CHECK(strstr(text, "flowchain_nic_rx_packets_total{vm=\"web\\n1\","
                       "port=\"tap0\",host=\"h1\",bridge=\"br0\"} 20\n"));
+    UNIT_CHECK(strstr(text, "flowchain_nic_rx_dropped_total{vm="));
+    UNIT_CHECK(!strstr(text, "flowchain_nic_tx_dropped_total{vm="));
     UNIT_CHECK(strstr(text, "flowchain_bond_member_up{host=\"h1\",bridge=\""
                       "br0\",bond=\"br0-up\",member=\"eth1\"} 0\n"));
     UNIT_CHECK(strstr(text, "flowchain_policy_packets_total{policy=\"web\","

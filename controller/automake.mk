@@ -11,6 +11,10 @@ libcontroller_a_SOURCES += \
 	controller/flowsync.h \
 	controller/hitlog.c \
 	controller/hitlog.h \
+	controller/metrics.c \
+	controller/metrics.h \
+	controller/metrics-http.c \
+	controller/metrics-http.h \
 	controller/polmon.c \
 	controller/polmon.h \
 	controller/polstats.c \

@@ -18,15 +18,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "controller/ctlserver.h"
 #include "controller/diagram.h"
+#include "controller/metrics.h"
+#include "controller/metrics-http.h"
 #include "controller/ofsession.h"
 #include "controller/stream-tls.h"
 #include "controller/switchmgr.h"
 #include "models/intent.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
+#include "sha1.h"
 #include "svec.h"
 #include "util.h"
 
@@ -34,6 +38,7 @@ VLOG_DEFINE_THIS_MODULE(flowchaind);
 
 #define DEFAULT_CONTROL "/var/run/flowchain/flowchaind.ctl"
 #define DEFAULT_LISTEN "tcp:6653"
+#define DEFAULT_STATS_INTERVAL 10.0
 
 struct daemon {
     struct ev_loop *loop;
@@ -44,6 +49,13 @@ struct daemon {
     bool exiting;
     ev_stat intent_watch;
     ev_signal sighup;
+
+    /* Metrics. */
+    struct metrics_http *metrics;
+    double start_time;          /* Unix time. */
+    uint64_t reloads_ok, reloads_refused;
+    char intent_sha1[SHA1_HEX_DIGEST_LEN + 1];  /* Of the running intent's
+                                                 * text; "" if unknown. */
 };
 
 static void
@@ -82,6 +94,13 @@ usage(void)
            "                         (default 10)\n"
            "  --max-queue=MIB        bound of each switch's send queue "
            "(default 128)\n"
+           "  --metrics=tcp:[IPV4ADDR:]PORT  serve Prometheus metrics at "
+           "http://ADDR:PORT\n"
+           "                         /metrics (ADDR defaults to "
+           METRICS_HTTP_DEFAULT_ADDR ")\n"
+           "  --stats-interval=SECS  with --metrics, poll port and policy "
+           "counters every\n"
+           "                         SECS (default 10)\n"
            "  --hit-log-rate=PPS     packets per second, per bridge, that "
            "policies with\n"
            "                         \"log\": true may send to the hit log "
@@ -156,6 +175,32 @@ daemon_status_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
     ds_destroy(&s);
 }
 
+/* Sets 'd->intent_sha1' to the SHA-1 of the text of the intent file, or
+ * to "" if it cannot be read.  The file is read again after it was loaded:
+ * a change in between shows at the next reload. */
+static void
+daemon_hash_intent(struct daemon *d)
+{
+    d->intent_sha1[0] = '\0';
+    FILE *f = d->intent_path ? fopen(d->intent_path, "r") : NULL;
+    if (!f) {
+        return;
+    }
+    struct sha1_ctx ctx;
+    char buf[65536];
+    size_t n;
+    sha1_init(&ctx);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        sha1_update(&ctx, buf, n);
+    }
+    if (!ferror(f)) {
+        uint8_t digest[SHA1_DIGEST_SIZE];
+        sha1_final(&ctx, digest);
+        sha1_to_hex(digest, d->intent_sha1);
+    }
+    fclose(f);
+}
+
 /* Logs the warnings of 'intent' (a valid model), one line each. */
 static void
 log_intent_warnings(const struct intent *intent)
@@ -188,6 +233,7 @@ daemon_reload(struct daemon *d, struct ds *msg)
         }
         VLOG_WARN("reload refused: %s", ds_cstr(msg));
         svec_destroy(&errors);
+        d->reloads_refused++;
         return false;
     }
     svec_destroy(&errors);
@@ -195,6 +241,8 @@ daemon_reload(struct daemon *d, struct ds *msg)
     switchmgr_set_intent(d->switches, next);
     intent_destroy(d->intent);
     d->intent = next;
+    d->reloads_ok++;
+    daemon_hash_intent(d);
     struct ds summary = DS_EMPTY_INITIALIZER;
     intent_format_summary(next, &summary);
     ds_put_format(msg, "reloaded %s: %s\n", d->intent_path,
@@ -548,6 +596,25 @@ vlog_reopen_cmd(struct ctlserver_conn *conn, int argc OVS_UNUSED,
     }
 }
 
+/* Appends the metrics text to 'body' (metrics-http.h). */
+static void
+daemon_metrics_cb(struct ds *body, void *d_)
+{
+    struct daemon *d = d_;
+    struct metrics_snapshot snap;
+    metrics_snapshot_init(&snap);
+    snap.start_time = d->start_time;
+    snap.reloads_ok = d->reloads_ok;
+    snap.reloads_refused = d->reloads_refused;
+    if (d->intent) {
+        snap.intent_path = xstrdup(d->intent_path);
+        snap.intent_sha1 = xstrdup(d->intent_sha1);
+    }
+    switchmgr_get_metrics(d->switches, &snap);
+    metrics_format(&snap, body);
+    metrics_snapshot_destroy(&snap);
+}
+
 static void
 sighup_cb(struct ev_loop *loop OVS_UNUSED, ev_signal *w, int revents OVS_UNUSED)
 {
@@ -646,7 +713,7 @@ main(int argc, char *argv[])
         OPT_PROBE, OPT_HANDSHAKE, OPT_MAX_QUEUE, OPT_LOG_FILE, OPT_SYSLOG,
         OPT_HIT_LOG_RATE,
         OPT_PRIVATE_KEY, OPT_CERTIFICATE, OPT_CA_CERT, OPT_MAX_CONNECTIONS,
-        OPT_CONTROL_GROUP,
+        OPT_CONTROL_GROUP, OPT_METRICS, OPT_STATS_INTERVAL,
     };
     static const struct option long_options[] = {
         {"intent", required_argument, NULL, OPT_INTENT},
@@ -662,6 +729,8 @@ main(int argc, char *argv[])
         {"ca-cert", required_argument, NULL, OPT_CA_CERT},
         {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
         {"control-group", required_argument, NULL, OPT_CONTROL_GROUP},
+        {"metrics", required_argument, NULL, OPT_METRICS},
+        {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"verbose", optional_argument, NULL, 'v'},
         {"log-file", required_argument, NULL, OPT_LOG_FILE},
         {"syslog", no_argument, NULL, OPT_SYSLOG},
@@ -678,6 +747,8 @@ main(int argc, char *argv[])
     const char *private_key = NULL, *certificate = NULL, *ca_cert = NULL;
     size_t max_connections = 0;
     gid_t control_group = (gid_t) -1;
+    const char *metrics_target = NULL;
+    double stats_interval = DEFAULT_STATS_INTERVAL;
 
     set_program_name(argv[0]);
     vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_INFO);
@@ -745,6 +816,17 @@ main(int argc, char *argv[])
         case OPT_CONTROL_GROUP:
             control_group = parse_group(optarg);
             break;
+        case OPT_METRICS:
+            metrics_target = optarg;
+            break;
+        case OPT_STATS_INTERVAL:
+            stats_interval = parse_positive("stats-interval", optarg,
+                                            "seconds");
+            if (stats_interval < 0.1 || stats_interval > 86400) {
+                ovs_fatal(0, "--stats-interval: expected 0.1 to 86400 "
+                          "seconds, got \"%s\"", optarg);
+            }
+            break;
         case 'v':
             vlog_set_verbosity(optarg);
             break;
@@ -793,7 +875,9 @@ main(int argc, char *argv[])
             exit(EXIT_FAILURE);
         }
         log_intent_warnings(d.intent);
+        daemon_hash_intent(&d);
     }
+    d.start_time = time(NULL);
 
     signal(SIGPIPE, SIG_IGN);
     d.loop = EV_DEFAULT;
@@ -817,6 +901,16 @@ main(int argc, char *argv[])
         }
     }
 
+    char *error;
+    if (metrics_target) {
+        d.metrics = metrics_http_create(d.loop, metrics_target,
+                                        daemon_metrics_cb, &d, &error);
+        if (!d.metrics) {
+            ovs_fatal(0, "--metrics: %s", error);
+        }
+        switchmgr_set_stats_interval(d.switches, stats_interval);
+    }
+
     char *control_dir = xstrdup(control);
     char *slash = strrchr(control_dir, '/');
     if (slash && slash != control_dir) {
@@ -824,7 +918,6 @@ main(int argc, char *argv[])
         mkdir(control_dir, 0755);
     }
     free(control_dir);
-    char *error;
     d.ctl = ctlserver_create(d.loop, control, control_group, &error);
     if (!d.ctl) {
         ovs_fatal(0, "cannot open control socket: %s", error);
@@ -875,6 +968,7 @@ main(int argc, char *argv[])
     if (d.intent_path) {
         ev_stat_stop(d.loop, &d.intent_watch);
     }
+    metrics_http_destroy(d.metrics);
     switchmgr_destroy(d.switches);
     ctlserver_destroy(d.ctl);
     intent_destroy(d.intent);

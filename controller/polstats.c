@@ -255,17 +255,13 @@ put_cell(struct ds *s, const char *text, size_t width, bool right)
     }
 }
 
-/* Appends to 's' the table of 'ps' for the policies of 'intent' (only
- * 'filter' if nonnull): the header, then one row per (policy, direction,
- * rule, verdict) whose flows were seen.  Cookies of policies that are not
- * in 'intent' are left out. */
-void
-polstats_format(const struct polstats *ps, const struct intent *intent,
-                const struct intent_policy *filter, struct ds *s)
+/* Returns the rows of 'ps' for the policies of 'intent' (only 'filter' if
+ * nonnull), sorted, in a new array the caller frees; '*n' gets their
+ * count.  Cookies of policies that are not in 'intent' are left out. */
+static struct row *
+collect_rows(const struct polstats *ps, const struct intent *intent,
+             const struct intent_policy *filter, size_t *np)
 {
-    static const char *headers[6] = {
-        "POLICY", "DIRECTION", "RULE", "VERDICT", "PACKETS", "BYTES",
-    };
     struct row *rows = xcalloc(hmap_count(&ps->cookies) + 1, sizeof *rows);
     size_t n = 0;
 
@@ -292,6 +288,52 @@ polstats_format(const struct polstats *ps, const struct intent *intent,
     if (n) {
         qsort(rows, n, sizeof *rows, row_cmp);
     }
+    *np = n;
+    return rows;
+}
+
+/* Calls 'cb' with 'aux' for each row of the table of 'ps' for the policies
+ * of 'intent', in table order (see polstats_format()). */
+void
+polstats_for_each_row(const struct polstats *ps, const struct intent *intent,
+                      polstats_row_cb *cb, void *aux)
+{
+    size_t n;
+    struct row *rows = collect_rows(ps, intent, NULL, &n);
+    for (size_t i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        struct ds rule = DS_EMPTY_INITIALIZER;
+        polstats_format_rule(r->p, r->cookie, &rule);
+        cb(r->p->name, polstats_direction(r->p, r->cookie), ds_cstr(&rule),
+           polstats_verdict(r->kind), r->packets, r->bytes, aux);
+        ds_destroy(&rule);
+    }
+    free(rows);
+}
+
+/* Adds the counters of every cookie of 'src' to 'dst'. */
+void
+polstats_merge(struct polstats *dst, const struct polstats *src)
+{
+    const struct polstats_cookie *c;
+    HMAP_FOR_EACH (c, node, &src->cookies) {
+        polstats_add(dst, c->cookie, c->packets, c->bytes);
+    }
+}
+
+/* Appends to 's' the table of 'ps' for the policies of 'intent' (only
+ * 'filter' if nonnull): the header, then one row per (policy, direction,
+ * rule, verdict) whose flows were seen.  Cookies of policies that are not
+ * in 'intent' are left out. */
+void
+polstats_format(const struct polstats *ps, const struct intent *intent,
+                const struct intent_policy *filter, struct ds *s)
+{
+    static const char *headers[6] = {
+        "POLICY", "DIRECTION", "RULE", "VERDICT", "PACKETS", "BYTES",
+    };
+    size_t n;
+    struct row *rows = collect_rows(ps, intent, filter, &n);
 
     /* Cells and column widths. */
     size_t widths[6];

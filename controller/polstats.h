@@ -45,6 +45,14 @@ size_t polstats_n_cookies(const struct polstats *);
 void polstats_format(const struct polstats *, const struct intent *,
                      const struct intent_policy *filter, struct ds *);
 
+/* Called for each row of the table, in table order. */
+typedef void polstats_row_cb(const char *policy, const char *direction,
+                             const char *rule, const char *verdict,
+                             uint64_t packets, uint64_t bytes, void *aux);
+void polstats_for_each_row(const struct polstats *, const struct intent *,
+                           polstats_row_cb *, void *aux);
+void polstats_merge(struct polstats *dst, const struct polstats *src);
+
 struct ofpbuf *polstats_encode_request(enum pipeline_cookie_kind);
 
 /* Names shared with the hit log. */

@@ -15,12 +15,16 @@
 #include "controller/announce.h"
 #include "controller/diagram.h"
 #include "controller/flowsync.h"
+#include "controller/metrics.h"
 #include "controller/ofsession.h"
 #include "controller/polmon.h"
+#include "controller/polstats.h"
 #include "controller/stream-tls.h"
 #include "controller/transport.h"
 #include "models/intent.h"
 #include "openvswitch/ofp-port.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofpbuf.h"
 #include "pipelines/flowset.h"
 #include "pipelines/pipeline.h"
 #include "pipelines/portmap.h"
@@ -77,6 +81,41 @@ struct swconn {
     bool nics_known;            /* 'active_nics' is from a completed sync:
                                  * what becomes active later is announced. */
     bool announce_due;          /* Compiled since: check at the next sync. */
+
+    /* Metrics (switchmgr_get_metrics()). */
+    struct metrics_histogram sync_latency;  /* Seconds, per good sync. */
+    uint64_t bundles_ok_seen;   /* flowsync's 'bundles_ok' when last fed. */
+    struct swconn_poll *poll;   /* Statistics poll in flight, or NULL. */
+    struct port_counters *ports;    /* From the last complete poll. */
+    size_t n_ports;
+    struct polstats *policies;      /* From the last complete poll. */
+};
+
+/* The counters of one port, from a port statistics reply. */
+struct port_counters {
+    ofp_port_t port_no;
+    uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+    uint64_t rx_dropped, tx_dropped;
+};
+
+/* The cookie kinds whose flow counters the statistics poll reads. */
+static const enum pipeline_cookie_kind poll_kinds[] = {
+    PIPELINE_COOKIE_POLICY_ALLOW, PIPELINE_COOKIE_POLICY_DENY,
+    PIPELINE_COOKIE_POLICY_MONITOR,
+};
+#define N_POLL_KINDS ARRAY_SIZE(poll_kinds)
+
+/* A statistics poll of one switch in flight: a port statistics request
+ * and one flow statistics request per policy cookie kind. */
+struct swconn_poll {
+    ovs_be32 port_xid;
+    bool port_done;
+    ovs_be32 flow_xids[N_POLL_KINDS];
+    bool flow_done[N_POLL_KINDS];
+    struct port_counters *ports;
+    size_t n_ports, allocated_ports;
+    struct polstats *policies;
+    bool failed;                /* The switch refused a request. */
 };
 
 struct switchmgr {
@@ -97,6 +136,9 @@ struct switchmgr {
     ev_timer accept_retry;
     uint64_t flow_mods_sent;    /* By connections already closed. */
     uint64_t group_mods_sent;
+    double stats_interval;      /* Statistics poll period, seconds; 0 for
+                                 * none. */
+    ev_timer stats_timer;
 };
 
 static void swconn_close(struct swconn *, const char *why);
@@ -311,6 +353,148 @@ session_port_changed(struct ofsession *s, void *conn_)
     conn->ports_changed = true;
 }
 
+/* Feeds the sync latency histogram of 'conn' if a sync succeeded since
+ * the last call (one per barrier reply: call after each message). */
+static void
+swconn_feed_latency(struct swconn *conn)
+{
+    const struct flowsync_stats *st = flowsync_stats(conn->sync);
+    if (st->bundles_ok != conn->bundles_ok_seen) {
+        conn->bundles_ok_seen = st->bundles_ok;
+        metrics_histogram_observe(&conn->sync_latency,
+                                  st->last_sync_latency_ms / 1000.0);
+    }
+}
+
+/* Frees 'poll'.  Accepts NULL. */
+static void
+swconn_poll_destroy(struct swconn_poll *poll)
+{
+    if (poll) {
+        free(poll->ports);
+        polstats_destroy(poll->policies);
+        free(poll);
+    }
+}
+
+/* Returns the transaction ID of OpenFlow message 'msg'. */
+static ovs_be32
+msg_xid(const struct ofpbuf *msg)
+{
+    return ((const struct ofp_header *) msg->data)->xid;
+}
+
+/* Starts a statistics poll of 'conn': port statistics of every port and
+ * the flow statistics of the policy flows.  A poll still in flight (the
+ * switch did not answer within an interval) is given up: the numbers of
+ * the last complete one stay. */
+static void
+swconn_poll_start(struct swconn *conn)
+{
+    swconn_poll_destroy(conn->poll);
+    struct swconn_poll *poll = conn->poll = xzalloc(sizeof *poll);
+    poll->policies = polstats_create();
+    struct ofpbuf *msg = ofputil_encode_dump_ports_request(OFP13_VERSION,
+                                                           OFPP_ANY);
+    poll->port_xid = msg_xid(msg);
+    ofsession_send(conn->session, msg);
+    for (size_t k = 0; k < N_POLL_KINDS; k++) {
+        msg = polstats_encode_request(poll_kinds[k]);
+        poll->flow_xids[k] = msg_xid(msg);
+        ofsession_send(conn->session, msg);
+    }
+}
+
+/* Adds the ports of the port statistics reply 'oh' to 'poll'.  Returns
+ * false if part of it could not be decoded. */
+static bool
+swconn_poll_add_ports(struct swconn_poll *poll, const struct ofp_header *oh)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    for (;;) {
+        struct ofputil_port_stats ps;
+        int retval = ofputil_decode_port_stats(&ps, &b);
+        if (retval) {
+            return retval == EOF;
+        }
+        if (poll->n_ports >= poll->allocated_ports) {
+            poll->ports = x2nrealloc(poll->ports, &poll->allocated_ports,
+                                     sizeof *poll->ports);
+        }
+        struct port_counters *pc = &poll->ports[poll->n_ports++];
+        pc->port_no = ps.port_no;
+        pc->rx_packets = ps.stats.rx_packets;
+        pc->tx_packets = ps.stats.tx_packets;
+        pc->rx_bytes = ps.stats.rx_bytes;
+        pc->tx_bytes = ps.stats.tx_bytes;
+        pc->rx_dropped = ps.stats.rx_dropped;
+        pc->tx_dropped = ps.stats.tx_dropped;
+    }
+}
+
+/* Offers message 'oh' of 'type' to the statistics poll of 'conn'.  Returns
+ * true if it was a reply to, or an error for, one of its requests.  Once
+ * every request was answered, what was answered replaces the last poll's
+ * numbers. */
+static bool
+swconn_poll_handle(struct swconn *conn, enum ofptype type,
+                   const struct ofp_header *oh)
+{
+    struct swconn_poll *poll = conn->poll;
+    if (!poll) {
+        return false;
+    }
+    bool is_port = oh->xid == poll->port_xid;
+    bool *done = is_port ? &poll->port_done : NULL;
+    for (size_t k = 0; !done && k < N_POLL_KINDS; k++) {
+        if (oh->xid == poll->flow_xids[k]) {
+            done = &poll->flow_done[k];
+        }
+    }
+    if (!done || *done) {
+        return false;
+    }
+    bool ok;
+    if (type == OFPTYPE_ERROR) {
+        ok = false;
+        *done = true;
+    } else if (type == OFPTYPE_PORT_STATS_REPLY && is_port) {
+        ok = swconn_poll_add_ports(poll, oh);
+        *done = !ok || !ofpmp_more(oh);
+    } else if (type == OFPTYPE_FLOW_STATS_REPLY && !is_port) {
+        ok = !polstats_add_reply(poll->policies, oh);
+        *done = !ok || !ofpmp_more(oh);
+    } else {
+        return false;
+    }
+    if (!ok) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+        VLOG_WARN_RL(&rl, "%s: statistics poll refused or undecodable: "
+                     "metrics keep the last numbers",
+                     ofsession_peer(conn->session));
+        poll->failed = true;
+    }
+
+    bool complete = poll->port_done;
+    for (size_t k = 0; k < N_POLL_KINDS; k++) {
+        complete = complete && poll->flow_done[k];
+    }
+    if (complete) {
+        if (!poll->failed) {
+            free(conn->ports);
+            conn->ports = poll->ports;
+            conn->n_ports = poll->n_ports;
+            poll->ports = NULL;
+            polstats_destroy(conn->policies);
+            conn->policies = poll->policies;
+            poll->policies = NULL;
+        }
+        swconn_poll_destroy(poll);
+        conn->poll = NULL;
+    }
+    return true;
+}
+
 static void
 session_message(struct ofsession *s, enum ofptype type,
                 const struct ofp_header *oh, void *conn_)
@@ -325,8 +509,12 @@ session_message(struct ofsession *s, enum ofptype type,
     if (polmon_handle(mgr->polmon, s, mgr->intent, br, type, oh, now)) {
         return;
     }
+    if (swconn_poll_handle(conn, type, oh)) {
+        return;
+    }
     if (conn->sync) {
         flowsync_handle(conn->sync, s, type, oh, now);
+        swconn_feed_latency(conn);
         flowsync_run(conn->sync, s, now);
         swconn_announce(conn);
     }
@@ -370,6 +558,10 @@ swconn_close(struct swconn *conn, const char *why)
     flowsync_destroy(conn->sync);
     ofsession_destroy(conn->session);
     sset_destroy(&conn->active_nics);
+    metrics_histogram_destroy(&conn->sync_latency);
+    swconn_poll_destroy(conn->poll);
+    free(conn->ports);
+    polstats_destroy(conn->policies);
     free(conn);
 }
 
@@ -626,6 +818,8 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents OVS_UNUSED)
     struct swconn *conn = xzalloc(sizeof *conn);
     conn->mgr = mgr;
     sset_init(&conn->active_nics);
+    metrics_histogram_init(&conn->sync_latency, metrics_sync_latency_bounds,
+                           metrics_n_sync_latency_bounds);
     conn->transport = transport;
     mgr->n_conns++;
     conn->session = ofsession_create(peer, &session_hooks, conn, &mgr->cfg,
@@ -666,6 +860,33 @@ tick_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *t, int revents OVS_UNUSED)
     polmon_run(mgr->polmon, mgr->intent, now);
 }
 
+static void
+stats_timer_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *t,
+               int revents OVS_UNUSED)
+{
+    struct switchmgr *mgr = t->data;
+    struct swconn *conn;
+    LIST_FOR_EACH_SAFE (conn, node, &mgr->conns) {
+        if (conn->sync && ofsession_is_ready(conn->session)) {
+            swconn_poll_start(conn);
+            swconn_flush(conn);
+        }
+    }
+}
+
+/* Polls the port statistics and the policy flow counters of every ready
+ * switch every 'seconds' (0 to stop), for switchmgr_get_metrics(). */
+void
+switchmgr_set_stats_interval(struct switchmgr *mgr, double seconds)
+{
+    mgr->stats_interval = seconds;
+    ev_timer_stop(mgr->loop, &mgr->stats_timer);
+    if (seconds > 0) {
+        ev_timer_set(&mgr->stats_timer, seconds, seconds);
+        ev_timer_start(mgr->loop, &mgr->stats_timer);
+    }
+}
+
 struct switchmgr *
 switchmgr_create(struct ev_loop *loop, const struct ofsession_config *cfg)
 {
@@ -682,6 +903,8 @@ switchmgr_create(struct ev_loop *loop, const struct ofsession_config *cfg)
     ev_timer_init(&mgr->accept_retry, accept_retry_cb, ACCEPT_RETRY_SECONDS,
                   0.0);
     mgr->accept_retry.data = mgr;
+    ev_timer_init(&mgr->stats_timer, stats_timer_cb, 1.0, 1.0);
+    mgr->stats_timer.data = mgr;
     return mgr;
 }
 
@@ -714,6 +937,7 @@ switchmgr_destroy(struct switchmgr *mgr)
     }
     ev_timer_stop(mgr->loop, &mgr->tick);
     ev_timer_stop(mgr->loop, &mgr->accept_retry);
+    ev_timer_stop(mgr->loop, &mgr->stats_timer);
     stream_tls_destroy(mgr->tls);
     free(mgr);
 }
@@ -1569,4 +1793,133 @@ switchmgr_policy_stats(struct switchmgr *mgr, const char *policy,
     LIST_FOR_EACH_SAFE (conn, node, &mgr->conns) {
         swconn_flush(conn);
     }
+}
+
+/* Fills 'sw' with the state and counters of the ready switch 'conn'. */
+static void
+fill_switch_metrics(const struct swconn *conn, struct metrics_switch *sw)
+{
+    const struct flowset *installed = flowsync_installed(conn->sync);
+    const struct flowsync_stats *st = flowsync_stats(conn->sync);
+    sw->connected = true;
+    sw->in_sync = flowsync_in_sync(conn->sync);
+    const struct flowset_flow *f;
+    HMAP_FOR_EACH (f, node, &installed->flows) {
+        sw->flows_per_table[f->table_id]++;
+    }
+    sw->groups = flowset_n_groups(installed);
+    sw->flow_mods_sent = st->flow_mods_sent;
+    sw->group_mods_sent = st->group_mods_sent;
+    sw->bundles_ok = st->bundles_ok;
+    sw->bundles_failed = st->bundles_failed;
+    sw->rereads = st->rereads;
+    sw->drift_flows = st->drift_flows;
+    sw->drift_groups = st->drift_groups;
+    sw->foreign_flows_deleted = st->foreign_flows_deleted;
+    metrics_histogram_destroy(&sw->sync_latency);
+    metrics_histogram_clone(&sw->sync_latency, &conn->sync_latency);
+}
+
+/* Returns the counters of port 'port_no' from the last statistics poll of
+ * 'conn', or NULL. */
+static const struct port_counters *
+find_port_counters(const struct swconn *conn, ofp_port_t port_no)
+{
+    for (size_t i = 0; i < conn->n_ports; i++) {
+        if (conn->ports[i].port_no == port_no) {
+            return &conn->ports[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+add_rule_metrics(const char *policy, const char *direction, const char *rule,
+                 const char *verdict, uint64_t packets, uint64_t bytes,
+                 void *snap)
+{
+    struct metrics_rule *r = metrics_add_rule(snap, policy, direction, rule,
+                                              verdict);
+    r->packets = packets;
+    r->bytes = bytes;
+}
+
+/* Adds to 'snap' the bridge 'br': its switch, its uplink members, and the
+ * port counters of its VM NICs (connected switches only). */
+static void
+add_bridge_metrics(const struct switchmgr *mgr,
+                   const struct intent_bridge *br,
+                   struct metrics_snapshot *snap)
+{
+    const struct swconn *conn = find_ready(mgr, br->datapath_id);
+    const char *host = br->host->name;
+    struct metrics_switch *sw = metrics_add_switch(snap, br->datapath_id,
+                                                   host, br->name);
+    if (conn) {
+        fill_switch_metrics(conn, sw);
+    }
+    for (size_t i = 0; i < br->uplink.n_members; i++) {
+        const char *member = br->uplink.members[i];
+        struct metrics_bond_member *m
+            = metrics_add_member(snap, host, br->name, br->uplink.name,
+                                 member);
+        const struct ofputil_phy_port *pp
+            = conn ? ofsession_find_port(conn->session, member) : NULL;
+        m->up = pp && ofsession_port_is_live(pp);
+    }
+    for (size_t i = 0; conn && i < br->n_nics; i++) {
+        const struct intent_nic *nic = br->nics[i];
+        const struct ofputil_phy_port *pp
+            = ofsession_find_port(conn->session, nic->port);
+        const struct port_counters *pc
+            = pp ? find_port_counters(conn, pp->port_no) : NULL;
+        if (pc) {
+            struct metrics_nic *mn = metrics_add_nic(snap, nic->vm->name,
+                                                     nic->port, host,
+                                                     br->name);
+            mn->rx_packets = pc->rx_packets;
+            mn->tx_packets = pc->tx_packets;
+            mn->rx_bytes = pc->rx_bytes;
+            mn->tx_bytes = pc->tx_bytes;
+            mn->rx_dropped = pc->rx_dropped;
+            mn->tx_dropped = pc->tx_dropped;
+        }
+    }
+}
+
+/* Adds to 'snap' the switches (every bridge of the intent, connected or
+ * not, then connected switches the intent does not name), their uplink
+ * members, the port counters of VM NICs and the policy rule counters, the
+ * last two from the last statistics poll (switchmgr_set_stats_interval()).
+ */
+void
+switchmgr_get_metrics(const struct switchmgr *mgr,
+                      struct metrics_snapshot *snap)
+{
+    const struct intent *intent = mgr->intent;
+    for (size_t h = 0; intent && h < intent_n_hosts(intent); h++) {
+        const struct intent_host *ih = intent_host_at(intent, h);
+        for (size_t b = 0; b < ih->n_bridges; b++) {
+            add_bridge_metrics(mgr, &ih->bridges[b], snap);
+        }
+    }
+    struct polstats *policies = polstats_create();
+    const struct swconn *conn;
+    LIST_FOR_EACH (conn, node, &mgr->conns) {
+        if (!conn->sync || !ofsession_is_ready(conn->session)) {
+            continue;
+        }
+        uint64_t dpid = ofsession_dpid(conn->session);
+        if (!intent || !intent_find_bridge_by_dpid(intent, dpid)) {
+            fill_switch_metrics(conn, metrics_add_switch(snap, dpid, "",
+                                                         ""));
+        }
+        if (conn->policies) {
+            polstats_merge(policies, conn->policies);
+        }
+    }
+    if (intent) {
+        polstats_for_each_row(policies, intent, add_rule_metrics, snap);
+    }
+    polstats_destroy(policies);
 }

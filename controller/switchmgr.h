@@ -25,6 +25,7 @@ struct diagram_live;
 struct ds;
 struct ev_loop;
 struct intent;
+struct metrics_snapshot;
 struct ofsession_config;
 struct stream_tls;
 struct switchmgr;
@@ -88,5 +89,13 @@ size_t switchmgr_n_ready(const struct switchmgr *);
 /* Records in 'live' each switch that finished its handshake: whether it is
  * in sync, and its ports with their link state (diagram.h). */
 void switchmgr_get_live(const struct switchmgr *, struct diagram_live *);
+
+/* Polls the port statistics and policy flow counters of every ready
+ * switch every 'seconds' (0: never) for switchmgr_get_metrics(). */
+void switchmgr_set_stats_interval(struct switchmgr *, double seconds);
+/* Adds the switches, uplink members, VM NIC port counters and policy rule
+ * counters to 'snap' (metrics.h). */
+void switchmgr_get_metrics(const struct switchmgr *,
+                           struct metrics_snapshot *);
 
 #endif /* controller/switchmgr.h */

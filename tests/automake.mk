@@ -52,3 +52,8 @@ tests_test_announce_LDADD = $(FLOWCHAIN_LIBS)
 check_PROGRAMS += tests/test-diagram
 tests_test_diagram_SOURCES = tests/test-diagram.c tests/unit.h
 tests_test_diagram_LDADD = $(FLOWCHAIN_LIBS)
+
+# Metrics: Prometheus text format (escaping, histograms, families).
+check_PROGRAMS += tests/test-metrics
+tests_test_metrics_SOURCES = tests/test-metrics.c tests/unit.h
+tests_test_metrics_LDADD = libcontroller.a $(EXT_LIBS)

@@ -70,6 +70,17 @@ t_check "flowchainctl without a daemon says how to reach one" \
 t_check "flowchaind rejects a bad listen target" \
     eval '! "$bin/flowchaind" --listen "udp:1" --control "$tmp/ctl2" > "$tmp/out" 2>&1 &&
           grep -q "unknown target" "$tmp/out"'
+t_check "flowchaind rejects a bad --metrics target and --stats-interval" \
+    eval '! "$bin/flowchaind" --metrics "udp:1" --control "$tmp/ctl5" > "$tmp/out" 2>&1 &&
+          grep -q "expected tcp:\[IPV4ADDR:\]PORT" "$tmp/out" &&
+          ! "$bin/flowchaind" --metrics "tcp:1.2.3:80" --control "$tmp/ctl5" > "$tmp/out" 2>&1 &&
+          ! "$bin/flowchaind" --stats-interval 0 --control "$tmp/ctl5" > "$tmp/out" 2>&1 &&
+          grep -q -- "--stats-interval" "$tmp/out" &&
+          ! "$bin/flowchaind" --stats-interval 100000 --control "$tmp/ctl5" > "$tmp/out" 2>&1 &&
+          grep -q "0.1 to 86400" "$tmp/out" && [ ! -e "$tmp/ctl5" ]'
+t_check "--help names --metrics and --stats-interval" \
+    eval '"$bin/flowchaind" --help | grep -q -- "--metrics=tcp:\[IPV4ADDR:\]PORT" &&
+          "$bin/flowchaind" --help | grep -q -- "--stats-interval=SECS"'
 # The policy commands, against a daemon with no switch connected.
 t_check "flowchaind rejects --hit-log-rate 0, a non-number and too much" \
     eval '! "$bin/flowchaind" --hit-log-rate 0 --control "$tmp/ctl3" > "$tmp/out" 2>&1 &&

@@ -257,6 +257,12 @@ ROWS = [
      "b5.cpu_ms", None, None, ""),
     ("B5", "  flowchaind peak RSS (VmHWM)", "MB", "b5.rss_mb", None, None,
      ""),
+    ("B7", "TCP throughput, two VMs on one host, full pipeline with "
+     "policies", "Mbit/s", "b7.local_mbps", "b7.local_normal_mbps", 0.9,
+     "baseline: the same switch with one `NORMAL` flow"),
+    ("B7", "TCP throughput across the uplink (two hosts), full pipeline",
+     "Mbit/s", "b7.remote_mbps", "b7.remote_normal_mbps", 0.9,
+     "same baseline"),
 ]
 B3_TARGET = 20
 
@@ -290,6 +296,11 @@ def cmd_report(path, out):
             tcell = "<= %d ms" % target
             met = "yes" if med <= target else \
                 "no (+%s ms)" % fmt(med - target)
+        elif target is not None and b and key.startswith("b7."):
+            # Throughput: higher is better.
+            tcell = "ratio >= %s" % target
+            if rcell:
+                met = "yes" if rm >= target else "no (x%.2f)" % (rm / target)
         elif target is not None and b and key.startswith("b2."):
             tcell = "ratio <= %s" % target
             if rcell:

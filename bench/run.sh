@@ -1,5 +1,5 @@
 #!/bin/bash
-# The benchmark: figures B1..B5 of docs/performance.md, measured against
+# The benchmark: figures B1..B5 and B7 of docs/performance.md, measured against
 # real ovs-vswitchd (userspace datapath) in lab namespaces, each the median
 # of N runs with min and max, and each ratio to a baseline measured in the
 # same run.  Writes the Markdown of docs/performance.md (machine, versions,
@@ -24,7 +24,10 @@
 # B1: bench/bench-intent -c (no lab).  B2-B4: one host of the B2 intent
 # (the one with the largest bridge) as a lab: two VMs as namespaces (for
 # pings), every other NIC port of that host as an OVS internal port, and
-# flowchaind on the full intent.  B5: one host with 50 bridges.
+# flowchaind on the full intent.  B5: one host with 50 bridges.  B7: iperf3
+# between VMs of the microsegmentation lab (tests/lab/microseg-intent.json),
+# through flowchain's pipeline and through one NORMAL flow.  B6 (OVN) is
+# not written yet.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=5 SCALE=full OUT=$top/docs/performance.md BUILD=$top/build-rel KEEP=0
@@ -39,7 +42,7 @@ while getopts "n:s:o:b:k" opt; do
     esac
 done
 shift $((OPTIND - 1))
-ONLY=${*:-B1 B2 B3 B4 B5}
+ONLY=${*:-B1 B2 B3 B4 B5 B7}
 case $RUNS in ''|*[!0-9]*|0) echo "bench: -n wants a positive number" >&2; exit 2 ;; esac
 BUILD=$(cd "$BUILD" && pwd) || { echo "bench: no build in $BUILD" >&2; exit 1; }
 for f in flowchaind flowchainctl bench/bench-intent; do
@@ -55,12 +58,12 @@ case $SCALE in
         B1_ARGS="--hosts 100 --vms-per-host 100 --vlans 1000 --nics-per-vm 1 --categories 30 --policies 50"
         B2_ARGS="--hosts 100 --vms-per-host 100 --vlans 1000 --nics-per-vm 4 --categories 30 --policies 50"
         B5_ARGS="--hosts 1 --bridges-per-host 50 --vms-per-host 1000 --vlans 1000 --categories 30 --policies 50"
-        B5_BRIDGES=50 TIMEOUT=900 ;;
+        B5_BRIDGES=50 TIMEOUT=900 B7_SECONDS=10 ;;
     tiny)
         B1_ARGS="--hosts 3 --vms-per-host 4 --vlans 8 --categories 8 --policies 6"
         B2_ARGS="--hosts 3 --vms-per-host 8 --vlans 3 --nics-per-vm 2 --categories 8 --policies 6"
         B5_ARGS="--hosts 1 --bridges-per-host 4 --vms-per-host 8 --vlans 8 --categories 8 --policies 6"
-        B5_BRIDGES=4 TIMEOUT=120 ;;
+        B5_BRIDGES=4 TIMEOUT=120 B7_SECONDS=1 ;;
     *) echo "bench: -s full or tiny" >&2; exit 2 ;;
 esac
 
@@ -393,6 +396,68 @@ bench_b5() {
     lab_down
 }
 
+# ---------------------------------------------------------------- B7
+# b7_mbps FROM IP: TCP throughput in Mbit/s (iperf3, B7_SECONDS long, the
+# receiver's figure) from the VM FROM to IP:9001.
+b7_mbps() {
+    lab_exec "$1" iperf3 -c "$2" -p 9001 -t "$B7_SECONDS" -J 2>/dev/null |
+        $PY -c 'import json, sys
+print("%.0f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))'
+}
+# b7_normal: every guest bridge holds one NORMAL flow and no group.
+b7_normal() {
+    local h
+    for h in hv-host01 hv-host02; do
+        lab_ovs "$h" ovs-ofctl -O OpenFlow13 del-flows br-guest || return 1
+        lab_ovs "$h" ovs-ofctl -O OpenFlow13 del-groups br-guest || return 1
+        lab_ovs "$h" ovs-ofctl -O OpenFlow13 add-flow br-guest \
+            "priority=0,actions=NORMAL" || return 1
+    done
+}
+# B7: TCP throughput (iperf3) through the full pipeline with policies (the
+# lab of tests/lab/microseg-intent.json: web1 -> app2 on one host, web1 ->
+# app1 across the uplink, allowed by policy web-app, conntrack on every
+# VM port), against the same switches holding one NORMAL flow.  The second
+# member of each guest bond is cut in both cases, so that NORMAL does not
+# loop.  Runs alternate between the two.
+bench_b7() {
+    local intent=$top/tests/lab/microseg-intent.json
+    lab_up "$intent" "unix:@LAB_DIR@/of.sock" || { say "B7: lab up failed"; return 1; }
+    cp "$intent" "$LAB_DIR/intent.json"
+    local h phys ns vm
+    for h in hv-host01 hv-host02; do
+        phys=$(lab_get "hosts.$h.bridges.br-guest.uplink.members.Ethernet4.phys_port") || return 1
+        lab_exec phys ip link set "$phys" down
+    done
+    for vm in app1 app2; do
+        ns=$(lab_get "names.$vm") || return 1
+        lab_spawn ip netns exec "$ns" iperf3 -s -p 9001
+    done
+    local app1 app2 r v
+    app1=$(lab_get vms.app1.nics.0.ip) app2=$(lab_get vms.app2.nics.0.ip)
+    for r in $(seq "$RUNS"); do
+        fcd_start "$LAB_DIR/intent.json"
+        wait_until 60 fcd_all_in_sync 6 || { say "B7: no sync"; return 1; }
+        v=$(b7_mbps web1 "$app2") || { say "B7: iperf3 web1 -> app2 failed"; return 1; }
+        result b7.local_mbps "$v"
+        say "B7 run $r: flowchain, web1 -> app2 (one host): $v Mbit/s"
+        v=$(b7_mbps web1 "$app1") || { say "B7: iperf3 web1 -> app1 failed"; return 1; }
+        result b7.remote_mbps "$v"
+        say "B7 run $r: flowchain, web1 -> app1 (across the uplink): $v Mbit/s"
+        [ "$r" = 1 ] && fcctl policy-stats --policy web-app | sed 's/^/bench: B7 /' >&2
+        fcd_stop
+        b7_normal || { say "B7: could not set the NORMAL flow"; return 1; }
+        v=$(b7_mbps web1 "$app2") || { say "B7: iperf3 (NORMAL) failed"; return 1; }
+        result b7.local_normal_mbps "$v"
+        say "B7 run $r: NORMAL, web1 -> app2: $v Mbit/s"
+        v=$(b7_mbps web1 "$app1") || { say "B7: iperf3 (NORMAL) failed"; return 1; }
+        result b7.remote_normal_mbps "$v"
+        say "B7 run $r: NORMAL, web1 -> app1: $v Mbit/s"
+    done
+    meta b7.shape "tests/lab/microseg-intent.json: 6 VMs on 2 hosts, 4 policies; iperf3 -t $B7_SECONDS to tcp/9001 (allowed by web-app); second guest bond member cut"
+    lab_down
+}
+
 # ---------------------------------------------------------------- main
 export LAB_PREFIX=fcb$$
 say "lab prefix $LAB_PREFIX"
@@ -409,6 +474,9 @@ if [[ " $ONLY " = *" B2 "* || " $ONLY " = *" B3 "* || " $ONLY " = *" B4 "* ]]; t
 fi
 if [[ " $ONLY " = *" B5 "* ]]; then
     ( . "$top/tests/lab/lib.sh"; . "$top/tests/lab/fcd.sh"; bench_b5 ) || { say "B5 failed"; rc=1; }
+fi
+if [[ " $ONLY " = *" B7 "* ]]; then
+    ( . "$top/tests/lab/lib.sh"; . "$top/tests/lab/fcd.sh"; bench_b7 ) || { say "B7 failed"; rc=1; }
 fi
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -438,7 +506,7 @@ cflags=$(sed -n 's/^CFLAGS = //p' "$BUILD/Makefile" 2>/dev/null)
     for k in "b1.shape:B1 intent" "b1.args:B1 gen-intent.py arguments" \
              "b2.shape:B2-B4 intent" "b2.args:B2-B4 gen-intent.py arguments" \
              "b3.changes:B3 changes" "b3.trigger:B3 reload trigger" "b4.ping:B4 ping" "b5.shape:B5 intent" \
-             "b5.args:B5 gen-intent.py arguments"; do
+             "b5.args:B5 gen-intent.py arguments" "b7.shape:B7 lab"; do
         v=$(sed -n "s/^meta ${k%%:*} //p" "$RES" | tail -1)
         if [ -n "$v" ]; then echo "| ${k#*:} | ${v//|/\\|} |"; fi
     done

@@ -93,10 +93,13 @@ lab_down() {
     [ -n "$_LAB_DOWN_DONE" ] && return 0
     _LAB_DOWN_DONE=1
     local p i
-    # Only pids that are still children of this script (not reused pids).
-    local mine=""
+    # Only pids that are still children of this script (not reused pids):
+    # of its main shell ($$), or of the subshell that runs the lab
+    # ($BASHPID: bench/run.sh runs each lab in a subshell).
+    local mine="" pp
     for p in $LAB_PIDS; do
-        if _lab_pid_alive "$p" && [ "$(_lab_ppid "$p")" = "$$" ]; then
+        pp=$(_lab_ppid "$p")
+        if _lab_pid_alive "$p" && { [ "$pp" = "$$" ] || [ "$pp" = "$BASHPID" ]; }; then
             mine="$mine $p"
         fi
     done

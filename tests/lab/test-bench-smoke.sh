@@ -39,7 +39,7 @@ t_check "bench/run.sh -s tiny exits 0" [ "$rc" = 0 ]
 t_check "it wrote the table" [ -s "$table" ]
 
 # well_formed: every table row has as many cells as its header; every
-# figure B1..B5 is there with a number in its median, min and max cells.
+# figure B1..B5 and B7 is there with a number in its median, min and max cells.
 well_formed() {
     /usr/bin/python3 - "$table" <<'PY'
 import re, sys
@@ -56,15 +56,17 @@ for r in rows:
     assert r.count("|") == n, "bad row: " + r
     cells = [c.strip() for c in r.strip("|").split("|")]
     for c in cells[2:5]:
-        assert re.match(r"^[0-9][0-9,.]*( \w+)?$", c), "not a number: %r in %s" % (c, r)
+        assert re.match(r"^[0-9][0-9,.]*( [\w/]+)?$", c), "not a number: %r in %s" % (c, r)
     seen.add(cells[0])
-assert seen == {"B1", "B2", "B3", "B4", "B5"}, "figures: %s" % sorted(seen)
+assert seen == {"B1", "B2", "B3", "B4", "B5", "B7"}, "figures: %s" % sorted(seen)
 ratio = [r for r in rows if "connection -> barrier" in r]
 assert ratio and re.search(r"\| [0-9.]+ \([0-9.]+-[0-9.]+\) \|", ratio[0]), "no B2 ratio"
+tput = [r for r in rows if r.startswith("| B7 |")]
+assert len(tput) == 2 and all(re.search(r"\| [0-9.]+ \([0-9.]+-[0-9.]+\) \| ratio >= 0.9 \|", r) for r in tput), "no B7 ratios"
 assert "<!-- end of generated part -->" in text
 PY
 }
-t_check "the table is well formed (machine, versions, B1-B5, ratios)" well_formed
+t_check "the table is well formed (machine, versions, B1-B5 and B7, ratios)" well_formed
 no_ns_left() {
     [ -n "$1" ] || return 1
     ! ip netns list | grep -q "^$1-"

@@ -8,7 +8,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 openvswitch-switch openvswitch-common openvswitch-source libev-dev libcjson-dev libssl-dev
 iproute2 iputils-ping netcat-openbsd ethtool procps psmisc
 python3 python3-scapy python3-jsonschema graphviz
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev
+debhelper lintian systemd man-db"
 
 missing=
 for p in $PACKAGES; do

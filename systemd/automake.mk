@@ -32,3 +32,19 @@ install-data-local:
 uninstall-local:
 	rm -f '$(DESTDIR)$(sysusersdir)/flowchain.conf'
 endif
+
+# The Debian package (scripts/package.sh) and its test.
+EXTRA_DIST += \
+	debian/README.Debian \
+	debian/README.source \
+	debian/changelog \
+	debian/control \
+	debian/copyright \
+	debian/flowchain.dirs \
+	debian/flowchain.docs \
+	debian/flowchain.examples \
+	debian/flowchain.postinst \
+	debian/rules \
+	debian/source/format \
+	scripts/package.sh \
+	tests/test-package.sh

@@ -93,12 +93,15 @@ touch "$root/var/lib/dpkg/status"
 # --unpack runs no maintainer script (the package has no preinst): the
 # postinst would enable the unit, which must not happen on this machine.
 # The conffile stays /etc/default/flowchaind.dpkg-new until configuration.
+# --path-include: unpack man pages and examples even where dpkg.cfg.d
+# excludes /usr/share/doc and /usr/share/man (minimal container images).
 t_check "dpkg --root unpacks it into an empty tree" \
-    eval 'dpkg --root="$root" --force-depends --no-triggers --unpack "$deb" &&
+    eval 'dpkg --root="$root" --force-depends --no-triggers --path-include="/*" \
+              --unpack "$deb" &&
           dpkg-query --admindir="$root/var/lib/dpkg" -W -f="\${Status}|\${Conffiles}\n" flowchain \
               > "$tmp/q" && cat "$tmp/q" &&
           grep -q "^install ok unpacked| /etc/default/flowchaind " "$tmp/q"'
-t_check "installed files: daemon in /usr/sbin, client in /usr/bin, man pages, unit, sysusers.d, examples, copyright" \
+t_check "installed files: daemon in /usr/sbin, client in /usr/bin, man pages, unit, sysusers.d, /etc/flowchain, examples, copyright" \
     eval 'for f in usr/sbin/flowchaind usr/bin/flowchainctl \
                    usr/share/man/man8/flowchaind.8.gz usr/share/man/man8/flowchainctl.8.gz \
                    lib/systemd/system/flowchaind.service usr/lib/sysusers.d/flowchain.conf \
@@ -107,6 +110,7 @@ t_check "installed files: daemon in /usr/sbin, client in /usr/bin, man pages, un
               [ -f "$root/$f" ] || { echo "missing /$f"; exit 1; }
           done &&
           [ -x "$root/usr/sbin/flowchaind" ] && [ -x "$root/usr/bin/flowchainctl" ] &&
+          [ -d "$root/etc/flowchain" ] &&
           [ "$(ls "$root"/usr/share/doc/flowchain/examples/*.json | wc -l)" -eq \
             "$(ls "$top"/examples/*.json | wc -l)" ]'
 t_check "copyright and README.Debian say libopenvswitch is linked statically (Apache-2.0)" \
@@ -155,6 +159,16 @@ t_check "systemd-analyze verify: the installed unit, with no message" \
               systemd-analyze verify --root="$root" /lib/systemd/system/flowchaind.service \
               > "$tmp/verify.out" 2>&1; vrc=$?; cat "$tmp/verify.out";
           [ "$vrc" -eq 0 ] && [ ! -s "$tmp/verify.out" ]'
+
+# The hardening, as systemd rates it offline (0 = best, 10 = none).
+systemd-analyze security --offline=yes --root="$root" \
+    /lib/systemd/system/flowchaind.service > "$tmp/security.out" 2>&1
+exposure=$(sed -n 's/.*Overall exposure level for flowchaind.service: \([0-9.]*\).*/\1/p' \
+           "$tmp/security.out")
+echo "# systemd-analyze security: exposure ${exposure:-?}"
+t_check "systemd-analyze security: exposure level at most 2.0 (hardened)" \
+    eval '[ -n "$exposure" ] && awk -v e="$exposure" "BEGIN { exit !(e <= 2.0) }" ||
+          { cat "$tmp/security.out"; false; }'
 
 # What ExecStart and ExecReload do, with the installed daemon (temporary
 # paths instead of /etc and /run): SIGHUP reloads, SIGTERM exits 0.

@@ -3,7 +3,8 @@
 # package that scripts/package.sh builds: lintian, its control fields, an
 # unpack with "dpkg --root" into an empty tree (a dpkg database of its own;
 # no maintainer script runs, nothing goes to the real root), the installed
-# programs run from that tree with the host's shared libraries, the
+# programs run from that tree with the host's shared libraries (the daemon
+# as nobody with no capability, as the hardened unit runs it), the
 # sysusers.d file, the unit's contents and "systemd-analyze verify" of the
 # installed unit.  Needs debhelper, lintian and systemd (scripts/setup.sh).
 top=${FLOWCHAIN_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -171,14 +172,26 @@ t_check "systemd-analyze security: exposure level at most 2.0 (hardened)" \
           { cat "$tmp/security.out"; false; }'
 
 # What ExecStart and ExecReload do, with the installed daemon (temporary
-# paths instead of /etc and /run): SIGHUP reloads, SIGTERM exits 0.
+# paths instead of /etc and /run), as the unit runs it: an unprivileged
+# user (nobody here), no capability at all, no new privileges, its runtime
+# directory its own.  SIGHUP reloads, SIGTERM exits 0.
+chmod 0755 "$tmp"
+mkdir "$tmp/run" "$tmp/srv"
+chown nobody "$tmp/run" "$tmp/srv"
 cp "$root/usr/share/doc/flowchain/examples/ahv-cluster.json" "$tmp/intent.json"
-"$root/usr/sbin/flowchaind" --intent="$tmp/intent.json" --control="$tmp/run/flowchaind.ctl" \
-    --listen="unix:$tmp/of.sock" > "$tmp/d.out" 2>&1 &
+chmod 0644 "$tmp/intent.json"
+setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups --no-new-privs \
+        --inh-caps=-all --bounding-set=-all \
+    "$root/usr/sbin/flowchaind" --intent="$tmp/intent.json" \
+    --control="$tmp/run/flowchaind.ctl" --listen="unix:$tmp/srv/of.sock" \
+    > "$tmp/d.out" 2>&1 &
 dpid=$!
 for _ in $(seq 50); do [ -S "$tmp/run/flowchaind.ctl" ] && break; sleep 0.1; done
-t_check "the installed daemon answers the installed flowchainctl" \
-    eval '"$root/usr/bin/flowchainctl" --control "$tmp/run/flowchaind.ctl" status > "$tmp/st" &&
+t_check "the installed daemon runs as nobody with no capability and answers the installed flowchainctl" \
+    eval '[ "$(stat -c %U "$tmp/run/flowchaind.ctl")" = nobody ] &&
+          grep -qx "CapEff:[[:space:]]*0*" "/proc/$dpid/status" &&
+          grep -qx "CapBnd:[[:space:]]*0*" "/proc/$dpid/status" &&
+          "$root/usr/bin/flowchainctl" --control "$tmp/run/flowchaind.ctl" status > "$tmp/st" &&
           grep -q "intent: " "$tmp/st"'
 kill -HUP "$dpid"
 for _ in $(seq 50); do grep -q "SIGHUP: reloading the intent" "$tmp/d.out" && break; sleep 0.1; done

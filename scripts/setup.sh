@@ -9,7 +9,8 @@ openvswitch-switch openvswitch-common openvswitch-source libev-dev libcjson-dev 
 iproute2 iputils-ping netcat-openbsd ethtool procps psmisc iperf3
 python3 python3-scapy python3-jsonschema graphviz
 clang libclang-rt-14-dev
-curl prometheus"
+curl prometheus
+debhelper lintian systemd man-db"
 
 missing=
 for p in $PACKAGES; do

@@ -61,6 +61,10 @@ run intent-schema "$top/tests/test-intent-schema.sh" "$top"
 run cli bash "$top/tests/test-cli.sh"
 run cli-diagram bash "$top/tests/test-diagram.sh"
 
+# Packaging: make install DESTDIR, the Debian package (scripts/package.sh),
+# lintian, an unpack into a scratch tree, systemd-analyze verify.
+run package bash "$top/tests/test-package.sh"
+
 # Fuzz harnesses (fuzz/, docs/fuzzing.md): regressions, then a short run.
 run fuzz bash "$top/tests/test-fuzz.sh"
 

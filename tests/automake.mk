@@ -18,7 +18,7 @@ check_PROGRAMS += tests/test-intent
 tests_test_intent_SOURCES = tests/test-intent.c tests/unit.h
 tests_test_intent_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_test_intent_LDADD = $(MODELS_LIBS)
-EXTRA_DIST += tests/intent tests/test-intent-schema.sh
+EXTRA_DIST += tests/intent tests/test-intent-schema.sh tests/cli-lib.sh
 tests_test_pipeline_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 
 check_PROGRAMS += tests/test-flowsync

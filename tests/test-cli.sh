@@ -3,19 +3,8 @@
 # daemon's refusal of an invalid intent, --help and --version, and the
 # policy commands (policy-stats, flows --policy, status) of a daemon that
 # no switch is connected to.
-top=${FLOWCHAIN_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-bin=${FLOWCHAIN_BUILDDIR:-$top/build}
 T_PROG=test-cli
-failed=0
-t_check() {
-    local name=$1 out; shift
-    if out=$("$@" 2>&1); then
-        echo "PASS: $T_PROG: $name"
-    else
-        echo "FAIL: $T_PROG: $name"; failed=1
-        [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/    /'
-    fi
-}
+. "$(dirname "$0")/cli-lib.sh"
 tmp=$(mktemp -d /tmp/fccli.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 

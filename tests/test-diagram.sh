@@ -6,20 +6,9 @@
 # Then unknown hosts, bad usage, --format svg (and without dot on PATH),
 # names that need escaping, and the daemon's "diagram" with no switch
 # connected (every bridge not connected).
-top=${FLOWCHAIN_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-bin=${FLOWCHAIN_BUILDDIR:-$top/build}
 T_PROG=cli-diagram
 PY=/usr/bin/python3
-failed=0
-t_check() {
-    local name=$1 out; shift
-    if out=$("$@" 2>&1); then
-        echo "PASS: $T_PROG: $name"
-    else
-        echo "FAIL: $T_PROG: $name"; failed=1
-        [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/    /'
-    fi
-}
+. "$(dirname "$0")/cli-lib.sh"
 tmp=$(mktemp -d /tmp/fcdiag.XXXXXX)
 dpid=
 cleanup() {

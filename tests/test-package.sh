@@ -7,19 +7,8 @@
 # as nobody with no capability, as the hardened unit runs it), the
 # sysusers.d file, the unit's contents and "systemd-analyze verify" of the
 # installed unit.  Needs debhelper, lintian and systemd (scripts/setup.sh).
-top=${FLOWCHAIN_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-bin=${FLOWCHAIN_BUILDDIR:-$top/build}
 T_PROG=package
-failed=0
-t_check() {
-    local name=$1 out; shift
-    if out=$("$@" 2>&1); then
-        echo "PASS: $T_PROG: $name"
-    else
-        echo "FAIL: $T_PROG: $name"; failed=1
-        [ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/    /'
-    fi
-}
+. "$(dirname "$0")/cli-lib.sh"
 tmp=$(mktemp -d /tmp/fcpkg.XXXXXX)
 dpid=
 cleanup() {

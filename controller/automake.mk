@@ -24,6 +24,8 @@ libcontroller_a_SOURCES += \
 	controller/stream-tls.h \
 	controller/switchmgr.c \
 	controller/switchmgr.h \
+	controller/switchmgr-private.h \
+	controller/switchmgr-views.c \
 	controller/ofsession.c \
 	controller/ofsession.h \
 	controller/offrame.h \

@@ -1,0 +1,109 @@
+/*
+ * Internals of the switch manager, shared by the controller/switchmgr*.c
+ * files and by nothing else (not installed).  Other code uses
+ * controller/switchmgr.h.
+ *
+ * Files, one concern each:
+ *   switchmgr.c        switch connections (listeners, TLS, accept, limits,
+ *                      sessions, read and write events, close), per-switch
+ *                      compile and flow sync, announcements, the
+ *                      statistics poll, policy statistics requests
+ *   switchmgr-views.c  read-only views of the manager's state: the flows,
+ *                      plan and status texts, the live state for diagrams,
+ *                      the metrics snapshot
+ */
+#ifndef CONTROLLER_SWITCHMGR_PRIVATE_H
+#define CONTROLLER_SWITCHMGR_PRIVATE_H 1
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "controller/metrics.h"
+#include "controller/ofsession.h"
+#include "openvswitch/list.h"
+#include "openvswitch/types.h"
+#include "sset.h"
+
+struct flowset;
+struct flowsync;
+struct intent;
+struct intent_bridge;
+struct polmon;
+struct polstats;
+struct stream_tls;
+struct swconn_poll;
+struct transport;
+
+struct swconn {
+    struct ovs_list node;       /* In 'mgr->conns'. */
+    struct switchmgr *mgr;
+    struct transport *transport;
+    ev_io io;
+    struct ofsession *session;
+    struct flowsync *sync;      /* Once the session is ready. */
+    bool ports_changed;         /* Recompile after this read's messages. */
+    bool rx_paused;             /* Not read: too much queued for it. */
+    struct sset active_nics;    /* Ports of VM NICs active when last in
+                                 * sync (announce.h). */
+    bool nics_known;            /* 'active_nics' is from a completed sync:
+                                 * what becomes active later is announced. */
+    bool announce_due;          /* Compiled since: check at the next sync. */
+
+    /* Metrics (switchmgr_get_metrics()). */
+    struct metrics_histogram sync_latency;  /* Seconds, per good sync. */
+    uint64_t bundles_ok_seen;   /* flowsync's 'bundles_ok' when last fed. */
+    struct swconn_poll *poll;   /* Statistics poll in flight, or NULL. */
+    struct port_counters *ports;    /* From the last complete poll. */
+    size_t n_ports;
+    struct polstats *policies;      /* From the last complete poll. */
+};
+
+/* The counters of one port, from a port statistics reply. */
+struct port_counters {
+    ofp_port_t port_no;
+    uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+    uint64_t rx_dropped, tx_dropped;
+};
+
+struct switchmgr {
+    struct ev_loop *loop;
+    struct ofsession_config cfg;
+    struct ovs_list listeners;
+    struct ovs_list conns;
+    ev_timer tick;
+    long long int last_tick_ms;
+    const struct intent *intent;
+    unsigned int n_accepted;
+    struct polmon *polmon;      /* Hit-log meter, hit log, statistics. */
+    struct stream_tls *tls;     /* For "ssl:" listeners, or NULL. */
+    size_t n_conns, max_conns;
+    uint64_t n_refused;         /* Connections over 'max_conns'. */
+    bool accept_paused;         /* Out of file descriptors. */
+    bool accept_pause_logged;
+    ev_timer accept_retry;
+    uint64_t flow_mods_sent;    /* By connections already closed. */
+    uint64_t group_mods_sent;
+    double stats_interval;      /* Statistics poll period, seconds; 0 for
+                                 * none. */
+    ev_timer stats_timer;
+};
+
+/* Returns the event loop's current time, in milliseconds. */
+long long int switchmgr_now_ms(const struct switchmgr *);
+
+/* Returns the connection of the ready switch with datapath ID 'dpid' whose
+ * flow sync has started, or NULL. */
+const struct swconn *switchmgr_find_ready(const struct switchmgr *,
+                                          uint64_t dpid);
+
+/* Compiles 'br' of 'intent' into 'out' with the ports of its connected
+ * switch, or assumed ports if it is not connected; returns true if
+ * connected. */
+bool switchmgr_compile_bridge(const struct switchmgr *,
+                              const struct intent *,
+                              const struct intent_bridge *,
+                              struct flowset *out);
+
+#endif /* controller/switchmgr-private.h */

@@ -404,6 +404,18 @@ b7_mbps() {
         $PY -c 'import json, sys
 print("%.0f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))'
 }
+# b7_measure RUN WHAT SUFFIX: web1 -> app2 (one host) and web1 -> app1
+# (across the uplink), recorded as b7.local${SUFFIX}_mbps and
+# b7.remote${SUFFIX}_mbps.  Uses $app1 and $app2 of bench_b7.
+b7_measure() {
+    local r=$1 what=$2 suffix=$3 where to v
+    for where in local remote; do
+        if [ "$where" = local ]; then to=$app2; else to=$app1; fi
+        v=$(b7_mbps web1 "$to") || { say "B7: iperf3 ($what) web1 -> $to failed"; return 1; }
+        result "b7.$where${suffix}_mbps" "$v"
+        say "B7 run $r: $what, web1 -> $to ($where): $v Mbit/s"
+    done
+}
 # b7_normal: every guest bridge holds one NORMAL flow and no group.
 b7_normal() {
     local h
@@ -438,21 +450,11 @@ bench_b7() {
     for r in $(seq "$RUNS"); do
         fcd_start "$LAB_DIR/intent.json"
         wait_until 60 fcd_all_in_sync 6 || { say "B7: no sync"; return 1; }
-        v=$(b7_mbps web1 "$app2") || { say "B7: iperf3 web1 -> app2 failed"; return 1; }
-        result b7.local_mbps "$v"
-        say "B7 run $r: flowchain, web1 -> app2 (one host): $v Mbit/s"
-        v=$(b7_mbps web1 "$app1") || { say "B7: iperf3 web1 -> app1 failed"; return 1; }
-        result b7.remote_mbps "$v"
-        say "B7 run $r: flowchain, web1 -> app1 (across the uplink): $v Mbit/s"
+        b7_measure "$r" flowchain "" || return 1
         [ "$r" = 1 ] && fcctl policy-stats --policy web-app | sed 's/^/bench: B7 /' >&2
         fcd_stop
         b7_normal || { say "B7: could not set the NORMAL flow"; return 1; }
-        v=$(b7_mbps web1 "$app2") || { say "B7: iperf3 (NORMAL) failed"; return 1; }
-        result b7.local_normal_mbps "$v"
-        say "B7 run $r: NORMAL, web1 -> app2: $v Mbit/s"
-        v=$(b7_mbps web1 "$app1") || { say "B7: iperf3 (NORMAL) failed"; return 1; }
-        result b7.remote_normal_mbps "$v"
-        say "B7 run $r: NORMAL, web1 -> app1: $v Mbit/s"
+        b7_measure "$r" NORMAL _normal || return 1
     done
     meta b7.shape "tests/lab/microseg-intent.json: 6 VMs on 2 hosts, 4 policies; iperf3 -t $B7_SECONDS to tcp/9001 (allowed by web-app); second guest bond member cut"
     lab_down

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "controller/transport.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
 #include "openvswitch/vlog.h"
@@ -264,32 +265,6 @@ mh_accept_cb(struct ev_loop *loop, ev_io *io, int revents OVS_UNUSED)
     ev_timer_start(loop, &c->deadline);
 }
 
-/* Parses 'target' ("tcp:[IPV4ADDR:]PORT") into 'sin'.  Returns false if
- * it is malformed. */
-static bool
-parse_target(const char *target, struct sockaddr_in *sin)
-{
-    if (strncmp(target, "tcp:", 4)) {
-        return false;
-    }
-    char *spec = xstrdup(target + 4);
-    char *colon = strrchr(spec, ':');
-    const char *addr = colon ? spec : METRICS_HTTP_DEFAULT_ADDR;
-    const char *port = colon ? colon + 1 : spec;
-    if (colon) {
-        *colon = '\0';
-    }
-    memset(sin, 0, sizeof *sin);
-    sin->sin_family = AF_INET;
-    char *end;
-    long int p = strtol(port, &end, 10);
-    bool ok = (*port && !*end && p >= 0 && p <= 65535
-               && inet_pton(AF_INET, addr, &sin->sin_addr) == 1);
-    sin->sin_port = htons(p);
-    free(spec);
-    return ok;
-}
-
 /* Listens on 'target' for metrics scrapes, answered with the text 'cb'
  * appends (called with 'aux' once per GET /metrics). */
 struct metrics_http *
@@ -298,16 +273,14 @@ metrics_http_create(struct ev_loop *loop, const char *target,
 {
     struct sockaddr_in sin;
     *errorp = NULL;
-    if (!parse_target(target, &sin)) {
+    if (strncmp(target, "tcp:", 4)
+        || !transport_parse_ipv4_port(target + 4, METRICS_HTTP_DEFAULT_ADDR,
+                                      &sin)) {
         *errorp = xasprintf("%s: expected tcp:[IPV4ADDR:]PORT", target);
         return NULL;
     }
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int one = 1;
-    if (fd < 0
-        || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one)
-        || bind(fd, (struct sockaddr *) &sin, sizeof sin) < 0
-        || listen(fd, 16) < 0) {
+    int fd = transport_bind_tcp(&sin);
+    if (fd < 0 || listen(fd, 16) < 0) {
         *errorp = xasprintf("%s: %s", target, ovs_strerror(errno));
         if (fd >= 0) {
             close(fd);

@@ -920,24 +920,12 @@ open_listener(const char *target, char **unix_pathp, bool *tlsp,
         }
         *unix_pathp = xstrdup(path);
     } else if (!strncmp(target, "tcp:", 4) || *tlsp) {
-        char *spec = xstrdup(target + 4);
-        char *colon = strrchr(spec, ':');
-        const char *addr = colon ? spec : "0.0.0.0";
-        const char *port = colon ? colon + 1 : spec;
-        if (colon) {
-            *colon = '\0';
-        }
-        struct sockaddr_in sin = { .sin_family = AF_INET };
-        char *end;
-        long int p = strtol(port, &end, 10);
-        if (*end || p < 0 || p > 65535
-            || inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+        struct sockaddr_in sin;
+        if (!transport_parse_ipv4_port(target + 4, "0.0.0.0", &sin)) {
             *errorp = xasprintf("%s: expected %.3s:[IPV4ADDR:]PORT", target,
                                 target);
-            free(spec);
             return -1;
         }
-        free(spec);
         if (!*tlsp && (ntohl(sin.sin_addr.s_addr) >> 24) != 127) {
             VLOG_WARN("%s: plain TCP on a non-loopback address: switches are "
                       "not authenticated (any peer may claim any datapath "
@@ -945,12 +933,8 @@ open_listener(const char *target, char **unix_pathp, bool *tlsp,
                       "--private-key, --certificate and --ca-cert",
                       target, target + 4);
         }
-        sin.sin_port = htons(p);
-        fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        int one = 1;
-        if (fd < 0
-            || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one)
-            || bind(fd, (struct sockaddr *) &sin, sizeof sin) < 0) {
+        fd = transport_bind_tcp(&sin);
+        if (fd < 0) {
             goto error;
         }
     } else {

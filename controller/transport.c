@@ -1,9 +1,13 @@
 #include <config.h>
 #include "controller/transport-provider.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ev.h>
+#include <netinet/in.h>
 #include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -155,4 +159,42 @@ transport_plain_create(int fd)
     struct transport *t = xmalloc(sizeof *t);
     transport_init(t, &plain_class, fd);
     return t;
+}
+
+bool
+transport_parse_ipv4_port(const char *spec, const char *default_addr,
+                          struct sockaddr_in *sin)
+{
+    char *copy = xstrdup(spec);
+    char *colon = strrchr(copy, ':');
+    const char *addr = colon ? copy : default_addr;
+    const char *port = colon ? colon + 1 : copy;
+    if (colon) {
+        *colon = '\0';
+    }
+    memset(sin, 0, sizeof *sin);
+    sin->sin_family = AF_INET;
+    char *end;
+    long int p = strtol(port, &end, 10);
+    bool ok = (*port && !*end && p >= 0 && p <= 65535
+               && inet_pton(AF_INET, addr, &sin->sin_addr) == 1);
+    sin->sin_port = htons(ok ? p : 0);
+    free(copy);
+    return ok;
+}
+
+int
+transport_bind_tcp(const struct sockaddr_in *sin)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd >= 0
+        && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one)
+            || bind(fd, (const struct sockaddr *) sin, sizeof *sin) < 0)) {
+        int error = errno;
+        close(fd);
+        errno = error;
+        fd = -1;
+    }
+    return fd;
 }

@@ -18,7 +18,17 @@
 #include <sys/types.h>
 
 struct iovec;
+struct sockaddr_in;
 struct transport;
+
+/* Parses 'spec', "[IPV4ADDR:]PORT", into '*sin' (address 'default_addr'
+ * when 'spec' has none).  Returns false if it is malformed. */
+bool transport_parse_ipv4_port(const char *spec, const char *default_addr,
+                               struct sockaddr_in *sin);
+
+/* A non-blocking TCP socket with SO_REUSEADDR bound to '*sin' (not yet
+ * listening).  Returns its fd, or -1 with errno set. */
+int transport_bind_tcp(const struct sockaddr_in *sin);
 
 /* A transport over the connected socket 'fd', which it owns. */
 struct transport *transport_plain_create(int fd);

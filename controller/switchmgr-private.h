@@ -43,7 +43,9 @@ struct swconn {
     ev_io io;
     struct ofsession *session;
     struct flowsync *sync;      /* Once the session is ready. */
-    bool ports_changed;         /* Recompile after this read's messages. */
+    bool ports_changed;         /* A PORT_STATUS awaits its recompile. */
+    long long int ports_compiled_ms;    /* Last recompile for ports. */
+    ev_timer ports_timer;       /* Runs while a port recompile waits. */
     bool rx_paused;             /* Not read: too much queued for it. */
     struct sset active_nics;    /* Ports of VM NICs active when last in
                                  * sync (announce.h). */

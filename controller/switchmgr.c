@@ -59,6 +59,10 @@ VLOG_DEFINE_THIS_MODULE(switchmgr);
  * a connection closes, or at the latest this long. */
 #define ACCEPT_RETRY_SECONDS 1.0
 
+/* Port events recompile a bridge at most once per this interval; the
+ * first one after a quiet interval at once (swconn_ports_changed()). */
+#define PORT_COMPILE_INTERVAL_MS 50
+
 /* Default bound on connections (switches and peers still handshaking). */
 #define DEFAULT_MAX_CONNECTIONS 1000
 
@@ -297,9 +301,49 @@ session_port_changed(struct ofsession *s, void *conn_)
 {
     struct swconn *conn = conn_;
     VLOG_DBG("%s: port status changed", ofsession_peer(s));
-    /* Coalesced: a burst of PORT_STATUS messages read at once costs one
-     * recompile (swconn_cb). */
+    /* Coalesced: see swconn_ports_changed(). */
     conn->ports_changed = true;
+}
+
+/* Recompiles 'conn''s bridge for the PORT_STATUS messages received since
+ * the last time.  Port events are coalesced: the first one recompiles at
+ * once (a bond failover is not delayed), and later ones wait until
+ * PORT_COMPILE_INTERVAL_MS have passed since that recompile, so a burst of
+ * port messages (30 ports added in one transaction arrive about 1 ms
+ * apart) costs a few recompiles, not one each. */
+static void
+swconn_ports_changed(struct swconn *conn)
+{
+    if (!conn->ports_changed || !conn->sync
+        || !ofsession_is_ready(conn->session)
+        || ev_is_active(&conn->ports_timer)) {
+        return;
+    }
+    struct switchmgr *mgr = conn->mgr;
+    long long int now = switchmgr_now_ms(mgr);
+    long long int wait = (conn->ports_compiled_ms + PORT_COMPILE_INTERVAL_MS
+                          - now);
+    if (conn->ports_compiled_ms && wait > 0) {
+        ev_timer_set(&conn->ports_timer, wait / 1000.0, 0.0);
+        ev_timer_start(mgr->loop, &conn->ports_timer);
+        return;
+    }
+    conn->ports_changed = false;
+    conn->ports_compiled_ms = now;
+    VLOG_DBG("%s: ports changed: recompiling", ofsession_peer(conn->session));
+    swconn_compile(conn);
+    /* A port that left this switch may complete a live migration to
+     * another one: re-check what they announce. */
+    recheck_announcements(mgr, conn);
+}
+
+static void
+swconn_ports_timer_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *t,
+                      int revents OVS_UNUSED)
+{
+    struct swconn *conn = t->data;
+    swconn_ports_changed(conn);
+    swconn_flush(conn);
 }
 
 /* Feeds the sync latency histogram of 'conn' if a sync succeeded since
@@ -488,6 +532,7 @@ swconn_close(struct swconn *conn, const char *why)
     }
     struct switchmgr *mgr = conn->mgr;
     ev_io_stop(mgr->loop, &conn->io);
+    ev_timer_stop(mgr->loop, &conn->ports_timer);
     transport_close(conn->transport, true);
     ovs_list_remove(&conn->node);
     mgr->n_conns--;
@@ -659,17 +704,7 @@ swconn_cb(struct ev_loop *loop OVS_UNUSED, ev_io *io, int revents)
         && !swconn_receive(conn)) {
         return;
     }
-    if (conn->ports_changed && conn->sync
-        && ofsession_is_ready(conn->session)) {
-        /* Port events of this iteration's reads: one recompile. */
-        conn->ports_changed = false;
-        VLOG_DBG("%s: ports changed: recompiling",
-                 ofsession_peer(conn->session));
-        swconn_compile(conn);
-        /* A port that left this switch may complete a live migration to
-         * another one: re-check what they announce. */
-        recheck_announcements(conn->mgr, conn);
-    }
+    swconn_ports_changed(conn);
     swconn_flush(conn);
 }
 
@@ -783,6 +818,8 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents OVS_UNUSED)
                transport_events(transport, true, false));
     conn->io.data = conn;
     ev_io_start(loop, &conn->io);
+    ev_timer_init(&conn->ports_timer, swconn_ports_timer_cb, 0.0, 0.0);
+    conn->ports_timer.data = conn;
     VLOG_INFO("%s: connected", peer);
     free(peer);
     swconn_flush(conn);

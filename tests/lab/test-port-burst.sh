@@ -2,7 +2,7 @@
 # Port events are coalesced: 30 ports added to the bridge in one ovsdb
 # transaction reach flowchaind as a burst of PORT_STATUS messages, which
 # must cost far fewer recompiles of the bridge than messages (at most one
-# per read of the socket), and the bridge stays in sync.
+# per 50 ms, the first at once), and the bridge stays in sync.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fcd.sh"
 

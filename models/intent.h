@@ -183,6 +183,9 @@ struct intent_selector {
     const struct intent_vm **vms;           /* Matching VMs, file order;
                                              * may be empty (a warning). */
     size_t n_vms;
+    const ovs_be32 *ips;        /* The distinct IPv4 addresses of their
+                                 * NICs, in the order first seen. */
+    size_t n_ips;
 };
 
 enum intent_peer_kind {

@@ -50,6 +50,8 @@ struct category_vms {
 struct selector_match {
     const struct intent_vm **vms;   /* NULL if none. */
     size_t n_vms;
+    ovs_be32 *ips;                  /* Their NICs' distinct addresses. */
+    size_t n_ips;
 };
 
 /* State for parsing the policies of one intent. */
@@ -133,6 +135,8 @@ selector_init(struct intent_selector *sel)
     sel->pairs = &empty_pairs;
     sel->vms = NULL;
     sel->n_vms = 0;
+    sel->ips = NULL;
+    sel->n_ips = 0;
 }
 
 /* Frees what 'sel' owns (its 'vms' belong to the model's
@@ -180,8 +184,56 @@ intent_selector_matches(const struct intent_selector *sel,
     return true;
 }
 
+/* An address in selector_match_ips()'s index. */
+struct selector_ip {
+    struct hmap_node node;
+    ovs_be32 ip;
+};
+
+/* Fills 'm''s 'ips' from the NICs of its VMs: each address once, in the
+ * order first seen.  Every policy flow that names these VMs as peers is
+ * built from this list, on every bridge, so it is made once here. */
+static void
+selector_match_ips(struct selector_match *m)
+{
+    struct hmap seen = HMAP_INITIALIZER(&seen);
+    size_t allocated = 0;
+
+    for (size_t i = 0; i < m->n_vms; i++) {
+        const struct intent_vm *vm = m->vms[i];
+        for (size_t j = 0; j < vm->n_nics; j++) {
+            if (!vm->nics[j].has_ip) {
+                continue;
+            }
+            ovs_be32 ip = vm->nics[j].ip;
+            uint32_t hash = hash_int((OVS_FORCE uint32_t) ip, 0);
+            const struct selector_ip *si;
+            bool dup = false;
+            HMAP_FOR_EACH_WITH_HASH (si, node, hash, &seen) {
+                dup = dup || si->ip == ip;
+            }
+            if (dup) {
+                continue;
+            }
+            struct selector_ip *new = xmalloc(sizeof *new);
+            new->ip = ip;
+            hmap_insert(&seen, &new->node, hash);
+            if (m->n_ips >= allocated) {
+                m->ips = x2nrealloc(m->ips, &allocated, sizeof *m->ips);
+            }
+            m->ips[m->n_ips++] = ip;
+        }
+    }
+
+    struct selector_ip *si;
+    HMAP_FOR_EACH_POP (si, node, &seen) {
+        free(si);
+    }
+    hmap_destroy(&seen);
+}
+
 /* Returns the VMs that match 'pairs', in file order, starting from
- * 'rarest', the VMs of one of its pairs. */
+ * 'rarest', the VMs of one of its pairs, and their addresses. */
 static struct selector_match *
 selector_match(const struct smap *pairs, const struct category_vms *rarest)
 {
@@ -191,20 +243,20 @@ selector_match(const struct smap *pairs, const struct category_vms *rarest)
     if (smap_count(pairs) == 1) {
         m->n_vms = rarest->n_vms;
         m->vms = xmemdup(rarest->vms, rarest->n_vms * sizeof *m->vms);
-        return m;
-    }
-
-    const struct intent_vm **vms = xmalloc(rarest->n_vms * sizeof *vms);
-    for (size_t i = 0; i < rarest->n_vms; i++) {
-        if (intent_selector_matches(&sel, rarest->vms[i])) {
-            vms[m->n_vms++] = rarest->vms[i];
+    } else {
+        const struct intent_vm **vms = xmalloc(rarest->n_vms * sizeof *vms);
+        for (size_t i = 0; i < rarest->n_vms; i++) {
+            if (intent_selector_matches(&sel, rarest->vms[i])) {
+                vms[m->n_vms++] = rarest->vms[i];
+            }
+        }
+        if (m->n_vms) {
+            m->vms = vms;
+        } else {
+            free(vms);
         }
     }
-    if (m->n_vms) {
-        m->vms = vms;
-    } else {
-        free(vms);
-    }
+    selector_match_ips(m);
     return m;
 }
 
@@ -257,6 +309,8 @@ selector_resolve(struct policy_ctx *ctx, struct intent_selector *sel,
     }
     sel->vms = m->vms;
     sel->n_vms = m->n_vms;
+    sel->ips = m->ips;
+    sel->n_ips = m->n_ips;
 }
 
 /* Parses 'json', at the current path, as a selector into 'sel': a
@@ -855,6 +909,7 @@ intent_destroy_policies(struct intent *intent)
     SHASH_FOR_EACH_SAFE (node, &intent->selector_matches) {
         struct selector_match *m = node->data;
         free(m->vms);
+        free(m->ips);
         free(m);
     }
     shash_destroy(&intent->selector_matches);

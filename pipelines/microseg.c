@@ -40,6 +40,8 @@
 #include <string.h>
 #include "byte-order.h"
 #include "flow.h"
+#include "hash.h"
+#include "openvswitch/hmap.h"
 #include "models/intent.h"
 #include "openvswitch/meta-flow.h"
 #include "openvswitch/ofp-actions.h"
@@ -427,29 +429,55 @@ ms_side_flows(struct ms_ctx *mc)
 /* ---------------------------------------------------------------------- */
 /* EVAL. */
 
-/* A set of peer addresses: "any", or a list of (address, mask). */
+/* A set of peer addresses: "any", or a list of (address, mask) without
+ * duplicates, in the order they were first added.  A set made from one
+ * selector is a copy of its addresses (the model made them distinct);
+ * adding more builds 'index', which finds an entry by value, so that a set
+ * made of several selectors of thousands of VMs still costs linear time. */
 struct ms_peers {
     bool any;
-    struct { ovs_be32 ip, mask; } *v;
+    struct ms_peer { ovs_be32 ip, mask; } *v;
     size_t n, allocated;
+    struct hmap index;          /* Of "struct ms_peer_node"s. */
+    size_t n_indexed;           /* v[0 .. n_indexed - 1] are in 'index'. */
 };
 
-/* A set of protocol / destination port matches: "any", or a list. */
-struct ms_protos {
-    bool any;
-    struct { uint8_t proto; bool has_port; uint16_t port, mask; } *v;
-    size_t n, allocated;
+/* An entry of 'ms_peers''s 'index'. */
+struct ms_peer_node {
+    struct hmap_node node;      /* In 'index', by ms_peer_hash(). */
+    size_t idx;                 /* In 'v'. */
 };
 
-/* Adds 'ip'/'mask' to 'peers' unless it is there already. */
+/* Initializes 'peers' as empty. */
 static void
-ms_peers_add(struct ms_peers *peers, ovs_be32 ip, ovs_be32 mask)
+ms_peers_init_empty(struct ms_peers *peers)
 {
-    for (size_t i = 0; i < peers->n; i++) {
-        if (peers->v[i].ip == ip && peers->v[i].mask == mask) {
-            return;
-        }
+    memset(peers, 0, sizeof *peers);
+    hmap_init(&peers->index);
+}
+
+/* Frees what 'peers' holds. */
+static void
+ms_peers_destroy(struct ms_peers *peers)
+{
+    struct ms_peer_node *pn;
+    HMAP_FOR_EACH_POP (pn, node, &peers->index) {
+        free(pn);
     }
+    hmap_destroy(&peers->index);
+    free(peers->v);
+}
+
+static uint32_t
+ms_peer_hash(ovs_be32 ip, ovs_be32 mask)
+{
+    return hash_2words((OVS_FORCE uint32_t) ip, (OVS_FORCE uint32_t) mask);
+}
+
+/* Appends 'ip'/'mask' to 'peers' without looking for it. */
+static void
+ms_peers_append(struct ms_peers *peers, ovs_be32 ip, ovs_be32 mask)
+{
     if (peers->n >= peers->allocated) {
         peers->v = x2nrealloc(peers->v, &peers->allocated, sizeof *peers->v);
     }
@@ -458,17 +486,44 @@ ms_peers_add(struct ms_peers *peers, ovs_be32 ip, ovs_be32 mask)
     peers->n++;
 }
 
+/* Adds 'ip'/'mask' to 'peers' unless it is there already. */
+static void
+ms_peers_add(struct ms_peers *peers, ovs_be32 ip, ovs_be32 mask)
+{
+    for (; peers->n_indexed < peers->n; peers->n_indexed++) {
+        const struct ms_peer *e = &peers->v[peers->n_indexed];
+        struct ms_peer_node *pn = xmalloc(sizeof *pn);
+        pn->idx = peers->n_indexed;
+        hmap_insert(&peers->index, &pn->node, ms_peer_hash(e->ip, e->mask));
+    }
+
+    uint32_t hash = ms_peer_hash(ip, mask);
+    const struct ms_peer_node *pn;
+    HMAP_FOR_EACH_WITH_HASH (pn, node, hash, &peers->index) {
+        if (peers->v[pn->idx].ip == ip && peers->v[pn->idx].mask == mask) {
+            return;
+        }
+    }
+    ms_peers_append(peers, ip, mask);
+
+    struct ms_peer_node *new = xmalloc(sizeof *new);
+    new->idx = peers->n_indexed++;
+    hmap_insert(&peers->index, &new->node, hash);
+}
+
 /* Adds to 'peers' the address of every NIC of the VMs 'sel' selects. */
 static void
 ms_peers_add_selector(struct ms_peers *peers,
                       const struct intent_selector *sel)
 {
-    for (size_t i = 0; i < sel->n_vms; i++) {
-        const struct intent_vm *vm = sel->vms[i];
-        for (size_t j = 0; j < vm->n_nics; j++) {
-            if (vm->nics[j].has_ip) {
-                ms_peers_add(peers, vm->nics[j].ip, OVS_BE32_MAX);
-            }
+    if (!peers->n) {
+        /* Already distinct. */
+        for (size_t i = 0; i < sel->n_ips; i++) {
+            ms_peers_append(peers, sel->ips[i], OVS_BE32_MAX);
+        }
+    } else {
+        for (size_t i = 0; i < sel->n_ips; i++) {
+            ms_peers_add(peers, sel->ips[i], OVS_BE32_MAX);
         }
     }
 }
@@ -477,7 +532,7 @@ ms_peers_add_selector(struct ms_peers *peers,
 static void
 ms_peers_init(struct ms_peers *peers, const struct intent_peer *peer)
 {
-    memset(peers, 0, sizeof *peers);
+    ms_peers_init_empty(peers);
     switch (peer->kind) {
     case INTENT_PEER_ANY:
         peers->any = true;
@@ -490,6 +545,13 @@ ms_peers_init(struct ms_peers *peers, const struct intent_peer *peer)
         break;
     }
 }
+
+/* A set of protocol / destination port matches: "any", or a list. */
+struct ms_protos {
+    bool any;
+    struct { uint8_t proto; bool has_port; uint16_t port, mask; } *v;
+    size_t n, allocated;
+};
 
 /* Appends a protocol match to 'protos'. */
 static void
@@ -665,7 +727,7 @@ ms_eval_rule(struct ms_ctx *mc, const struct intent_policy *p,
             }
         }
     }
-    free(peers.v);
+    ms_peers_destroy(&peers);
     free(protos.v);
     ofpbuf_uninit(&allow);
 }
@@ -716,7 +778,7 @@ ms_eval_quarantine(struct ms_ctx *mc, const struct intent_policy *p)
         struct ms_peers peers;
         struct match m;
 
-        memset(&peers, 0, sizeof peers);
+        ms_peers_init_empty(&peers);
         for (size_t i = 0; i < p->n_forensic_from; i++) {
             ms_peers_add_selector(&peers, &p->forensic_from[i]);
         }
@@ -732,7 +794,7 @@ ms_eval_quarantine(struct ms_ctx *mc, const struct intent_policy *p)
                    pipeline_cookie_policy(PIPELINE_COOKIE_POLICY_ALLOW, p, 0),
                    &ofpacts);
         }
-        free(peers.v);
+        ms_peers_destroy(&peers);
         ofpbuf_uninit(&ofpacts);
     }
     ms_eval_default(mc, p, eval_id, PIPELINE_MS_DENY, 0);
@@ -754,7 +816,7 @@ ms_eval_isolation(struct ms_ctx *mc, const struct intent_policy *p,
         enforce ? PIPELINE_COOKIE_POLICY : PIPELINE_COOKIE_POLICY_MONITOR,
         p, 0);
 
-    memset(&peers, 0, sizeof peers);
+    ms_peers_init_empty(&peers);
     ms_peers_add_selector(&peers, &p->between[2 - role]);
     if (enforce) {
         ms_put_verdict_bits(&ofpacts, PIPELINE_MS_DENY);
@@ -767,7 +829,7 @@ ms_eval_isolation(struct ms_ctx *mc, const struct intent_policy *p,
         ms_add_counted(mc, mc->side->eval, MS_PRIO_EVAL_PEER, &m, cookie,
                        &ofpacts, !enforce && p->log);
     }
-    free(peers.v);
+    ms_peers_destroy(&peers);
     ofpbuf_uninit(&ofpacts);
 }
 

@@ -564,9 +564,17 @@ test_policies(void)
                          "isolation");
         UNIT_CHECK_STREQ(selector_vms(&iso->between[0]), "vm1,vm2");
         UNIT_CHECK_STREQ(selector_vms(&iso->between[1]), "vm3");
+        /* The addresses of their NICs, once each, in VM order. */
+        UNIT_CHECK(iso->between[0].n_ips == 2);
+        if (iso->between[0].n_ips == 2) {
+            UNIT_CHECK(iso->between[0].ips[0] == vm1->nics[0].ip);
+            UNIT_CHECK(iso->between[0].ips[1] == vm2->nics[0].ip);
+        }
+        UNIT_CHECK(iso->between[1].n_ips == 1
+                   && iso->between[1].ips[0] == vm3->nics[0].ip);
         /* Fields of other types are empty. */
         UNIT_CHECK(iso->target.pairs && smap_is_empty(iso->target.pairs));
-        UNIT_CHECK(iso->target.n_vms == 0);
+        UNIT_CHECK(iso->target.n_vms == 0 && iso->target.n_ips == 0);
         UNIT_CHECK(iso->inbound.default_allow && !iso->inbound.n_rules);
         UNIT_CHECK(iso->n_vms == 0 && iso->n_forensic_from == 0);
     }

@@ -1566,6 +1566,20 @@ test_microseg_quarantine(void)
     UNIT_CHECK(strstr(text, "table=30, priority=90, "));
     UNIT_CHECK(strstr(text, "table=55, priority=90, "));
     UNIT_CHECK(round_trip(&fs));
+
+    /* Selectors that select the same VMs again add no flow: each peer
+     * address is matched once. */
+    struct intent *m2 = intent_m(
+        "{'name': 'q', 'type': 'quarantine', 'level': 'forensic',"
+        " 'vms': ['db1'], 'forensic_from': [{'AppTier': 'web'},"
+        " {'AppTier': 'web', 'Environment': 'prod'}, {'AppTier': 'web'}]}");
+    struct flowset fs2;
+    char *text2 = compile(m2, PORTS_M, &fs2);
+    UNIT_CHECK_STREQ(text2, text);
+    free(text2);
+    flowset_destroy(&fs2);
+    intent_destroy(m2);
+
     free(text);
     flowset_destroy(&fs);
     intent_destroy(m);

@@ -23,6 +23,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -143,6 +144,9 @@ full_portmap(const struct intent_bridge *br, struct portmap *pm)
 
 struct compile_result {
     size_t flows, groups;       /* Over every bridge. */
+    size_t heap_bytes;          /* Heap held by their flow sets (glibc's
+                                 * mallinfo2(), summed per bridge while
+                                 * its flow set is alive). */
     size_t max_flows;           /* Of the largest bridge... */
     const char *max_host, *max_bridge;  /* ...which is this one. */
 };
@@ -161,7 +165,11 @@ compile_all(const struct intent *intent, struct compile_result *r)
 
             flowset_init(&fs);
             full_portmap(br, &pm);
+            size_t heap_before = mallinfo2().uordblks;
             pipeline_compile(intent, br, &pm, &fs);
+            size_t heap_after = mallinfo2().uordblks;
+            r->heap_bytes += (heap_after > heap_before
+                              ? heap_after - heap_before : 0);
             size_t n = flowset_n_flows(&fs);
             r->flows += n;
             r->groups += flowset_n_groups(&fs);
@@ -279,25 +287,28 @@ main(int argc, char *argv[])
                PRIuSIZE" runs=%d parse_ms=%.3f compile_ms=%.3f total_ms=%.3f"
                " total_min_ms=%.3f total_max_ms=%.3f flows=%"PRIuSIZE
                " groups=%"PRIuSIZE" max_bridge_flows=%"PRIuSIZE
-               " max_bridge=%s/%s max_rss_kb=%ld\n",
+               " max_bridge=%s/%s max_rss_kb=%ld bytes_per_flow=%.0f\n",
                vms, nics, hosts, bridges, policies, text.length, iterations,
                times[iterations / 2], ctimes[iterations / 2],
                ttimes[iterations / 2], ttimes[0], ttimes[iterations - 1],
                cr.flows, cr.groups, cr.max_flows,
                cr.max_host ? cr.max_host : "-",
-               cr.max_bridge ? cr.max_bridge : "-", ru.ru_maxrss);
+               cr.max_bridge ? cr.max_bridge : "-", ru.ru_maxrss,
+               cr.flows ? (double) cr.heap_bytes / cr.flows : 0.0);
         goto done;
     }
     if (compile) {
         printf("bench-intent: %"PRIuSIZE" bridges compiled to %"PRIuSIZE
                " flows and %"PRIuSIZE" groups (largest: %s/%s, %"PRIuSIZE
                " flows): compile best %.2f ms, median %.2f ms; parse+"
-               "validate+compile median %.2f ms; peak RSS %ld KiB\n",
+               "validate+compile median %.2f ms; peak RSS %ld KiB; "
+               "heap per flow in a flow set %.0f bytes\n",
                bridges, cr.flows, cr.groups,
                cr.max_host ? cr.max_host : "-",
                cr.max_bridge ? cr.max_bridge : "-", cr.max_flows,
                ctimes[0], ctimes[iterations / 2], ttimes[iterations / 2],
-               ru.ru_maxrss);
+               ru.ru_maxrss,
+               cr.flows ? (double) cr.heap_bytes / cr.flows : 0.0);
     }
     printf("bench-intent: %"PRIuSIZE" VMs, %"PRIuSIZE" NICs, %"PRIuSIZE
            " hosts, %.1f MB of JSON: parse+validate best %.2f ms, median "

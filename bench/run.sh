@@ -95,6 +95,7 @@ bench_b1() {
         result b1.parse_ms "$(kv parse_ms "$out")"
         result b1.compile_ms "$(kv compile_ms "$out")"
         result b1.rss_mb "$(awk -v k="$(kv max_rss_kb "$out")" 'BEGIN {printf "%.1f", k / 1024}')"
+        result b1.bytes_per_flow "$(kv bytes_per_flow "$out")"
         say "B1 run $r: $out"
     done
     meta b1.shape "$(kv vms "$out") VMs, $(kv nics "$out") NICs, $(kv hosts "$out") hosts, $(kv bridges "$out") bridges, $(kv policies "$out") policies, $(( $(kv json_bytes "$out") / 1000 )) kB of JSON -> $(kv flows "$out") flows and $(kv groups "$out") groups (largest bridge $(kv max_bridge "$out"): $(kv max_bridge_flows "$out") flows)"

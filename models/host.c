@@ -15,11 +15,60 @@ static const char *const bridge_keys[] = {
     "name", "datapath_id", "uplink", "networks", "adapters",
 };
 static const char *const uplink_keys[] = {
-    "name", "members", "mode", "primary",
+    "name", "members", "mode", "primary", "lacp_rate", "lacp_fallback",
+    "lacp_system_priority", "lacp_key",
 };
 static const char *const adapter_keys[] = {
     "name", "port", "role", "network", "mac", "ip",
 };
+
+/* Parses the LACP options of uplink 'json' into 'up'; 'lacp' says whether
+ * its mode is "lacp" (the options are refused with any other mode). */
+static void
+parse_lacp_options(struct intent_parser *p, struct intent_uplink *up,
+                   const cJSON *json, bool lacp)
+{
+    static const char *const keys[] = {
+        "lacp_rate", "lacp_fallback", "lacp_system_priority", "lacp_key",
+    };
+
+    up->lacp_rate = INTENT_LACP_SLOW;
+    up->lacp_fallback = INTENT_LACP_FALLBACK_AB;
+    up->lacp_system_priority = INTENT_LACP_DEFAULT_SYSTEM_PRIORITY;
+    up->lacp_key = INTENT_LACP_DEFAULT_KEY;
+
+    if (!lacp) {
+        for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+            if (cJSON_GetObjectItemCaseSensitive(json, keys[i])) {
+                intent_error_at(p, keys[i], "only an uplink with \"mode\": "
+                                "\"lacp\" takes LACP options");
+            }
+        }
+        return;
+    }
+
+    int rate = intent_get_enum(p, json, "lacp_rate", intent_lacp_rate_names,
+                               ARRAY_SIZE(intent_lacp_rate_names),
+                               INTENT_LACP_SLOW);
+    if (rate >= 0) {
+        up->lacp_rate = rate;
+    }
+    int fallback = intent_get_enum(p, json, "lacp_fallback",
+                                   intent_lacp_fallback_names,
+                                   ARRAY_SIZE(intent_lacp_fallback_names),
+                                   INTENT_LACP_FALLBACK_AB);
+    if (fallback >= 0) {
+        up->lacp_fallback = fallback;
+    }
+    long long int v;
+    if (intent_get_int(p, json, "lacp_system_priority", false, 1, 65535,
+                       &v)) {
+        up->lacp_system_priority = v;
+    }
+    if (intent_get_int(p, json, "lacp_key", false, 1, 65535, &v)) {
+        up->lacp_key = v;
+    }
+}
 
 /* Parses the "uplink" object 'json' of 'bridge' on host 'host_idx'. */
 static void
@@ -61,17 +110,11 @@ parse_uplink(struct intent_parser *p, struct intent_bridge *bridge,
         intent_path_pop(p, mlen);
     }
 
-    const cJSON *mode = intent_get_member(p, json, "mode", false);
-    if (mode && cJSON_IsString(mode) && !strcmp(mode->valuestring, "lacp")) {
-        intent_error_at(p, "mode", "\"lacp\" is not supported yet; use "
-                        "\"active-backup\" or \"balance-slb\"");
-        up->mode = INTENT_BOND_LACP;
-    } else {
-        /* "lacp" is left out of the names offered. */
-        int m = intent_get_enum(p, json, "mode", intent_bond_mode_names, 2,
-                                INTENT_BOND_ACTIVE_BACKUP);
-        up->mode = m < 0 ? INTENT_BOND_ACTIVE_BACKUP : m;
-    }
+    int m = intent_get_enum(p, json, "mode", intent_bond_mode_names,
+                            ARRAY_SIZE(intent_bond_mode_names),
+                            INTENT_BOND_ACTIVE_BACKUP);
+    up->mode = m < 0 ? INTENT_BOND_ACTIVE_BACKUP : m;
+    parse_lacp_options(p, up, json, m == INTENT_BOND_LACP);
 
     const char *primary = intent_get_string(p, json, "primary", false);
     if (primary) {

@@ -118,6 +118,9 @@ struct intent_parser {
 
 /* Enum names, as spelled in the JSON (intent.c). */
 extern const char *const intent_bond_mode_names[INTENT_BOND_LACP + 1];
+extern const char *const intent_lacp_rate_names[INTENT_LACP_FAST + 1];
+extern const char *const intent_lacp_fallback_names[
+    INTENT_LACP_FALLBACK_NONE + 1];
 extern const char *const intent_role_names[INTENT_ROLE_OTHER + 1];
 extern const char *const intent_nic_mode_names[INTENT_NIC_TRUNK + 1];
 extern const char *const intent_policy_type_names[

@@ -47,6 +47,16 @@ const char *const intent_bond_mode_names[] = {
     [INTENT_BOND_LACP] = "lacp",
 };
 
+const char *const intent_lacp_rate_names[] = {
+    [INTENT_LACP_SLOW] = "slow",
+    [INTENT_LACP_FAST] = "fast",
+};
+
+const char *const intent_lacp_fallback_names[] = {
+    [INTENT_LACP_FALLBACK_AB] = "active-backup",
+    [INTENT_LACP_FALLBACK_NONE] = "none",
+};
+
 const char *const intent_role_names[] = {
     [INTENT_ROLE_MANAGEMENT] = "management",
     [INTENT_ROLE_HEARTBEAT] = "heartbeat",

@@ -36,8 +36,23 @@ struct intent_vm;
 enum intent_bond_mode {
     INTENT_BOND_ACTIVE_BACKUP,  /* One member carries everything. */
     INTENT_BOND_BALANCE_SLB,    /* Each source MAC pinned to one member. */
-    INTENT_BOND_LACP,           /* 802.3ad; refused until implemented. */
+    INTENT_BOND_LACP,           /* IEEE 802.1AX (802.3ad) LACP. */
 };
+
+/* LACPDU transmission rate asked of the partner (and used by us). */
+enum intent_lacp_rate {
+    INTENT_LACP_SLOW,           /* Every 30 s; 90 s timeout. */
+    INTENT_LACP_FAST,           /* Every 1 s; 3 s timeout. */
+};
+
+/* What an LACP bond does while no member has a partner. */
+enum intent_lacp_fallback {
+    INTENT_LACP_FALLBACK_AB,    /* Forward like active-backup. */
+    INTENT_LACP_FALLBACK_NONE,  /* Forward nothing. */
+};
+
+#define INTENT_LACP_DEFAULT_SYSTEM_PRIORITY 65534
+#define INTENT_LACP_DEFAULT_KEY 1
 
 /* What a host adapter is for. */
 enum intent_adapter_role {
@@ -77,6 +92,12 @@ struct intent_uplink {
     size_t n_members;
     enum intent_bond_mode mode;
     const char *primary;        /* One of 'members', or NULL. */
+
+    /* "lacp" mode only (defaults otherwise). */
+    enum intent_lacp_rate lacp_rate;
+    enum intent_lacp_fallback lacp_fallback;
+    uint16_t lacp_system_priority;  /* 1..65535. */
+    uint16_t lacp_key;              /* 1..65535. */
 };
 
 /* A host port with its own address: VMkernel port / host vNIC. */

@@ -474,6 +474,43 @@ selector_vms(const struct intent_selector *sel)
     return ds_cstr(&s);
 }
 
+/* The valid LACP intent (tests/intent/valid/lacp.json): options given and
+ * defaulted. */
+static void
+test_lacp(void)
+{
+    struct svec errors = SVEC_EMPTY_INITIALIZER;
+    char *path = xasprintf("%s/valid/lacp.json", corpus_dir);
+    struct intent *intent = intent_load_file(path, &errors);
+
+    UNIT_CHECK(intent && !errors.n);
+    for (size_t i = 0; i < errors.n; i++) {
+        fprintf(stderr, "%s: %s\n", path, errors.names[i]);
+    }
+    svec_destroy(&errors);
+    free(path);
+    if (!intent) {
+        return;
+    }
+
+    const struct intent_uplink *up
+        = &intent_host_at(intent, 0)->bridges[0].uplink;
+    UNIT_CHECK(up->mode == INTENT_BOND_LACP);
+    UNIT_CHECK(up->lacp_rate == INTENT_LACP_FAST);
+    UNIT_CHECK(up->lacp_fallback == INTENT_LACP_FALLBACK_NONE);
+    UNIT_CHECK(up->lacp_system_priority == 100);
+    UNIT_CHECK(up->lacp_key == 7);
+
+    up = &intent_host_at(intent, 0)->bridges[1].uplink;
+    UNIT_CHECK(up->mode == INTENT_BOND_LACP);
+    UNIT_CHECK(up->lacp_rate == INTENT_LACP_SLOW);
+    UNIT_CHECK(up->lacp_fallback == INTENT_LACP_FALLBACK_AB);
+    UNIT_CHECK(up->lacp_system_priority
+               == INTENT_LACP_DEFAULT_SYSTEM_PRIORITY);
+    UNIT_CHECK(up->lacp_key == INTENT_LACP_DEFAULT_KEY);
+    intent_destroy(intent);
+}
+
 /* The valid policy intent (tests/intent/valid/policies.json): every policy
  * type, resolved selectors, peers, ports, modes and warnings. */
 static void
@@ -838,6 +875,7 @@ main(int argc, char *argv[])
     UNIT_RUN(test_vsphere_example);
     UNIT_RUN(test_defaults);
     UNIT_RUN(test_bridge_choice);
+    UNIT_RUN(test_lacp);
     UNIT_RUN(test_policies);
     UNIT_RUN(test_policy_defaults);
     UNIT_RUN(test_syntax_errors);

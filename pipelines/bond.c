@@ -19,7 +19,17 @@
  * drops frames whose source MAC is local (our own frames reflected back:
  * accepting them would teach nothing but loops).
  *
- * lacp: refused by the model.
+ * lacp: the controller runs LACP (controller/lacp.c) and passes each
+ * member's state in the port map (portmap_set_lacp()).  classify sends
+ * slow-protocol frames (LACPDUs) arriving on any member to the controller,
+ * above everything else.  While some member has a partner, egress sends
+ * uplink traffic to a select group (PIPELINE_GROUP_BOND) with one bucket
+ * per live distributing member, which the switch hashes by L2-L4 fields
+ * (balance-tcp), and classify accepts uplink frames only on live
+ * collecting members.  While no member has a partner ("fallback"), the bond
+ * compiles exactly like active-backup if lacp_fallback is "active-backup";
+ * with "none", no member carries traffic (an empty select group, and
+ * classify drops everything but LACPDUs).
  */
 #include <config.h>
 
@@ -29,6 +39,7 @@
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofp-group.h"
 #include "openvswitch/ofpbuf.h"
+#include "packets.h"
 #include "pipelines/flowset.h"
 #include "pipelines/pipeline.h"
 #include "pipelines/portmap.h"
@@ -37,6 +48,49 @@
 
 #define FNV1A64_OFFSET 0xcbf29ce484222325ULL
 #define FNV1A64_PRIME 0x100000001b3ULL
+
+/* Returns true if 'ctx''s bridge runs LACP and at least one member has a
+ * partner: the LACP forwarding applies, not the fallback. */
+static bool
+bond_lacp_aggregated(const struct pipeline_ctx *ctx)
+{
+    if (ctx->br->uplink.mode != INTENT_BOND_LACP) {
+        return false;
+    }
+    for (size_t i = 0; i < ctx->n_members; i++) {
+        if (ctx->members[i]->lacp_partner) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Returns true if 'ctx''s bridge is an LACP bond without partner whose
+ * fallback is "none": nothing is forwarded. */
+static bool
+bond_lacp_blocked(const struct pipeline_ctx *ctx)
+{
+    return (ctx->br->uplink.mode == INTENT_BOND_LACP
+            && ctx->br->uplink.lacp_fallback == INTENT_LACP_FALLBACK_NONE
+            && !bond_lacp_aggregated(ctx));
+}
+
+bool
+pipeline_bond_in_fallback(const struct intent_bridge *br,
+                          const struct portmap *ports)
+{
+    const struct intent_uplink *up = &br->uplink;
+    if (up->mode != INTENT_BOND_LACP) {
+        return false;
+    }
+    for (size_t i = 0; i < up->n_members; i++) {
+        const struct portmap_port *m = portmap_find(ports, up->members[i]);
+        if (m && m->lacp_partner) {
+            return false;
+        }
+    }
+    return true;
+}
 
 /* Returns true if 'ctx''s bridge pins source MACs (balance-slb). */
 static bool
@@ -118,13 +172,57 @@ bond_add_classify(struct pipeline_ctx *ctx, uint16_t priority,
     ofpbuf_uninit(&ofpacts);
 }
 
+/* Adds, for LACP, the flow that sends the slow-protocol frames arriving
+ * on member 'm' to the controller. */
+static void
+bond_add_lacp_punt(struct pipeline_ctx *ctx, const struct portmap_port *m)
+{
+    uint64_t stub[64 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct match match;
+
+    match_init_catchall(&match);
+    match_set_in_port(&match, m->ofp_port);
+    match_set_dl_type(&match, htons(ETH_TYPE_LACP));
+    match_set_dl_dst(&match, eth_addr_lacp);
+
+    struct ofpact_controller *oc = ofpact_put_CONTROLLER(&ofpacts);
+    oc->max_len = UINT16_MAX;
+    oc->controller_id = 0;
+    oc->reason = OFPR_ACTION;
+    oc->provider_meter_id = UINT32_MAX;
+    ofpact_finish_CONTROLLER(&ofpacts, &oc);
+
+    pipeline_add_flow(ctx, PIPELINE_T_CLASSIFY, CLASSIFY_PRIO_LACP, &match,
+                      ctx->uplink_cookie, &ofpacts);
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* Returns true if classify accepts uplink frames on member 'm'; 'first' is
+ * the first live member. */
+static bool
+bond_accepts(const struct pipeline_ctx *ctx, const struct portmap_port *m,
+             const struct portmap_port *first)
+{
+    if (bond_is_slb(ctx)) {
+        return m->live;
+    } else if (bond_lacp_aggregated(ctx)) {
+        return m->live && m->lacp_collecting;
+    } else if (bond_lacp_blocked(ctx)) {
+        return false;
+    } else {
+        return m == first;
+    }
+}
+
 /* Adds the classify flows of the uplink members (and, for balance-slb,
- * the reflection filter). */
+ * the reflection filter; for LACP, the LACPDU punt). */
 void
 pipeline_bond_classify(struct pipeline_ctx *ctx)
 {
     const struct portmap_port *first = bond_first_live(ctx);
     bool slb = bond_is_slb(ctx);
+    bool lacp = ctx->br->uplink.mode == INTENT_BOND_LACP;
     uint64_t stub[64 / 8];
     struct ofpbuf drop = OFPBUF_STUB_INITIALIZER(stub);
     struct match match;
@@ -148,7 +246,10 @@ pipeline_bond_classify(struct pipeline_ctx *ctx)
         match_init_catchall(&match);
         match_set_in_port(&match, m->ofp_port);
         bond_add_classify(ctx, CLASSIFY_PRIO_UPLINK, &match,
-                          slb ? m->live : m == first);
+                          bond_accepts(ctx, m, first));
+        if (lacp) {
+            bond_add_lacp_punt(ctx, m);
+        }
 
         if (slb && m->live && m != first) {
             pipeline_match_multicast(&match, true);
@@ -159,8 +260,9 @@ pipeline_bond_classify(struct pipeline_ctx *ctx)
     ofpbuf_uninit(&drop);
 }
 
-/* Adds the egress flows (and, for active-backup, the fast-failover group)
- * sending reg2 = PIPELINE_OUT_UPLINK to the bond. */
+/* Adds the egress flows (and, for active-backup, the fast-failover group;
+ * for LACP, the select group) sending reg2 = PIPELINE_OUT_UPLINK to the
+ * bond. */
 void
 pipeline_bond_egress(struct pipeline_ctx *ctx)
 {
@@ -173,11 +275,17 @@ pipeline_bond_egress(struct pipeline_ctx *ctx)
     }
 
     if (!bond_is_slb(ctx)) {
-        struct flowset_group *g = flowset_add_group(ctx->out,
-                                                    PIPELINE_GROUP_BOND,
-                                                    OFPGT11_FF);
+        bool aggregated = bond_lacp_aggregated(ctx);
+        bool blocked = bond_lacp_blocked(ctx);
+        struct flowset_group *g = flowset_add_group(
+            ctx->out, PIPELINE_GROUP_BOND,
+            aggregated || blocked ? OFPGT11_SELECT : OFPGT11_FF);
         for (size_t i = 0; i < ctx->n_members; i++) {
             const struct portmap_port *m = ctx->members[i];
+            if (blocked
+                || (aggregated && !(m->live && m->lacp_distributing))) {
+                continue;
+            }
 
             ofpbuf_clear(&ofpacts);
             ofpact_put_OUTPUT(&ofpacts)->port = m->ofp_port;

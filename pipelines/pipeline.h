@@ -49,6 +49,11 @@ const char *pipeline_table_name(uint8_t id);
 void pipeline_compile(const struct intent *, const struct intent_bridge *,
                       const struct portmap *, struct flowset *out);
 
+/* Returns true if 'br' has an LACP uplink and no member in 'ports' has an
+ * LACP partner: the bond forwards by its "lacp_fallback". */
+bool pipeline_bond_in_fallback(const struct intent_bridge *,
+                               const struct portmap *);
+
 /* Compiles the flow set given to a switch whose datapath ID is not in the
  * intent: table 0 drops everything. */
 void pipeline_compile_unknown(struct flowset *out);
@@ -141,7 +146,8 @@ bool pipeline_cookie_is_ours(uint64_t cookie);
 /* Group IDs (stable, documented in docs/pipeline.md). */
 #define PIPELINE_GROUP_BOND 1u                  /* Active-backup fast
                                                  * failover over the uplink
-                                                 * members. */
+                                                 * members, or LACP's select
+                                                 * group. */
 #define PIPELINE_GROUP_FLOOD_LOCAL_BASE 0x10000u   /* | VLAN: flood from a
                                                     * local port. */
 #define PIPELINE_GROUP_FLOOD_UPLINK_BASE 0x20000u  /* | VLAN: flood from the

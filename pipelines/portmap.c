@@ -43,6 +43,8 @@ portmap_clone(struct portmap *dst, const struct portmap *src)
     const struct portmap_port *p;
     HMAP_FOR_EACH (p, node, &src->ports) {
         portmap_set(dst, p->name, p->ofp_port, p->live);
+        portmap_set_lacp(dst, p->name, p->lacp_partner, p->lacp_collecting,
+                         p->lacp_distributing);
     }
 }
 
@@ -73,6 +75,21 @@ portmap_set(struct portmap *pm, const char *name, ofp_port_t ofp_port,
     }
     p->ofp_port = ofp_port;
     p->live = live;
+}
+
+/* Sets the LACP state of the port 'name' in 'pm': whether an LACP partner
+ * is current on it, and whether it is collecting and distributing.  Does
+ * nothing if 'pm' has no such port. */
+void
+portmap_set_lacp(struct portmap *pm, const char *name, bool partner,
+                 bool collecting, bool distributing)
+{
+    struct portmap_port *p = portmap_find__(pm, name);
+    if (p) {
+        p->lacp_partner = partner;
+        p->lacp_collecting = collecting;
+        p->lacp_distributing = distributing;
+    }
 }
 
 /* Removes the port 'name' from 'pm', if it is there. */
@@ -116,8 +133,8 @@ portmap_count(const struct portmap *pm)
     return hmap_count(&pm->ports);
 }
 
-/* Returns true if 'a' and 'b' hold the same ports with the same numbers
- * and link states. */
+/* Returns true if 'a' and 'b' hold the same ports with the same numbers,
+ * link states and LACP states. */
 bool
 portmap_equal(const struct portmap *a, const struct portmap *b)
 {
@@ -128,7 +145,10 @@ portmap_equal(const struct portmap *a, const struct portmap *b)
     const struct portmap_port *pa;
     HMAP_FOR_EACH (pa, node, &a->ports) {
         const struct portmap_port *pb = portmap_find(b, pa->name);
-        if (!pb || pb->ofp_port != pa->ofp_port || pb->live != pa->live) {
+        if (!pb || pb->ofp_port != pa->ofp_port || pb->live != pa->live
+            || pb->lacp_partner != pa->lacp_partner
+            || pb->lacp_collecting != pa->lacp_collecting
+            || pb->lacp_distributing != pa->lacp_distributing) {
             return false;
         }
     }

@@ -18,6 +18,12 @@ struct portmap_port {
     ofp_port_t ofp_port;
     bool live;                  /* Link up and port not administratively
                                  * down. */
+
+    /* LACP bond members only, from the controller's LACP state machines
+     * (portmap_set_lacp()); false otherwise. */
+    bool lacp_partner;          /* An LACP partner is current on it. */
+    bool lacp_collecting;       /* Frames from it may be accepted. */
+    bool lacp_distributing;     /* Frames may be sent to it. */
 };
 
 struct portmap {
@@ -29,6 +35,9 @@ void portmap_destroy(struct portmap *);
 void portmap_clone(struct portmap *dst, const struct portmap *src);
 /* Adds or updates the port 'name'. */
 void portmap_set(struct portmap *, const char *name, ofp_port_t, bool live);
+/* Sets the LACP state of the port 'name', if 'pm' has it. */
+void portmap_set_lacp(struct portmap *, const char *name, bool partner,
+                      bool collecting, bool distributing);
 void portmap_remove(struct portmap *, const char *name);
 const struct portmap_port *portmap_find(const struct portmap *,
                                         const char *name);

@@ -63,6 +63,7 @@ enum pipeline_role {
  * flow (a drop, or a goto for pass-through stages). */
 #define PIPELINE_PRIO_MISS 0
 
+#define CLASSIFY_PRIO_LACP 110          /* LACPDUs on an uplink member. */
 #define CLASSIFY_PRIO_LOCAL 100         /* in_port of a vNIC / adapter. */
 #define CLASSIFY_PRIO_REFLECTION 90     /* SLB: local source MAC coming back
                                          * from the uplink: drop. */

@@ -69,7 +69,9 @@ parse_intent(const char *squoted)
     return intent;
 }
 
-/* Fills 'pm' (initialized here) from 'spec': "NAME=NUMBER[/down] ...". */
+/* Fills 'pm' (initialized here) from 'spec': "NAME=NUMBER[/down][/lacp:
+ * FLAGS] ...", where FLAGS has 'p' for an LACP partner, 'c' for collecting,
+ * 'd' for distributing. */
 static void
 make_portmap(struct portmap *pm, const char *spec)
 {
@@ -83,6 +85,14 @@ make_portmap(struct portmap *pm, const char *spec)
         *eq = '\0';
         bool live = !strstr(eq + 1, "/down");
         portmap_set(pm, tok, u16_to_ofp(atoi(eq + 1)), live);
+        const char *lacp = strstr(eq + 1, "/lacp:");
+        if (lacp) {
+            lacp += strlen("/lacp:");
+            size_t n = strcspn(lacp, "/");
+            portmap_set_lacp(pm, tok, memchr(lacp, 'p', n) != NULL,
+                             memchr(lacp, 'c', n) != NULL,
+                             memchr(lacp, 'd', n) != NULL);
+        }
     }
     free(copy);
 }
@@ -803,6 +813,168 @@ test_active_backup_failover(void)
     flowset_destroy(&down);
     flowset_destroy(&back);
     intent_destroy(a);
+}
+
+/* Returns intent A with an LACP bond with the extra uplink keys
+ * 'options' (a leading comma included). */
+static struct intent *
+intent_lacp(const char *options)
+{
+    char *json = xasprintf(INTENT_A_FMT, "lacp", options, "");
+    struct intent *intent = parse_intent(json);
+    free(json);
+    return intent;
+}
+
+static void
+test_lacp_aggregated(void)
+{
+    struct intent *a = intent_lacp("");
+
+    /* Both members with a partner, collecting and distributing: LACPDUs
+     * go to the controller, both accept, the select group spreads over
+     * both. */
+    char *text = compile_text(
+        a, "tap1=1 tap2=2 eth3=10/lacp:pcd eth4=11/lacp:pcd");
+    CHECK_TEXT(grep_lines(text, "table=0, priority=1"),
+        "table=0, priority=110, cookie=UP:br0-up, "
+        "in_port=10,dl_dst=01:80:c2:00:00:02,dl_type=0x8809 "
+        "actions=CONTROLLER:65535\n"
+        "table=0, priority=110, cookie=UP:br0-up, "
+        "in_port=11,dl_dst=01:80:c2:00:00:02,dl_type=0x8809 "
+        "actions=CONTROLLER:65535\n"
+        "table=0, priority=100, cookie=NIC:vm1:0, in_port=1 "
+        "actions=set_field:0x1->reg0,goto_table:10\n"
+        "table=0, priority=100, cookie=NIC:vm2:0, in_port=2 "
+        "actions=set_field:0x1->reg0,goto_table:10\n");
+    CHECK_TEXT(grep_lines(text, "table=0, priority=80,"),
+        "table=0, priority=80, cookie=UP:br0-up, in_port=10 "
+        "actions=set_field:0x3->reg0,goto_table:10\n"
+        "table=0, priority=80, cookie=UP:br0-up, in_port=11 "
+        "actions=set_field:0x3->reg0,goto_table:10\n");
+    CHECK_TEXT(grep_lines(text, "table=60, priority=100, cookie=0xfc05"),
+        "table=60, priority=100, cookie=UP:br0-up, reg2=0x10000 "
+        "actions=group:1\n");
+    CHECK_TEXT(grep_lines(text, "group_id=1,"),
+        "group_id=1,type=select,bucket=watch_port:10,"
+        "actions=output:10,bucket=watch_port:11,"
+        "actions=output:11\n");
+    free(text);
+
+    /* eth4's partner is there but not in sync (not collecting or
+     * distributing): eth4 drops and has no bucket. */
+    text = compile_text(a, "tap1=1 tap2=2 eth3=10/lacp:pcd eth4=11/lacp:p");
+    CHECK_TEXT(grep_lines(text, "table=0, priority=80,"),
+        "table=0, priority=80, cookie=UP:br0-up, in_port=10 "
+        "actions=set_field:0x3->reg0,goto_table:10\n"
+        "table=0, priority=80, cookie=UP:br0-up, in_port=11 "
+        "actions=drop\n");
+    CHECK_TEXT(grep_lines(text, "group_id=1,"),
+        "group_id=1,type=select,bucket=watch_port:10,"
+        "actions=output:10\n");
+    free(text);
+
+    /* A member whose link is down neither accepts nor gets a bucket, even
+     * while LACP still says collecting and distributing; the other one
+     * keeps the bond aggregated. */
+    text = compile_text(
+        a, "tap1=1 tap2=2 eth3=10/down/lacp:pcd eth4=11/lacp:pcd");
+    CHECK_TEXT(grep_lines(text, "table=0, priority=80,"),
+        "table=0, priority=80, cookie=UP:br0-up, in_port=10 "
+        "actions=drop\n"
+        "table=0, priority=80, cookie=UP:br0-up, in_port=11 "
+        "actions=set_field:0x3->reg0,goto_table:10\n");
+    CHECK_TEXT(grep_lines(text, "group_id=1,"),
+        "group_id=1,type=select,bucket=watch_port:11,"
+        "actions=output:11\n");
+    free(text);
+    intent_destroy(a);
+}
+
+static void
+test_lacp_fallback(void)
+{
+    /* No partner anywhere, fallback active-backup (the default): exactly
+     * active-backup (primary eth4 first), plus the LACPDU punt. */
+    struct intent *a = intent_lacp(", 'primary': 'eth4'");
+    struct intent *ab = intent_a("active-backup", "eth4", "");
+    char *text = compile_text(a, PORTS_A);
+    char *ab_text = compile_text(ab, PORTS_A);
+    char *punt = grep_lines(text, "table=0, priority=110,");
+    CHECK_TEXT(punt,
+        "table=0, priority=110, cookie=UP:br0-up, "
+        "in_port=10,dl_dst=01:80:c2:00:00:02,dl_type=0x8809 "
+        "actions=CONTROLLER:65535\n"
+        "table=0, priority=110, cookie=UP:br0-up, "
+        "in_port=11,dl_dst=01:80:c2:00:00:02,dl_type=0x8809 "
+        "actions=CONTROLLER:65535\n");
+    struct ds rest = DS_EMPTY_INITIALIZER;
+    for (const char *l = text; *l; ) {
+        size_t len = strcspn(l, "\n") + 1;
+        if (strncmp(l, "table=0, priority=110,", 22)) {
+            ds_put_buffer(&rest, l, len);
+        }
+        l += len;
+    }
+    UNIT_CHECK_STREQ(ds_cstr(&rest), ab_text);
+    CHECK_TEXT(grep_lines(text, "group_id=1,"),
+        "group_id=1,type=ff,bucket=watch_port:11,actions=output:11,"
+        "bucket=watch_port:10,actions=output:10\n");
+    ds_destroy(&rest);
+    free(text);
+    free(ab_text);
+
+    /* Partners that expired (still distributing would be a bug, but only
+     * the partner flag decides): still fallback. */
+    text = compile_text(a, "tap1=1 tap2=2 eth3=10/lacp:cd eth4=11/lacp:cd");
+    CHECK_TEXT(grep_lines(text, "group_id=1,"),
+        "group_id=1,type=ff,bucket=watch_port:11,actions=output:11,"
+        "bucket=watch_port:10,actions=output:10\n");
+    free(text);
+    intent_destroy(a);
+    intent_destroy(ab);
+
+    /* Fallback "none": nothing but LACPDUs is accepted, the select group
+     * has no bucket. */
+    a = intent_lacp(", 'lacp_fallback': 'none'");
+    text = compile_text(a, PORTS_A);
+    CHECK_TEXT(grep_lines(text, "table=0, priority=80,"),
+        "table=0, priority=80, cookie=UP:br0-up, in_port=10 actions=drop\n"
+        "table=0, priority=80, cookie=UP:br0-up, in_port=11 "
+        "actions=drop\n");
+    CHECK_TEXT(grep_lines(text, "group_id=1,"),
+        "group_id=1,type=select\n");
+    UNIT_CHECK(strstr(text, "priority=110,") != NULL);
+    free(text);
+
+    /* And once a partner appears, it aggregates. */
+    text = compile_text(a, "tap1=1 tap2=2 eth3=10/lacp:pcd eth4=11");
+    CHECK_TEXT(grep_lines(text, "group_id=1,"),
+        "group_id=1,type=select,bucket=watch_port:10,"
+        "actions=output:10\n");
+    free(text);
+    intent_destroy(a);
+}
+
+/* pipeline_bond_in_fallback(): LACP bonds only, no member with a
+ * partner. */
+static void
+test_lacp_in_fallback(void)
+{
+    struct intent *a = intent_lacp("");
+    struct intent *ab = intent_a("active-backup", NULL, "");
+    struct portmap pm;
+
+    make_portmap(&pm, PORTS_A);
+    UNIT_CHECK(pipeline_bond_in_fallback(first_bridge(a), &pm));
+    UNIT_CHECK(!pipeline_bond_in_fallback(first_bridge(ab), &pm));
+    portmap_destroy(&pm);
+
+    make_portmap(&pm, "tap1=1 eth3=10 eth4=11/lacp:p");
+    UNIT_CHECK(!pipeline_bond_in_fallback(first_bridge(a), &pm));
+    portmap_destroy(&pm);
+    intent_destroy(a);
+    intent_destroy(ab);
 }
 
 static void
@@ -1744,6 +1916,9 @@ main(void)
     UNIT_RUN(test_egress_active_backup);
     UNIT_RUN(test_active_backup_failover);
     UNIT_RUN(test_balance_slb);
+    UNIT_RUN(test_lacp_aggregated);
+    UNIT_RUN(test_lacp_fallback);
+    UNIT_RUN(test_lacp_in_fallback);
     UNIT_RUN(test_absent_port);
     UNIT_RUN(test_add_vm_and_revert);
     UNIT_RUN(test_unknown_switch);

@@ -11,6 +11,8 @@ libcontroller_a_SOURCES += \
 	controller/flowsync.h \
 	controller/hitlog.c \
 	controller/hitlog.h \
+	controller/lacp.c \
+	controller/lacp.h \
 	controller/metrics.c \
 	controller/metrics.h \
 	controller/metrics-http.c \

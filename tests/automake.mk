@@ -44,6 +44,11 @@ tests_test_tlsbind_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_test_tlsbind_LDADD = $(FLOWCHAIN_LIBS)
 
 # Gratuitous ARP for a VM that arrived by live migration.
+# LACP: LACPDUs and the actor's state machines.
+check_PROGRAMS += tests/test-lacp
+tests_test_lacp_SOURCES = tests/test-lacp.c tests/unit.h
+tests_test_lacp_LDADD = libcontroller.a $(EXT_LIBS)
+
 check_PROGRAMS += tests/test-announce
 tests_test_announce_SOURCES = tests/test-announce.c tests/unit.h
 tests_test_announce_LDADD = $(FLOWCHAIN_LIBS)

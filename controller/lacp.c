@@ -256,6 +256,13 @@ lacp_destroy(struct lacp *lacp)
     }
 }
 
+/* Returns the bond name of 'lacp'. */
+const char *
+lacp_name(const struct lacp *lacp)
+{
+    return lacp->name;
+}
+
 /* Returns true if 'lacp' presents what 'settings' says. */
 bool
 lacp_settings_equal(const struct lacp *lacp,

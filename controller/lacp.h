@@ -121,6 +121,7 @@ struct lacp;
 
 struct lacp *lacp_create(const struct lacp_settings *, long long int now);
 void lacp_destroy(struct lacp *);
+const char *lacp_name(const struct lacp *);
 bool lacp_settings_equal(const struct lacp *, const struct lacp_settings *);
 
 /* Adds member 'name' (or updates it) with OpenFlow port 'port', link state

@@ -29,6 +29,7 @@
 struct flowset;
 struct flowsync;
 struct intent;
+struct lacp;
 struct intent_bridge;
 struct polmon;
 struct polstats;
@@ -60,6 +61,7 @@ struct swconn {
     struct port_counters *ports;    /* From the last complete poll. */
     size_t n_ports;
     struct polstats *policies;      /* From the last complete poll. */
+    struct lacp *lacp;          /* The bridge's LACP uplink, or NULL. */
 };
 
 /* The counters of one port, from a port statistics reply. */

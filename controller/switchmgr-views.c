@@ -11,6 +11,7 @@
 #include <time.h>
 #include "controller/diagram.h"
 #include "controller/flowsync.h"
+#include "controller/lacp.h"
 #include "controller/metrics.h"
 #include "controller/ofsession.h"
 #include "controller/polmon.h"
@@ -367,6 +368,9 @@ format_conn(const struct switchmgr *mgr, const struct swconn *conn,
                       ofsession_port_is_live(&ports[i]) ? "up" : "down");
     }
     free(ports);
+    if (conn->lacp) {
+        lacp_format_status(conn->lacp, "  ", s);
+    }
 }
 
 /* Appends the summary of the ready switch of 'conn' (bridge 'br' of the
@@ -436,6 +440,9 @@ format_conn_summary(const struct switchmgr *mgr, const struct swconn *conn,
     ds_put_char(s, '\n');
     format_name_list(&missing, " not on the switch yet", all, s);
     format_name_list(&down, " down", all, s);
+    if (conn->lacp) {
+        lacp_format_status(conn->lacp, "  ", s);
+    }
     svec_destroy(&missing);
     svec_destroy(&down);
 }

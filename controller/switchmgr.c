@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include "controller/announce.h"
 #include "controller/flowsync.h"
+#include "controller/lacp.h"
 #include "controller/metrics.h"
 #include "controller/ofsession.h"
 #include "controller/polmon.h"
@@ -28,6 +29,8 @@
 #include "controller/switchmgr-private.h"
 #include "controller/transport.h"
 #include "models/intent.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-packet.h"
 #include "openvswitch/ofp-port.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofpbuf.h"
@@ -38,6 +41,7 @@
 #include "openvswitch/list.h"
 #include "openvswitch/vlog.h"
 #include "flow.h"
+#include "packets.h"
 #include "sset.h"
 #include "util.h"
 
@@ -97,6 +101,7 @@ struct swconn_poll {
 };
 
 static void swconn_close(struct swconn *, const char *why);
+static void swconn_compile(struct swconn *);
 static bool swconn_flush(struct swconn *);
 static void accept_resume(struct switchmgr *);
 
@@ -106,18 +111,178 @@ switchmgr_now_ms(const struct switchmgr *mgr)
     return (long long int) (ev_now(mgr->loop) * 1000.0);
 }
 
-/* Fills 'pm' with the ports the switch of 'conn' reported. */
+/* Fills 'pm' with the ports the switch of 'conn' reported, and the LACP
+ * state of its uplink members. */
 static void
-session_portmap(const struct ofsession *s, struct portmap *pm)
+swconn_portmap(const struct swconn *conn, struct portmap *pm)
 {
     size_t n;
-    struct ofputil_phy_port *ports = ofsession_ports(s, &n);
+    struct ofputil_phy_port *ports = ofsession_ports(conn->session, &n);
     portmap_init(pm);
     for (size_t i = 0; i < n; i++) {
         portmap_set(pm, ports[i].name, ports[i].port_no,
                     ofsession_port_is_live(&ports[i]));
+        struct lacp_member_status st;
+        if (conn->lacp
+            && lacp_member_status(conn->lacp, ports[i].name, &st)) {
+            portmap_set_lacp(pm, ports[i].name, st.partner, st.collecting,
+                             st.distributing);
+        }
     }
     free(ports);
+}
+
+/* ---------------------------------------------------------------------- */
+/* LACP uplinks (lacp.h). */
+
+/* Returns the LACP system ID of the bridge with datapath ID 'dpid': its
+ * low 48 bits, as a locally administered unicast address, so that a
+ * restarted controller presents the same identity. */
+static struct eth_addr
+lacp_system_id(uint64_t dpid)
+{
+    struct eth_addr ea;
+    for (int i = 0; i < ETH_ADDR_LEN; i++) {
+        ea.ea[i] = dpid >> (8 * (ETH_ADDR_LEN - 1 - i));
+    }
+    ea.ea[0] = (ea.ea[0] & ~0x01) | 0x02;
+    return ea;
+}
+
+/* Sends LACPDU 'frame' out of member 'port' of the switch of 'conn_'
+ * (lacp_send_cb). */
+static void
+swconn_lacp_send(ofp_port_t port, const void *frame, size_t len,
+                 void *conn_)
+{
+    struct swconn *conn = conn_;
+    uint64_t stub[64 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    ofpact_put_OUTPUT(&ofpacts)->port = port;
+
+    struct ofputil_packet_out po = {
+        .packet = frame,
+        .packet_len = len,
+        .buffer_id = UINT32_MAX,
+        .ofpacts = ofpacts.data,
+        .ofpacts_len = ofpacts.size,
+    };
+    match_init_catchall(&po.flow_metadata);
+    match_set_in_port(&po.flow_metadata, OFPP_CONTROLLER);
+    ofsession_send(conn->session, ofputil_encode_packet_out(
+                       &po, ofputil_protocol_from_ofp_version(
+                           OFP13_VERSION)));
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* Makes the LACP actor of 'conn' match the intent (created, replaced if
+ * its settings changed, destroyed if the uplink is no LACP bond) and its
+ * members the switch's ports. */
+static void
+swconn_lacp_update(struct swconn *conn, const struct intent_bridge *br,
+                   long long int now)
+{
+    if (!br || br->uplink.mode != INTENT_BOND_LACP) {
+        lacp_destroy(conn->lacp);
+        conn->lacp = NULL;
+        return;
+    }
+
+    const struct intent_uplink *up = &br->uplink;
+    struct lacp_settings settings = {
+        .name = up->name,
+        .sys_id = lacp_system_id(br->datapath_id),
+        .sys_priority = up->lacp_system_priority,
+        .key = up->lacp_key,
+        .fast = up->lacp_rate == INTENT_LACP_FAST,
+    };
+    if (conn->lacp && !lacp_settings_equal(conn->lacp, &settings)) {
+        VLOG_INFO("%s: LACP settings of %s changed: restarting LACP",
+                  ofsession_peer(conn->session), up->name);
+        lacp_destroy(conn->lacp);
+        conn->lacp = NULL;
+    }
+    if (!conn->lacp) {
+        conn->lacp = lacp_create(&settings, now);
+    }
+
+    lacp_members_begin(conn->lacp);
+    for (size_t i = 0; i < up->n_members; i++) {
+        const struct ofputil_phy_port *pp
+            = ofsession_find_port(conn->session, up->members[i]);
+        if (pp) {
+            lacp_member_set(conn->lacp, up->members[i], i, pp->port_no,
+                            ofsession_port_is_live(pp), pp->hw_addr, now);
+        }
+    }
+    lacp_members_end(conn->lacp, now);
+}
+
+/* Runs the LACP actor of 'conn', if any, at 'now'.  Returns true if the
+ * forwarding state of a member changed: the bridge needs a recompile. */
+static bool
+swconn_lacp_run(struct swconn *conn, long long int now)
+{
+    if (!conn->lacp) {
+        return false;
+    }
+    bool was_fallback = lacp_in_fallback(conn->lacp);
+    bool changed = lacp_run(conn->lacp, now, swconn_lacp_send, conn);
+    bool fallback = lacp_in_fallback(conn->lacp);
+    if (fallback != was_fallback) {
+        VLOG_WARN("%s: switch %016"PRIx64": LACP bond %s %s",
+                  ofsession_peer(conn->session),
+                  ofsession_dpid(conn->session),
+                  lacp_name(conn->lacp),
+                  fallback ? "has no partner: fallback"
+                           : "has a partner: aggregated");
+    }
+    return changed;
+}
+
+/* Offers packet-in 'oh' to the LACP actor of 'conn'.  Returns true if it
+ * was a slow-protocol frame (handled or dropped here). */
+static bool
+swconn_lacp_packet_in(struct swconn *conn, const struct ofp_header *oh,
+                      long long int now)
+{
+    struct ofputil_packet_in pin;
+    size_t total_len;
+    uint32_t buffer_id;
+    if (ofputil_decode_packet_in(oh, true, NULL, NULL, &pin, &total_len,
+                                 &buffer_id, NULL)) {
+        return false;
+    }
+    const uint8_t *p = pin.packet;
+    if (pin.packet_len < ETH_HEADER_LEN
+        || ((p[12] << 8) | p[13]) != ETH_TYPE_LACP) {
+        return false;
+    }
+
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    uint16_t port = ofp_to_u16(pin.flow_metadata.flow.in_port.ofp_port);
+    uint64_t dpid = ofsession_dpid(conn->session);
+    if (!conn->lacp) {
+        VLOG_WARN_RL(&rl, "switch %016"PRIx64" port %"PRIu16": dropped a "
+                     "slow-protocol frame: the bridge has no LACP uplink",
+                     dpid, port);
+        return true;
+    }
+    const char *why;
+    enum lacp_parse_result r = lacp_process_pdu(
+        conn->lacp, pin.flow_metadata.flow.in_port.ofp_port,
+        p + ETH_HEADER_LEN, pin.packet_len - ETH_HEADER_LEN, now, &why);
+    if (r == LACP_PARSE_BAD) {
+        VLOG_WARN_RL(&rl, "switch %016"PRIx64" port %"PRIu16": dropped a "
+                     "bad LACPDU (%s)", dpid, port, why);
+    } else if (r == LACP_PARSE_NOT_LACP && why) {
+        VLOG_DBG_RL(&rl, "switch %016"PRIx64" port %"PRIu16": ignored an "
+                    "LACPDU (%s)", dpid, port, why);
+    }
+    if (swconn_lacp_run(conn, now)) {
+        swconn_compile(conn);
+    }
+    return true;
 }
 
 /* Does the VM of 'nic' run on the host of 'br' now?  Yes if the intent
@@ -214,9 +379,12 @@ swconn_compile(struct swconn *conn)
         = mgr->intent ? intent_find_bridge_by_dpid(mgr->intent, dpid) : NULL;
     struct flowset desired;
     flowset_init(&desired);
+    long long int now = switchmgr_now_ms(mgr);
+    swconn_lacp_update(conn, br, now);
+    swconn_lacp_run(conn, now);
     if (br) {
         struct portmap pm;
-        session_portmap(conn->session, &pm);
+        swconn_portmap(conn, &pm);
         pipeline_compile(mgr->intent, br, &pm, &desired);
         portmap_destroy(&pm);
     } else {
@@ -499,6 +667,10 @@ session_message(struct ofsession *s, enum ofptype type,
         = mgr->intent ? intent_find_bridge_by_dpid(mgr->intent,
                                                    ofsession_dpid(s))
                       : NULL;
+    if (type == OFPTYPE_PACKET_IN && conn->sync
+        && swconn_lacp_packet_in(conn, oh, now)) {
+        return;
+    }
     if (polmon_handle(mgr->polmon, s, mgr->intent, br, type, oh, now)) {
         return;
     }
@@ -556,6 +728,7 @@ swconn_close(struct swconn *conn, const char *why)
     swconn_poll_destroy(conn->poll);
     free(conn->ports);
     polstats_destroy(conn->policies);
+    lacp_destroy(conn->lacp);
     free(conn);
 }
 
@@ -843,6 +1016,9 @@ tick_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *t, int revents OVS_UNUSED)
         }
         ofsession_run(conn->session, now);
         if (conn->sync && ofsession_is_ready(conn->session)) {
+            if (swconn_lacp_run(conn, now)) {
+                swconn_compile(conn);
+            }
             flowsync_run(conn->sync, conn->session, now);
             swconn_announce(conn);
         }
@@ -1122,7 +1298,7 @@ switchmgr_compile_bridge(const struct switchmgr *mgr,
     const struct swconn *conn = switchmgr_find_ready(mgr, br->datapath_id);
     struct portmap pm;
     if (conn) {
-        session_portmap(conn->session, &pm);
+        swconn_portmap(conn, &pm);
     } else {
         assumed_portmap(br, &pm);
     }

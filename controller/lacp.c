@@ -584,7 +584,7 @@ lacp_run(struct lacp *lacp, long long int now, lacp_send_cb *cb, void *aux)
         m->selected = lacp_member_selected(lacp, m);
 
         struct lacp_member_status st = {
-            .partner = (m->rx == LACP_RX_CURRENT || m->rx == LACP_RX_EXPIRED
+            .partner = (m->rx == LACP_RX_CURRENT
                         || (m->rx == LACP_RX_GRACE && m->live)),
         };
         st.collecting = st.distributing

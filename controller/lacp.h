@@ -107,8 +107,8 @@ const char *lacp_rx_state_name(enum lacp_rx_state);
 
 /* What a member forwards, for the pipeline (portmap_set_lacp()). */
 struct lacp_member_status {
-    bool partner;               /* Partner current, expired, or assumed in
-                                 * the grace period: not defaulted. */
+    bool partner;               /* Partner current, or assumed in the
+                                 * grace period (not timed out). */
     bool collecting;
     bool distributing;
 };

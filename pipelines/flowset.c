@@ -330,8 +330,9 @@ flowset_group_equal(const struct flowset_group *a,
         return false;
     }
 
-    const struct ovs_list *na = ovs_list_front(&a->buckets);
-    const struct ovs_list *nb = ovs_list_front(&b->buckets);
+    /* Not ovs_list_front(): a group may have no bucket. */
+    const struct ovs_list *na = a->buckets.next;
+    const struct ovs_list *nb = b->buckets.next;
     for (; na != &a->buckets; na = na->next, nb = nb->next) {
         const struct ofputil_bucket *ba = CONTAINER_OF(
             na, struct ofputil_bucket, list_node);

@@ -448,9 +448,49 @@ test_portmap(void)
     UNIT_CHECK(portmap_count(&copy) == 1);
     UNIT_CHECK(!portmap_equal(&copy, &pm));
 
+    /* LACP state: cloned and compared. */
+    portmap_destroy(&copy);
+    portmap_set_lacp(&pm, "eth3", true, true, false);
+    portmap_clone(&copy, &pm);
+    p = portmap_find(&copy, "eth3");
+    UNIT_CHECK(p->lacp_partner && p->lacp_collecting
+               && !p->lacp_distributing);
+    UNIT_CHECK(portmap_equal(&copy, &pm));
+    portmap_set_lacp(&copy, "eth3", true, true, true);
+    UNIT_CHECK(!portmap_equal(&copy, &pm));
+    portmap_set_lacp(&copy, "nonexistent", true, true, true);
+    UNIT_CHECK(portmap_count(&copy) == 2);
+
     portmap_destroy(&copy);
     portmap_destroy(&pm);
     portmap_destroy(NULL);
+}
+
+/* Groups without buckets (an LACP bond with no member distributing)
+ * compare and diff. */
+static void
+test_empty_group(void)
+{
+    struct flowset a, b;
+    flowset_init(&a);
+    flowset_init(&b);
+    struct flowset_group *ga = flowset_add_group(&a, 1, OFPGT11_SELECT);
+    struct flowset_group *gb = flowset_add_group(&b, 1, OFPGT11_SELECT);
+    UNIT_CHECK(flowset_group_equal(ga, gb));
+
+    uint64_t stub[64 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    ofpact_put_OUTPUT(&ofpacts)->port = u16_to_ofp(1);
+    flowset_group_add_bucket(gb, u16_to_ofp(1), ofpacts.data, ofpacts.size);
+    ofpbuf_uninit(&ofpacts);
+    UNIT_CHECK(!flowset_group_equal(ga, gb));
+
+    struct flowset_diff d;
+    flowset_diff(&b, &a, &d);
+    UNIT_CHECK(d.n_mod_groups == 1);
+    flowset_diff_destroy(&d);
+    flowset_destroy(&a);
+    flowset_destroy(&b);
 }
 
 int
@@ -464,5 +504,6 @@ main(void)
     UNIT_RUN(test_equivalent_actions);
     UNIT_RUN(test_packet_type_normalized);
     UNIT_RUN(test_portmap);
+    UNIT_RUN(test_empty_group);
     return unit_finish();
 }

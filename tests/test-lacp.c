@@ -367,16 +367,23 @@ test_timeouts(void)
     partner_says(lacp, &sent, 2, 5, IN_SYNC, now);
     UNIT_CHECK(!lacp_run(lacp, now + 2999, record_send, &sent));
     UNIT_CHECK(lacp_run(lacp, now + 3000, record_send, &sent));
+    /* A partner that timed out is no partner: fallback. */
     struct lacp_member_status st = status(lacp, "eth0");
-    UNIT_CHECK(st.partner && !st.distributing);
+    UNIT_CHECK(!st.partner && !st.distributing);
+    UNIT_CHECK(lacp_in_fallback(lacp));
     lacp_run(lacp, now + 3400, record_send, &sent);
     UNIT_CHECK(last_pdu(&sent, 1).actor.state & LACP_STATE_EXPIRED);
-    UNIT_CHECK(!lacp_in_fallback(lacp));
 
-    /* Defaulted 3 s later: fallback. */
-    UNIT_CHECK(lacp_run(lacp, now + 6000, record_send, &sent));
-    UNIT_CHECK(!status(lacp, "eth0").partner);
-    UNIT_CHECK(!status(lacp, "eth1").partner);
+    /* Defaulted 3 s later. */
+    struct ds s = DS_EMPTY_INITIALIZER;
+    lacp_format_status(lacp, "", &s);
+    UNIT_CHECK(strstr(ds_cstr(&s), "partner expired"));
+    ds_clear(&s);
+    lacp_run(lacp, now + 6000, record_send, &sent);
+    lacp_format_status(lacp, "", &s);
+    UNIT_CHECK(strstr(ds_cstr(&s), "partner defaulted"));
+    UNIT_CHECK(strstr(ds_cstr(&s), "FALLBACK"));
+    ds_destroy(&s);
     UNIT_CHECK(lacp_in_fallback(lacp));
     lacp_destroy(lacp);
 

@@ -4,6 +4,7 @@
 #
 #   lab.py up INTENT --dir DIR --prefix P [--controller TARGET] [--ipv6]
 #             [--controller-ns] [--ssl-certs DIR --ssl-ca-cert FILE]
+#             [--phys-lacp [--phys-lacp-time slow|fast]]
 #   lab.py down --dir DIR
 #   lab.py ovs HOST CMD...          ovs-vsctl/ovs-ofctl/ovs-appctl on HOST
 #   lab.py exec NAME CMD...         run CMD in a VM/adapter/router/host ns
@@ -325,6 +326,12 @@ def cmd_up(args):
     log("up in %.2fs: %d namespaces" % (st["up_seconds"], len(st["namespaces"])))
 
 
+def phys_lacp(args, up):
+    """True if the physical switch's ends of uplink 'up' form an LACP bond
+    (--phys-lacp and "mode": "lacp")."""
+    return bool(args.phys_lacp and up.get("mode") == "lacp")
+
+
 def build(st, intent, args):
     P = st["prefix"]
     d = st["dir"]
@@ -475,10 +482,27 @@ def build(st, intent, args):
                     b["uplink"]["members"][m] = {"phys_port": pport}
                     b["ports"][m] = {"kind": "uplink"}
                     add_port(cmds, hname, bname, m)
-                    phys_cmds += ["--", "add-port", PHYS_BRIDGE, pport]
+                    if not phys_lacp(args, up):
+                        phys_cmds += ["--", "add-port", PHYS_BRIDGE, pport]
                     st["phys"]["ports"][pport] = {
                         "kind": "uplink", "host": hname, "bridge": bname,
                         "member": m}
+                    save_state(st)
+                if phys_lacp(args, up):
+                    # The physical switch's ends form one LACP bond, the
+                    # partner of the controller's LACP.
+                    pbond = physnamer.get("h%d-%s" % (hidx, bname))
+                    pports = [b["uplink"]["members"][m]["phys_port"]
+                              for m in up.get("members", [])]
+                    phys_cmds += (["--", "add-bond", PHYS_BRIDGE, pbond]
+                                  + pports
+                                  + ["lacp=active", "bond_mode=balance-tcp",
+                                     "other_config:lacp-time=%s"
+                                     % args.phys_lacp_time])
+                    b["uplink"]["phys_bond"] = pbond
+                    st["phys"]["ports"][pbond] = {
+                        "kind": "uplink-bond", "host": hname,
+                        "bridge": bname, "members": pports}
                     save_state(st)
             for ad in br.get("adapters", []):
                 aname = "%s/%s" % (hname, ad["name"])
@@ -1005,6 +1029,16 @@ def main():
                    help="e.g. unix:DIR/of.sock or tcp:127.0.0.1:6653")
     p.add_argument("--ipv6", action="store_true",
                    help="keep IPv6 enabled in the namespaces")
+    p.add_argument("--phys-lacp", action="store_true",
+                   help="the physical switch's ends of every \"lacp\" "
+                   "uplink form an OVS bond with LACP (lacp=active, "
+                   "bond_mode=balance-tcp); "
+                   "without it they are plain ports (no LACP partner)")
+    p.add_argument("--phys-lacp-time", choices=("slow", "fast"),
+                   default="slow",
+                   help="with --phys-lacp: the rate the physical switch "
+                   "asks of flowchain (default slow: it times flowchain "
+                   "out after 90 s; fast: after 3 s)")
     p.add_argument("--controller-ns", action="store_true",
                    help="a namespace for the controller (exec ctl ...), "
                    "address %s, with a management veth to each host" %

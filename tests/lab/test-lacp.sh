@@ -57,6 +57,7 @@ t_check "flowchainctl: up1 selected, collecting+distributing" \
     "partner current, selected, collecting\+distributing"
 t_check "flowchainctl: the bond is negotiated, not in fallback" \
     eval 'lacp_status | grep -q "^  lacp br0-up: .*, negotiated;"'
+lacp_status | sed 's/^/    /'
 t_check "flowchainctl: partner state and system shown" \
     eval 'lacp_status | grep -qE "partner [0-9]+/[0-9a-f:]{17} key [0-9]+ port [0-9]+ state ACT,AGG,SYNC,COL,DIST"'
 t_check "the uplink group is a select group over both members" \

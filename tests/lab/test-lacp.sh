@@ -7,11 +7,15 @@
 # a controller kill -9 + restart loses no ping (ping -i 0.05); a member cut
 # moves its traffic and pings go on; a partner member with another key is
 # left unselected; a partner without LACP gives the active-backup fallback,
-# and pings work.
+# and pings work, or, with "lacp_fallback": "none", nothing is forwarded.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fcd.sh"
 
-INTENT=$FLOWCHAIN_SRCDIR/tests/lab/lacp-intent.json
+# The daemon's intent file is a copy: "apply" rewrites it.
+CDIR=$(mktemp -d /tmp/fclacp.XXXXXX)
+LAB_CLEANUP=$CDIR
+INTENT=$CDIR/intent.json
+cp "$LAB_HOME/lacp-intent.json" "$INTENT"
 GW=10.77.10.254
 LAB_UP_OPTS=--phys-lacp fcd_lab "$INTENT"
 PBOND=$(lab_get hosts.h1.bridges.br0.uplink.phys_bond)
@@ -173,4 +177,22 @@ a0=$(tx_pkts up0) a1=$(tx_pkts up1)
 lab_exec vm1 ping -q -c 20 -i 0.02 "$GW" >/dev/null
 t_check "fallback: the first member up0 carries the traffic" \
     eval '[ $(( $(tx_pkts up0) - a0 )) -ge 20 ] && [ $(( $(tx_pkts up1) - a1 )) -lt 5 ]'
+
+# --- "lacp_fallback": "none": without a partner nothing is forwarded; a
+# partner that comes back aggregates again.
+/usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+d["hosts"][0]["bridges"][0]["uplink"]["lacp_fallback"] = "none"
+json.dump(d, open(sys.argv[2], "w"))' "$INTENT" "$CDIR/none.json"
+t_check "apply \"lacp_fallback\": \"none\"" fcctl apply "$CDIR/none.json"
+t_check "fallback none: the select group has no bucket" \
+    wait_until 10 eval 'lab_ovs h1 ovs-ofctl -O OpenFlow13 dump-groups br0 | grep "group_id=1," | grep "type=select" | grep -qv bucket'
+t_check "fallback none: vm1 no longer reaches the gateway" \
+    wait_until 10 ping_fails vm1 "$GW"
+lab_ovs phys ovs-vsctl del-port sw0 "$p0" -- del-port sw0 "$p1" \
+    -- add-bond sw0 "$PBOND" "$p0" "$p1" lacp=active bond_mode=balance-tcp
+t_check "the partner is back: both members collecting+distributing" \
+    wait_until 15 eval 'member_is up0 "partner current, selected, collecting\+distributing" &&
+                        member_is up1 "partner current, selected, collecting\+distributing"'
+t_check "and vm1 reaches the gateway again" wait_until 10 ping_ok vm1 "$GW"
 t_done

@@ -10,6 +10,7 @@ fuzz:
 EXTRA_DIST += \
 	fuzz/fuzz-ctlrpc.c \
 	fuzz/fuzz-intent.c \
+	fuzz/fuzz-lacp.c \
 	fuzz/fuzz-ofsession.c \
 	fuzz/fuzz-seeds.c \
 	fuzz/fuzz-util.c \

@@ -2,7 +2,7 @@
  * Writes the seed corpora of the fuzz harnesses that take binary or
  * generated input.
  *
- * usage: fuzz-seeds ofsession|ctlrpc DIR
+ * usage: fuzz-seeds ofsession|ctlrpc|lacp DIR
  *
  * ofsession: OpenFlow byte streams in fuzz/fuzz-ofsession.c's layout (a
  * 4-byte header of flags, chunk size and clock step, then the switch's
@@ -13,6 +13,10 @@
  *
  * ctlrpc: control socket requests as flowchainctl and ovs-appctl send
  * them, for each command flowchaind registers, and malformed ones.
+ *
+ * lacp: operation lists in fuzz/fuzz-lacp.c's layout: a negotiation, a
+ * partner that times out, a key mismatch, link flaps, a raw LACPDU and
+ * broken ones.
  */
 #include <config.h>
 
@@ -342,17 +346,86 @@ ctlrpc_seeds(void)
     }
 }
 
+/* Writes into 'pdu' (110 bytes) an LACPDU from a partner in sync with key
+ * 5 on its port 'port'. */
+static void
+lacp_raw_pdu(uint8_t *pdu, uint8_t port)
+{
+    static const uint8_t head[] = {
+        1, 1,                                   /* Subtype, version. */
+        1, 20, 0x80, 0x00, 0x0a, 0, 0, 0, 0, 1, /* Actor: priority, system. */
+        0, 5, 0x80, 0x00, 0, 0, 0x3d, 0, 0, 0,  /* Key, port, state. */
+        2, 20, 0, 100, 0x02, 0, 0, 0, 0, 0xa1,  /* Partner: us. */
+        0, 7, 0x80, 0x00, 0, 1, 0x3d, 0, 0, 0,
+        3, 16,                                  /* Collector. */
+    };
+    memset(pdu, 0, 110);
+    memcpy(pdu, head, sizeof head);
+    pdu[17] = port;
+}
+
+static void
+lacp_seeds(void)
+{
+    /* flags, then OP | MEMBER << 2 and its bytes (fuzz/fuzz-lacp.c). */
+    static const uint8_t negotiate[] = {
+        1, 3, 0x3d, 5, 7, 0x3d, 5, 1, 5, 3, 0x3d, 5, 7, 0x3d, 5, 1, 10,
+    };
+    static const uint8_t expire[] = {
+        1, 3, 0x3d, 5, 7, 0x3d, 5, 1, 10, 1, 30, 1, 30, 1, 255,
+    };
+    static const uint8_t key_mismatch[] = {
+        0, 3, 0x3d, 5, 7, 0x3d, 6, 1, 5, 3, 0x3d, 5, 7, 0x3d, 6,
+    };
+    static const uint8_t not_in_sync[] = {
+        1, 3, 0x05, 5, 7, 0x07, 5, 1, 5, 3, 0x3d, 5, 1, 200,
+    };
+    static const uint8_t flaps[] = {
+        1, 3, 0x3d, 5, 2, 1, 1, 2, 6, 1, 40, 6, 3, 0x3d, 5,
+    };
+    write_seed("negotiate", negotiate, sizeof negotiate);
+    write_seed("expire", expire, sizeof expire);
+    write_seed("key-mismatch", key_mismatch, sizeof key_mismatch);
+    write_seed("not-in-sync", not_in_sync, sizeof not_in_sync);
+    write_seed("link-flaps", flaps, sizeof flaps);
+
+    /* flags; OP 0 on member 1 (110 bytes); the clock; OP 0 on member 2. */
+    uint8_t raw[3 + 110 + 2 + 2 + 110];
+    size_t n = 0;
+    raw[n++] = 1;
+    raw[n++] = 0;
+    raw[n++] = 110;
+    lacp_raw_pdu(raw + n, 1);
+    n += 110;
+    raw[n++] = 1;
+    raw[n++] = 5;
+    raw[n++] = 4;
+    raw[n++] = 110;
+    lacp_raw_pdu(raw + n, 2);
+    n += 110;
+    write_seed("raw-pdus", raw, n);
+
+    /* Truncated, and with a broken actor TLV. */
+    raw[2] = 60;
+    write_seed("truncated", raw, 3 + 60);
+    raw[2] = 110;
+    raw[3 + 3] = 19;
+    write_seed("bad-tlv", raw, 3 + 110);
+}
+
 int
 main(int argc, char *argv[])
 {
     if (argc != 3) {
-        ovs_fatal(0, "usage: %s ofsession|ctlrpc DIR", argv[0]);
+        ovs_fatal(0, "usage: %s ofsession|ctlrpc|lacp DIR", argv[0]);
     }
     out_dir = argv[2];
     if (!strcmp(argv[1], "ofsession")) {
         ofsession_seeds();
     } else if (!strcmp(argv[1], "ctlrpc")) {
         ctlrpc_seeds();
+    } else if (!strcmp(argv[1], "lacp")) {
+        lacp_seeds();
     } else {
         ovs_fatal(0, "%s: unknown harness", argv[1]);
     }

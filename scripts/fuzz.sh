@@ -2,7 +2,7 @@
 # Builds the libFuzzer harnesses in fuzz/ with clang and runs them.
 #
 # usage: scripts/fuzz.sh [OPTIONS] [HARNESS...]
-#   HARNESS is ofsession, intent or ctlrpc (default: all three, one after
+#   HARNESS is ofsession, intent, ctlrpc or lacp (default: all four, one after
 #   the other).
 #   -b DIR      build directory (default: ./build-fuzz); the harnesses,
 #               corpora, crashes and logs live under it
@@ -42,11 +42,11 @@ while [ $# -gt 0 ]; do
         --check) mode=check; shift ;;
         --coverage) mode=coverage; shift ;;
         -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-        ofsession|intent|ctlrpc) harnesses+=("$1"); shift ;;
+        ofsession|intent|ctlrpc|lacp) harnesses+=("$1"); shift ;;
         *) echo "fuzz.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
     esac
 done
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(ofsession intent ctlrpc)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(ofsession intent ctlrpc lacp)
 mkdir -p "$builddir"
 builddir=$(cd "$builddir" && pwd)
 
@@ -54,10 +54,12 @@ builddir=$(cd "$builddir" && pwd)
 sources_ofsession="controller/ofsession.c controller/offrame.c tests/ofmsgs.c"
 sources_intent=$(cd "$top" && echo models/*.c)
 sources_ctlrpc="controller/ctlrpc.c"
+sources_lacp="controller/lacp.c"
 # Longest input each harness is given.
 max_len_ofsession=8192
 max_len_intent=16384
 max_len_ctlrpc=4096
+max_len_lacp=2048
 
 # skip_all REASON: the test command's way out when there is no clang.
 skip_all() {
@@ -138,7 +140,7 @@ seed() {
         intent)
             cp "$top"/tests/intent/*.json "$top"/examples/*.json \
                "$top"/fuzz/regress/intent/*.json "$dir"/ ;;
-        ofsession|ctlrpc)
+        ofsession|ctlrpc|lacp)
             "$builddir/fuzz-seeds" "$name" "$dir" ;;
     esac
 }

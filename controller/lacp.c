@@ -28,6 +28,11 @@
 /* Our port priority: every member the same. */
 #define LACP_PORT_PRIORITY 32768
 
+/* A partner sends at most 3 LACPDUs a second per member (802.1AX
+ * 6.4.16); more than this many in a second are dropped, so that a flood
+ * cannot churn the state machines and recompile the bridge. */
+#define LACP_MAX_RX_PER_SEC 10
+
 /* At most 3 LACPDUs per second per member (802.1AX 6.4.16). */
 #define LACP_MIN_TX_SPACING_MS 334
 
@@ -55,6 +60,8 @@ struct lacp_member {
     long long int next_tx;
     long long int last_tx;      /* LLONG_MIN if never. */
     uint64_t rx_pdus, tx_pdus;
+    long long int rx_window;    /* Start of the current 1-s window. */
+    unsigned int rx_in_window;  /* LACPDUs accepted in it. */
 };
 
 struct lacp {
@@ -425,6 +432,16 @@ lacp_process_pdu(struct lacp *lacp, ofp_port_t port, const void *data,
         /* Our own LACPDU, looped back to us. */
         lacp->stats.rx_bad++;
         *why = "our own LACPDU, looped back";
+        return LACP_PARSE_BAD;
+    }
+
+    if (now - m->rx_window >= 1000 || now < m->rx_window) {
+        m->rx_window = now;
+        m->rx_in_window = 0;
+    }
+    if (++m->rx_in_window > LACP_MAX_RX_PER_SEC) {
+        lacp->stats.rx_bad++;
+        *why = "more than 10 LACPDUs in a second";
         return LACP_PARSE_BAD;
     }
 

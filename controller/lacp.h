@@ -136,7 +136,8 @@ void lacp_members_end(struct lacp *, long long int now);
 
 /* Processes the slow-protocol payload 'pdu' ('len' bytes after the
  * Ethernet header) received on 'port'.  Returns the parse result; '*why'
- * says what was wrong with a bad one. */
+ * says what was wrong with a bad one.  More than 10 LACPDUs a second on a
+ * member are dropped as bad. */
 enum lacp_parse_result lacp_process_pdu(struct lacp *, ofp_port_t port,
                                         const void *pdu, size_t len,
                                         long long int now,

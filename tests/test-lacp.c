@@ -291,6 +291,20 @@ test_partner_view(void)
     UNIT_CHECK(lacp_process_pdu(lacp, P1, buf, 40, now, &why)
                == LACP_PARSE_BAD);
     UNIT_CHECK(lacp_stats(lacp)->rx_bad == 2);
+
+    /* A flood: 10 a second are taken, the rest dropped as bad. */
+    pdu.actor.sys_id = peer_sys;
+    pdu.actor.sys_priority = 32768;
+    lacp_pdu_build(&pdu, buf);
+    now += 5000;
+    uint64_t rx = lacp_stats(lacp)->rx_pdus;
+    for (int i = 0; i < 25; i++) {
+        lacp_process_pdu(lacp, P1, buf, sizeof buf, now + i * 10, &why);
+    }
+    UNIT_CHECK(lacp_stats(lacp)->rx_pdus == rx + 10);
+    UNIT_CHECK(lacp_stats(lacp)->rx_bad == 2 + 15);
+    UNIT_CHECK(lacp_process_pdu(lacp, P1, buf, sizeof buf, now + 1000, &why)
+               == LACP_PARSE_OK);
     lacp_destroy(lacp);
 }
 

@@ -64,6 +64,9 @@ t_check "flowchainctl: the bond is negotiated, not in fallback" \
 lacp_status | sed 's/^/    /'
 t_check "flowchainctl: partner state and system shown" \
     eval 'lacp_status | grep -qE "partner [0-9]+/[0-9a-f:]{17} key [0-9]+ port [0-9]+ state ACT,AGG,SYNC,COL,DIST"'
+t_check "status --ports and status --bridge br0 show the LACP lines too" \
+    eval '[ "$(fcctl status --ports | grep -c "^    member up[01] (port")" = 2 ] &&
+          [ "$(fcctl status --bridge br0 | grep -c "^    member up[01] (port")" = 2 ]'
 t_check "the uplink group is a select group over both members" \
     eval 'lab_ovs h1 ovs-ofctl -O OpenFlow13 dump-groups br0 | grep -q "type=select.*bucket.*output:1.*bucket.*output:2"'
 t_check "vm1 reaches the gateway over the LACP bond" wait_until 10 ping_ok vm1 "$GW"

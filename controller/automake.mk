@@ -7,6 +7,8 @@ libcontroller_a_SOURCES += \
 	controller/ctlrpc.h \
 	controller/diagram.c \
 	controller/diagram.h \
+	controller/explain-req.c \
+	controller/explain-req.h \
 	controller/flowsync.c \
 	controller/flowsync.h \
 	controller/hitlog.c \

@@ -106,4 +106,11 @@ bool switchmgr_compile_bridge(const struct switchmgr *,
                               const struct intent_bridge *,
                               struct flowset *out);
 
+/* The ports of 'br''s switch (or assumed ones, if it is not connected)
+ * into '*pm' (to destroy), and the desired flows held for it, or NULL. */
+struct portmap;
+const struct flowset *switchmgr_bridge_desired(const struct switchmgr *,
+                                               const struct intent_bridge *,
+                                               struct portmap *pm);
+
 #endif /* controller/switchmgr-private.h */

@@ -857,7 +857,8 @@ xp_format_packet(const struct flow *p, struct ds *s)
         ds_put_format(s, ",icmp_type=%d,icmp_code=%d", ntohs(p->tp_src),
                       ntohs(p->tp_dst));
     } else {
-        ds_put_format(s, ",tp_src=%d,tp_dst=%d", ntohs(p->tp_src),
+        const char *l4 = p->nw_proto == IPPROTO_TCP ? "tcp" : "udp";
+        ds_put_format(s, ",%s_src=%d,%s_dst=%d", l4, ntohs(p->tp_src), l4,
                       ntohs(p->tp_dst));
     }
 }

@@ -344,6 +344,11 @@ do_actions(struct xstate *x, struct flow *flow, const struct ofpact *ofpacts,
                 do_table(x, flow, ct->recirc_table, depth);
                 return;
             }
+            /* As in OVS, the packet is untracked again after ct(). */
+            flow->ct_state = 0;
+            flow->ct_zone = 0;
+            flow->ct_mark = 0;
+            memset(&flow->ct_label, 0, sizeof flow->ct_label);
             break;
         }
         case OFPACT_CONJUNCTION:

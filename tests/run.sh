@@ -55,6 +55,7 @@ run unit-ctlrpc "$builddir/tests/test-ctlrpc"
 run unit-metrics "$builddir/tests/test-metrics"
 run unit-flowset "$builddir/tests/test-flowset"
 run unit-pipeline "$builddir/tests/test-pipeline"
+run unit-explain "$builddir/tests/test-explain"
 run unit-intent "$builddir/tests/test-intent" "$top/tests/intent"
 run intent-schema "$top/tests/test-intent-schema.sh" "$top"
 

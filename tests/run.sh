@@ -61,6 +61,7 @@ run intent-schema "$top/tests/test-intent-schema.sh" "$top"
 
 run cli bash "$top/tests/test-cli.sh"
 run cli-diagram bash "$top/tests/test-diagram.sh"
+run cli-explain bash "$top/tests/test-cli-explain.sh"
 
 # Packaging: make install DESTDIR, the Debian package (scripts/package.sh),
 # lintian, an unpack into a scratch tree, systemd-analyze verify.

@@ -1296,7 +1296,6 @@ switchmgr_format_explain(const struct switchmgr *mgr,
 
     const struct intent_bridge *br = nic->bridge;
     struct flow frame;
-    bool ok = true;
     for (int hop = 0; br && hop < EXPLAIN_MAX_HOPS; hop++) {
         struct portmap pm;
         struct flowset scratch;
@@ -1415,5 +1414,5 @@ switchmgr_format_explain(const struct switchmgr *mgr,
     json_destroy(top);
     ds_destroy(&text);
     ds_destroy(&result);
-    return ok;
+    return true;
 }

@@ -2,7 +2,7 @@
 """Differential test of `flowchainctl explain` against ofproto/trace.
 
     explain-diff.py --intent FILE --lab-dir DIR --flowchainctl BIN
-                    --control CTL [--count N] [--seed S]
+                    --control CTL [--count N] [--seed S] [--case ARGS]...
 
 For N random packets (VM -> VM on the same and on another network, to host
 adapters, to the gateway, to addresses outside the intent; TCP and UDP to
@@ -107,6 +107,17 @@ RULE_CASES = [
 ]
 
 
+# Always compared too, so that every run covers a conjunctive rule on each
+# side, a denial, the fast-failover uplink and a host adapter.
+ANCHOR_CASES = [
+    "--from web1 --to app1 --tcp 9005",
+    "--from dev2 --to dev1 --tcp 8002",
+    "--from web1 --to db1 --tcp 5432",
+    "--from mon1 --to 10.8.10.12 --udp 161",
+    "--from mon1 --to 10.8.10.21 --icmp",
+]
+
+
 def rule_case(rng):
     srcs, dsts, proto, ports = rng.choice(RULE_CASES)
     src = rng.choice(srcs)
@@ -166,6 +177,9 @@ def main():
     ap.add_argument("--control", required=True)
     ap.add_argument("--count", type=int, default=300)
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--case", action="append", default=[],
+                    help="explain arguments (one string, split on spaces) "
+                    "to compare instead of random packets; repeatable")
     args = ap.parse_args()
 
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
@@ -173,14 +187,21 @@ def main():
     with open(args.intent) as f:
         intent = json.load(f)
     lab = Lab(args.lab_dir)
-    print("seed %d, %d packets" % (seed, args.count))
+    if args.case:
+        cases = [c.split() for c in args.case]
+        print("%d given packets" % len(cases))
+    else:
+        cases = (gen_cases(intent, rng, args.count)
+                 + [c.split() for c in ANCHOR_CASES])
+        print("seed %d, %d random packets and %d fixed ones"
+              % (seed, args.count, len(ANCHOR_CASES)))
 
     failures = 0
     verdicts = {}
     n_followed = 0
     n_conj = 0
     samples = []          # (explain hop, trace text) for the self-check
-    for case in gen_cases(intent, rng, args.count):
+    for case in cases:
         rc, out = run([args.flowchainctl, "--control", args.control,
                        "explain", "--json"] + case)
         if rc:
@@ -217,6 +238,9 @@ def main():
           % (len(samples), n_followed, n_conj, json.dumps(verdicts,
                                                           sort_keys=True),
              failures))
+
+    if args.case:
+        return 1 if failures else 0
 
     # The comparison can fail: an explanation against the trace of a packet
     # with another verdict must differ.

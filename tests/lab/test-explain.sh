@@ -63,6 +63,30 @@ t_check "dev2 -> dev1 tcp/8002: dev-out's conjunctive rule to-web allows it at t
     explain_has --from dev2 --to dev1 --tcp 8002 -- \
         'conj_id=' \
         '^  microsegmentation, source side: allow: policy dev-out outbound rule 2 "to-web": allow$'
+# Active-backup (br-mgmt): the uplink is the fast-failover group 1; its
+# first live bucket, before and after the primary's cable is cut.
+t_check "mon1 -> hv-host02's Management adapter: group 1's bucket 0 (Ethernet1), delivered across the uplink" \
+    explain_has --from mon1 --to 10.8.10.12 -- \
+        '^ +group 1 \(fast failover\): bucket 0, the first whose watch port 1 is live$' \
+        '^  output: port 1 \(Ethernet1: member of the uplink mgmt-up\), tagged VLAN 10$' \
+        '^result: delivered to host adapter Management on hv-host02/br-mgmt$'
+member_live() { # HOST BRIDGE MEMBER up|down: the status shows it so
+    fcctl status --ports | awk -v h="$1" -v b="$2" '
+        /^switch/ {cur = ($0 ~ "host " h " bridge " b "$")}
+        cur' | grep -qE "^    [0-9]+ $3 $4\$"
+}
+lab_exec phys ip link set "$(lab_get hosts.hv-host01.bridges.br-mgmt.uplink.members.Ethernet1.phys_port)" down
+t_check "the controller saw hv-host01's Ethernet1 go down" \
+    wait_until 10 member_live hv-host01 br-mgmt Ethernet1 down
+t_check "mon1 -> Management: now bucket 1 (Ethernet2)" \
+    explain_has --from mon1 --to 10.8.10.12 --tcp 22 -- \
+        '^ +group 1 \(fast failover\): bucket 1, the first whose watch port 2 is live$' \
+        '^result: delivered to host adapter Management on hv-host02/br-mgmt$'
+t_check "  ... and ofproto/trace agrees, on both bridges" \
+    "$LAB_PYTHON" "$LAB_HOME/explain-diff.py" --intent "$INTENT" \
+        --lab-dir "$LAB_DIR" --flowchainctl "$FCD_BIN/flowchainctl" \
+        --control "$FCD_CTL" --case "--from mon1 --to 10.8.10.12 --tcp 22" \
+        --case "--from mon1 --to 10.8.10.11 --udp 53"
 t_check "explain notes the conntrack simplification" \
     explain_has --from web1 --to app2 -- \
         '^note: conntrack: each ct\(\) is simulated as the first packet of a new connection \(ct_state=\+trk\+new\)'

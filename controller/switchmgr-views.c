@@ -1296,6 +1296,7 @@ switchmgr_format_explain(const struct switchmgr *mgr,
 
     const struct intent_bridge *br = nic->bridge;
     struct flow frame;
+    memset(&frame, 0, sizeof frame);
     for (int hop = 0; br && hop < EXPLAIN_MAX_HOPS; hop++) {
         struct portmap pm;
         struct flowset scratch;

@@ -124,6 +124,8 @@ explain_destroy(struct explain *ex)
     ovsrcu_quiesce();
 }
 
+/* Appends a step to the result of 'x'; takes 'note' (may be NULL).  Returns
+ * its index. */
 static size_t
 add_step(struct xstate *x, int depth, uint8_t table_id,
          const struct flowset_flow *flow, char *note)
@@ -141,6 +143,7 @@ add_step(struct xstate *x, int depth, uint8_t table_id,
     return r->n_steps++;
 }
 
+/* Appends a remark, formatted from 'format', at 'depth' in 'table_id'. */
 static void OVS_PRINTF_FORMAT(4, 5)
 add_note(struct xstate *x, int depth, uint8_t table_id,
          const char *format, ...)
@@ -152,6 +155,8 @@ add_note(struct xstate *x, int depth, uint8_t table_id,
     add_step(x, depth, table_id, NULL, note);
 }
 
+/* Records a copy of 'packet' leaving through 'port', output by the flow of
+ * step 'step'. */
 static void
 add_output(struct xstate *x, ofp_port_t port, const struct flow *packet,
            size_t step)
@@ -182,6 +187,7 @@ port_is_live(const struct explain *ex, ofp_port_t port)
     return p && p->live;
 }
 
+/* Executes group 'group_id' on 'flow' (see explain.h for the types). */
 static void
 do_group(struct xstate *x, struct flow *flow, uint32_t group_id,
          uint8_t table_id, int depth, size_t step)
@@ -240,6 +246,8 @@ do_group(struct xstate *x, struct flow *flow, uint32_t group_id,
                step);
 }
 
+/* Outputs 'flow' to 'port', except back to its ingress port, as OVS
+ * does. */
 static void
 do_output(struct xstate *x, struct flow *flow, ofp_port_t port,
           uint8_t table_id, int depth, size_t step)

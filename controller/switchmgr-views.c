@@ -908,11 +908,12 @@ xp_accepting_member(const struct intent_bridge *br, const struct portmap *pm)
 
 /* Appends to 's' and to 'js' (a JSON array) the verdict of the
  * microsegmentation side called 'side' whose tables are 'entry' ..
- * 'verdict' in 'r'. */
+ * 'verdict' in 'r'; 'unpoliced' says why, when the packet skipped the
+ * side. */
 static void
 xp_format_side(const struct intent *intent, const struct explain_result *r,
                uint8_t entry, uint8_t verdict, const char *side,
-               struct ds *s, struct json *js)
+               const char *unpoliced, struct ds *s, struct json *js)
 {
     const struct explain_step *entered = NULL, *decided = NULL, *last = NULL;
     struct ds allows = DS_EMPTY_INITIALIZER;
@@ -949,7 +950,7 @@ xp_format_side(const struct intent *intent, const struct explain_result *r,
         ds_put_cstr(&by, "the packet did not get this far");
     } else if (!entered->flow->priority) {
         v = "not-policed";
-        ds_put_cstr(&by, "no policy targets this port on this side");
+        ds_put_cstr(&by, unpoliced);
     } else if (decided) {
         uint64_t cookie = ntohll(decided->flow->cookie);
         unsigned int kind = (cookie >> 48) & 0xff;
@@ -996,10 +997,11 @@ static const struct eth_addr xp_assumed_mac
  * uplink, if any, and returns true then. */
 static bool
 xp_format_hop(const struct intent *intent, const struct intent_bridge *br,
-              const struct portmap *pm, const struct explain_result *r,
-              struct ds *s, struct json *jh, struct flow *frame,
-              struct ds *result)
+              const struct portmap *pm, const char *in_port,
+              const struct explain_result *r, struct ds *s, struct json *jh,
+              struct flow *frame, struct ds *result)
 {
+    struct ds first_local = DS_EMPTY_INITIALIZER;
     struct ofputil_port_map names = OFPUTIL_PORT_MAP_INITIALIZER(&names);
     const struct portmap_port *pp;
     HMAP_FOR_EACH (pp, node, &pm->ports) {
@@ -1077,6 +1079,7 @@ xp_format_hop(const struct intent *intent, const struct intent_bridge *br,
             if (!delivered) {
                 ds_put_format(result, "delivered to %s on %s/%s",
                               ds_cstr(&what), br->host->name, br->name);
+                ds_put_cstr(&first_local, ds_cstr(&what));
             }
             delivered = true;
         }
@@ -1110,12 +1113,36 @@ xp_format_hop(const struct intent *intent, const struct intent_bridge *br,
                       : delivered ? "delivered" : "sent to the uplink");
     }
 
+    /* Why a side may have been skipped. */
+    struct ds src = DS_EMPTY_INITIALIZER, dst = DS_EMPTY_INITIALIZER;
+    struct ds who = DS_EMPTY_INITIALIZER;
+    if (!strcmp(xp_port_role(br, in_port, &who), "uplink")) {
+        ds_put_cstr(&src, "the frame comes from the uplink: its sender was "
+                    "policed on its own bridge");
+    } else {
+        ds_put_format(&src, "no policy targets %s", ds_cstr(&who));
+    }
+    if (delivered) {
+        ds_put_format(&dst, "no policy targets %s", ds_cstr(&first_local));
+    } else if (to_uplink) {
+        ds_put_cstr(&dst, "the destination is beyond the uplink (policed "
+                    "where it arrives, if a bridge of the intent holds "
+                    "it)");
+    } else {
+        ds_put_cstr(&dst, "the packet skipped this side");
+    }
     struct json *jms = json_array_create_empty();
     xp_format_side(intent, r, PIPELINE_T_MICROSEG_OUT,
-                   PIPELINE_T_MS_OUT_VERDICT, "source", s, jms);
+                   PIPELINE_T_MS_OUT_VERDICT, "source", ds_cstr(&src), s,
+                   jms);
     xp_format_side(intent, r, PIPELINE_T_MICROSEG_IN,
-                   PIPELINE_T_MS_IN_VERDICT, "destination", s, jms);
+                   PIPELINE_T_MS_IN_VERDICT, "destination", ds_cstr(&dst), s,
+                   jms);
     json_object_put(jh, "microseg", jms);
+    ds_destroy(&src);
+    ds_destroy(&dst);
+    ds_destroy(&who);
+    ds_destroy(&first_local);
     ofputil_port_map_destroy(&names);
     return to_uplink;
 }
@@ -1361,8 +1388,8 @@ switchmgr_format_explain(const struct switchmgr *mgr,
             struct explain *ex = explain_create(fs, &pm);
             struct explain_result r;
             explain_run(ex, &packet, &r);
-            if (xp_format_hop(intent, br, &pm, &r, &text, jh, &frame,
-                              &result)) {
+            if (xp_format_hop(intent, br, &pm, in->name, &r, &text, jh,
+                              &frame, &result)) {
                 struct xp_endpoint e;
                 if (xp_find_endpoint(intent, false, frame.dl_dst, 0, &e)
                     && e.br != br) {

@@ -56,7 +56,7 @@ t_check "dev1 -> app2: the isolation prod-dev denies it" \
         '^  microsegmentation, source side: deny: policy prod-dev \(isolation\): deny$'
 t_check "fx1 -> fx2 (no policy targets fx1): not policed, to the gateway (other network)" \
     explain_has --from fx1 --to fx2 --udp 53 -- \
-        '^  microsegmentation, source side: not-policed: ' \
+        '^  microsegmentation, source side: not-policed: no policy targets VM fx1 NIC 0$' \
         '^note: dl_dst: 10\.8\.102\.52 is outside the sender.s network: the packet goes to the gateway 10\.8\.101\.254 of vlan101, whose MAC the intent does not know; assumed 02:fc:00:00:00:01' \
         '^result: leaves hv-host02/br-guest through the uplink guest-up toward the gateway'
 t_check "dev2 -> dev1 tcp/8002: dev-out's conjunctive rule to-web allows it at the source" \

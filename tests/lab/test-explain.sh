@@ -82,6 +82,8 @@ t_check "mon1 -> Management: now bucket 1 (Ethernet2)" \
     explain_has --from mon1 --to 10.8.10.12 --tcp 22 -- \
         '^ +group 1 \(fast failover\): bucket 1, the first whose watch port 2 is live$' \
         '^result: delivered to host adapter Management on hv-host02/br-mgmt$'
+t_check "  ... every bridge is in sync again" \
+    wait_until 20 fcd_all_in_sync "$(fcd_n_bridges "$INTENT")"
 t_check "  ... and ofproto/trace agrees, on both bridges" \
     "$LAB_PYTHON" "$LAB_HOME/explain-diff.py" --intent "$INTENT" \
         --lab-dir "$LAB_DIR" --flowchainctl "$FCD_BIN/flowchainctl" \
@@ -102,5 +104,12 @@ t_check "explain of an unknown VM fails (exit 1) and says so" \
     explain_fails 1 'unknown VM "nosuch"' --from nosuch --to app1
 t_check "explain to a name that is neither a VM nor an address fails" \
     explain_fails 1 '"app9" is neither a VM of the intent nor an IPv4 address' --from web1 --to app9
+
+# A NIC whose port the switch does not have has no flows: explain says so.
+lab_ovs hv-host01 ovs-vsctl del-port br-guest tap10
+t_check "fx2's port removed from hv-host01's switch: explain says it forwards nothing" \
+    wait_until 10 explain_has --from fx2 --to web1 -- \
+        '^  port tap10 of VM fx2 is not on the switch: it has no flows, nothing is forwarded$' \
+        '^result: dropped: port tap10 is not on the switch of hv-host01/br-guest$'
 
 t_done

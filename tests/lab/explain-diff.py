@@ -169,6 +169,10 @@ def differ(a, b):
     return a != b
 
 
+def fmt_flows(steps):
+    return " ".join("%d/%d/%#x" % s for s in steps)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--intent", required=True)
@@ -200,6 +204,7 @@ def main():
     verdicts = {}
     n_followed = 0
     n_conj = 0
+    n_controller = 0
     samples = []          # (explain hop, trace text) for the self-check
     for case in cases:
         rc, out = run([args.flowchainctl, "--control", args.control,
@@ -221,23 +226,26 @@ def main():
             if any("conj_id=" in s.get("flow", "") for s in hop["steps"]):
                 n_conj += 1
             verdicts[hop["verdict"]] = verdicts.get(hop["verdict"], 0) + 1
+            n_controller += got_e[2] > 0
             samples.append((hop, tr))
             if differ(got_e, got_t):
                 failures += 1
                 print("MISMATCH: explain %s, hop %d (%s/%s)" %
                       (" ".join(case), i, hop["host"], hop["bridge"]))
                 print("  packet: %s" % hop["packet"])
-                print("  explain: outputs %s, controller %d, flows %s" %
-                      (got_e[1], got_e[2], got_e[0]))
-                print("  trace:   outputs %s, controller %d, flows %s" %
-                      (got_t[1], got_t[2], got_t[0]))
+                print("  explain: outputs %s, controller %d, flows "
+                      "(table/priority/cookie) %s"
+                      % (got_e[1], got_e[2], fmt_flows(got_e[0])))
+                print("  trace:   outputs %s, controller %d, flows "
+                      "(table/priority/cookie) %s"
+                      % (got_t[1], got_t[2], fmt_flows(got_t[0])))
                 print("  --- trace ---")
                 print("\n".join("    " + l for l in tr.splitlines()))
     print("compared %d bridges (%d across the uplink), %d with a "
-          "conjunctive match; verdicts %s; %d mismatches"
-          % (len(samples), n_followed, n_conj, json.dumps(verdicts,
-                                                          sort_keys=True),
-             failures))
+          "conjunctive match, %d with a copy to the controller; verdicts %s; "
+          "%d mismatches"
+          % (len(samples), n_followed, n_conj, n_controller,
+             json.dumps(verdicts, sort_keys=True), failures))
 
     if args.case:
         return 1 if failures else 0
@@ -261,9 +269,10 @@ def main():
         if not verdicts.get(v):
             print("COVERAGE: no packet was %s" % v)
             failures += 1
-    if not n_followed or not n_conj:
+    if not n_followed or not n_conj or not n_controller:
         print("COVERAGE: %d followed across the uplink, %d conjunctive "
-              "matches" % (n_followed, n_conj))
+              "matches, %d copies to the controller"
+              % (n_followed, n_conj, n_controller))
         failures += 1
     return 1 if failures else 0
 

@@ -1,9 +1,10 @@
 #!/bin/bash
 # flowchainctl explain against the real switches: a lab of
-# explain-intent.json (microseg-intent.json plus VMs on vlan102, a strict
-# quarantine, an outbound application policy with conjunctive rules and a
-# monitored policy for fx2), flowchaind, then explain-diff.py compares explain with
-# ofproto/trace (--ct-next trk,new) for EXPLAIN_N (300) random packets on
+# explain-intent.json (microseg-intent.json plus VMs on vlan102, a VM on
+# the active-backup bridge, a strict quarantine, an outbound application
+# policy with conjunctive rules, a monitored policy for fx2; app-db and
+# dev-out log their denials), flowchaind, then explain-diff.py compares
+# explain with ofproto/trace (--ct-next trk,new) for EXPLAIN_N (300) random packets on
 # the first bridge and on the bridge across the uplink: the flows matched,
 # the output ports, the copies to the controller.  A few explanations are
 # also checked for what they say (the deciding policy, the notes).

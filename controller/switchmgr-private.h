@@ -31,6 +31,7 @@ struct flowsync;
 struct intent;
 struct intent_bridge;
 struct polmon;
+struct portmap;
 struct polstats;
 struct stream_tls;
 struct swconn_poll;
@@ -108,7 +109,6 @@ bool switchmgr_compile_bridge(const struct switchmgr *,
 
 /* The ports of 'br''s switch (or assumed ones, if it is not connected)
  * into '*pm' (to destroy), and the desired flows held for it, or NULL. */
-struct portmap;
 const struct flowset *switchmgr_bridge_desired(const struct switchmgr *,
                                                const struct intent_bridge *,
                                                struct portmap *pm);

@@ -28,6 +28,7 @@ libcontroller_a_SOURCES += \
 	controller/switchmgr.h \
 	controller/switchmgr-private.h \
 	controller/switchmgr-views.c \
+	controller/switchmgr-explain.c \
 	controller/ofsession.c \
 	controller/ofsession.h \
 	controller/offrame.h \

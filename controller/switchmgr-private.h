@@ -11,6 +11,8 @@
  *   switchmgr-views.c  read-only views of the manager's state: the flows,
  *                      plan and status texts, the live state for diagrams,
  *                      the metrics snapshot
+ *   switchmgr-explain.c  the "explain" view: a packet through the desired
+ *                      flows of the bridges on its path
  */
 #ifndef CONTROLLER_SWITCHMGR_PRIVATE_H
 #define CONTROLLER_SWITCHMGR_PRIVATE_H 1

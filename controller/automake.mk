@@ -7,6 +7,8 @@ libcontroller_a_SOURCES += \
 	controller/ctlrpc.h \
 	controller/diagram.c \
 	controller/diagram.h \
+	controller/explain-req.c \
+	controller/explain-req.h \
 	controller/flowsync.c \
 	controller/flowsync.h \
 	controller/hitlog.c \
@@ -28,6 +30,7 @@ libcontroller_a_SOURCES += \
 	controller/switchmgr.h \
 	controller/switchmgr-private.h \
 	controller/switchmgr-views.c \
+	controller/switchmgr-explain.c \
 	controller/ofsession.c \
 	controller/ofsession.h \
 	controller/offrame.h \

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "controller/ctlserver.h"
 #include "controller/diagram.h"
+#include "controller/explain-req.h"
 #include "jsonrpc.h"
 #include "models/intent.h"
 #include "openvswitch/dynamic-string.h"
@@ -64,6 +65,19 @@ usage(void)
            "denied and\n"
            "                    would-be-denied (monitor mode), summed over "
            "the switches\n"
+           "  explain --from VM[/NIC] --to VM|IP [--tcp PORT | --udp PORT | "
+           "--icmp]\n"
+           "          [--dl-dst MAC] [--json]\n"
+           "                    walk one packet (default: an ICMP echo "
+           "request) through\n"
+           "                    the desired flows of each bridge on its "
+           "path: the flow\n"
+           "                    matched in each table, the intent object "
+           "it comes from,\n"
+           "                    the output port or the drop, and the "
+           "policy that decided\n"
+           "                    (conntrack: the first packet of a new "
+           "connection)\n"
            "  plan FILE         the flow changes loading FILE would make, "
            "per bridge\n"
            "                    (FILE is read here, at most 8 MiB, and its "
@@ -464,6 +478,19 @@ main(int argc, char *argv[])
     }
     if (!strcmp(command, "diagram")) {
         return diagram_cmd(control, argc - optind - 1, argv + optind + 1);
+    }
+    if (!strcmp(command, "explain")) {
+        /* Bad arguments are refused here, without a daemon. */
+        struct explain_req req;
+        char *error = explain_req_parse(argc - optind - 1,
+                                        (const char *const *) argv + optind
+                                        + 1, &req);
+        explain_req_destroy(&req);
+        if (error) {
+            fprintf(stderr, "flowchainctl: explain: %s\n", error);
+            free(error);
+            return 2;
+        }
     }
     /* "plan FILE" and "apply FILE": the daemon opens no file for its
      * callers; FILE is read here, with the caller's rights, and its content

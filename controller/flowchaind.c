@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "controller/ctlserver.h"
 #include "controller/diagram.h"
+#include "controller/explain-req.h"
 #include "controller/metrics.h"
 #include "controller/metrics-http.h"
 #include "controller/ofsession.h"
@@ -297,6 +298,31 @@ daemon_flows_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
         ctlserver_reply_error(conn, ds_cstr(&s));
     }
     ds_destroy(&s);
+}
+
+/* "explain --from VM[/NIC] --to VM|IP [...]": what the desired flows of
+ * the bridges on the path do to one packet (switchmgr_format_explain()). */
+static void
+daemon_explain_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
+                   void *d_)
+{
+    struct daemon *d = d_;
+    struct explain_req req;
+    char *error = explain_req_parse(argc, argv, &req);
+    if (error) {
+        ctlserver_reply_error(conn, error);
+        free(error);
+        explain_req_destroy(&req);
+        return;
+    }
+    struct ds s = DS_EMPTY_INITIALIZER;
+    if (switchmgr_format_explain(d->switches, &req, &s)) {
+        ctlserver_reply(conn, ds_cstr(&s));
+    } else {
+        ctlserver_reply_error(conn, ds_cstr(&s));
+    }
+    ds_destroy(&s);
+    explain_req_destroy(&req);
 }
 
 /* "diagram [--host H]": the intent as a Graphviz DOT graph, with the live
@@ -930,6 +956,9 @@ main(int argc, char *argv[])
     ctlserver_register(d.ctl, "flows",
                        "[--host H] [--bridge B] [--vm V | --policy P]",
                        0, 6, daemon_flows_cmd, &d);
+    ctlserver_register(d.ctl, "explain",
+                       EXPLAIN_REQ_USAGE + strlen("explain "), 0, 16,
+                       daemon_explain_cmd, &d);
     ctlserver_register(d.ctl, "policy-stats", "[--policy P]", 0, 2,
                        daemon_policy_stats_cmd, &d);
     ctlserver_register(d.ctl, "plan", "INTENT-JSON [NAME]", 1, 2,

@@ -11,6 +11,8 @@
  *   switchmgr-views.c  read-only views of the manager's state: the flows,
  *                      plan and status texts, the live state for diagrams,
  *                      the metrics snapshot
+ *   switchmgr-explain.c  the "explain" view: a packet through the desired
+ *                      flows of the bridges on its path
  */
 #ifndef CONTROLLER_SWITCHMGR_PRIVATE_H
 #define CONTROLLER_SWITCHMGR_PRIVATE_H 1
@@ -33,6 +35,7 @@ struct lacp;
 struct intent_bridge;
 struct polmon;
 struct polstats;
+struct portmap;
 struct stream_tls;
 struct swconn_poll;
 struct transport;
@@ -109,5 +112,11 @@ bool switchmgr_compile_bridge(const struct switchmgr *,
                               const struct intent *,
                               const struct intent_bridge *,
                               struct flowset *out);
+
+/* The ports of 'br''s switch (or assumed ones, if it is not connected)
+ * into '*pm' (to destroy), and the desired flows held for it, or NULL. */
+const struct flowset *switchmgr_bridge_desired(const struct switchmgr *,
+                                               const struct intent_bridge *,
+                                               struct portmap *pm);
 
 #endif /* controller/switchmgr-private.h */

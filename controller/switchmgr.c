@@ -1307,6 +1307,23 @@ switchmgr_compile_bridge(const struct switchmgr *mgr,
     return conn != NULL;
 }
 
+/* Sets '*pm' (to destroy) to the ports of the switch of 'br' (the bridge of
+ * the current intent), or to assumed ports if it is not connected, and
+ * returns the desired flow set the daemon holds for it, or NULL if it holds
+ * none (not connected, or no sync yet): then the caller compiles one. */
+const struct flowset *
+switchmgr_bridge_desired(const struct switchmgr *mgr,
+                         const struct intent_bridge *br, struct portmap *pm)
+{
+    const struct swconn *conn = switchmgr_find_ready(mgr, br->datapath_id);
+    if (conn) {
+        session_portmap(conn->session, pm);
+        return conn->sync ? flowsync_desired(conn->sync) : NULL;
+    }
+    assumed_portmap(br, pm);
+    return NULL;
+}
+
 size_t
 switchmgr_n_ready(const struct switchmgr *mgr)
 {

@@ -22,6 +22,7 @@
 #include "controller/polmon.h"
 
 struct diagram_live;
+struct explain_req;
 struct ds;
 struct ev_loop;
 struct intent;
@@ -55,6 +56,13 @@ void switchmgr_get_totals(const struct switchmgr *, uint64_t *flow_mods,
 bool switchmgr_format_flows(const struct switchmgr *, const char *host,
                             const char *bridge, const char *vm,
                             const char *policy, struct ds *);
+/* Appends to 's' what the desired flows of the bridges on the path do to
+ * the packet 'req' describes (controller/explain-req.h): per bridge, the
+ * flows that match, the intent objects they come from, the outputs and the
+ * microsegmentation verdicts; as JSON if 'req->json'.  Returns false with
+ * an error in 's' if 'req' names what the intent does not have. */
+bool switchmgr_format_explain(const struct switchmgr *,
+                              const struct explain_req *, struct ds *);
 /* Appends the flow difference that making 'next' current would cause. */
 void switchmgr_format_plan(const struct switchmgr *,
                            const struct intent *next, struct ds *);

@@ -7,6 +7,8 @@ libpipelines_a_SOURCES += \
 	pipelines/pipeline.h \
 	pipelines/stages.h \
 	pipelines/cookie.c \
+	pipelines/explain.c \
+	pipelines/explain.h \
 	pipelines/classify.c \
 	pipelines/vlan_in.c \
 	pipelines/port_security.c \

@@ -8,6 +8,8 @@
 
 #include <string.h>
 #include "models/intent.h"
+#include "openvswitch/dynamic-string.h"
+#include "util.h"
 #include "pipelines/stages.h"
 
 #define FNV1A64_OFFSET 0xcbf29ce484222325ULL
@@ -198,4 +200,112 @@ pipeline_policy_conj_id(const struct intent_policy *p, unsigned int rule_bits)
 {
     return ((uint32_t) pipeline_cookie_name_hash(p->name) & 0xffffff) << 8
            | (rule_bits & 0xff);
+}
+
+/* Appends to 's' the name of the object of 'intent' of cookie kind 'kind'
+ * whose name hash is 'hash'; returns false if there is none. */
+static bool
+format_object(const struct intent *intent, unsigned int kind, uint64_t hash,
+              unsigned int index, struct ds *s)
+{
+    switch (kind) {
+    case PIPELINE_COOKIE_NIC:
+        for (size_t i = 0; i < intent_n_vms(intent); i++) {
+            const struct intent_vm *vm = intent_vm_at(intent, i);
+            if (pipeline_cookie_name_hash(vm->name) == hash) {
+                ds_put_format(s, "VM %s NIC %u", vm->name, index);
+                return true;
+            }
+        }
+        return false;
+    case PIPELINE_COOKIE_NETWORK:
+        for (size_t i = 0; i < intent_n_networks(intent); i++) {
+            const struct intent_network *net = intent_network_at(intent, i);
+            if (pipeline_cookie_name_hash(net->name) == hash) {
+                ds_put_format(s, "network %s", net->name);
+                return true;
+            }
+        }
+        return false;
+    case PIPELINE_COOKIE_ADAPTER:
+    case PIPELINE_COOKIE_UPLINK:
+    case PIPELINE_COOKIE_BRIDGE:
+        for (size_t h = 0; h < intent_n_hosts(intent); h++) {
+            const struct intent_host *host = intent_host_at(intent, h);
+            for (size_t b = 0; b < host->n_bridges; b++) {
+                const struct intent_bridge *br = &host->bridges[b];
+                if (kind == PIPELINE_COOKIE_BRIDGE
+                    && pipeline_cookie_name_hash(br->name) == hash) {
+                    ds_put_format(s, "bridge %s", br->name);
+                    return true;
+                } else if (kind == PIPELINE_COOKIE_UPLINK
+                           && pipeline_cookie_name_hash(br->uplink.name)
+                              == hash) {
+                    ds_put_format(s, "uplink bond %s", br->uplink.name);
+                    return true;
+                }
+                for (size_t a = 0; kind == PIPELINE_COOKIE_ADAPTER
+                                   && a < br->n_adapters; a++) {
+                    if (pipeline_cookie_name_hash(br->adapters[a].name)
+                        == hash) {
+                        ds_put_format(s, "host adapter %s",
+                                      br->adapters[a].name);
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    default:
+        return false;
+    }
+}
+
+/* Appends to 's' what the flow of cookie 'cookie' (host byte order) exists
+ * for in 'intent'. */
+void
+pipeline_cookie_format(const struct intent *intent, uint64_t cookie,
+                       struct ds *s)
+{
+    unsigned int kind = (cookie >> COOKIE_KIND_SHIFT) & 0xff;
+    uint64_t hash = (cookie >> COOKIE_HASH_SHIFT)
+                    & ((UINT64_C(1) << COOKIE_HASH_BITS) - 1);
+    unsigned int bits = cookie & 0xff;
+
+    if (!pipeline_cookie_is_ours(cookie)) {
+        ds_put_cstr(s, "not a flowchain cookie");
+        return;
+    }
+    if (is_policy_kind(kind)) {
+        const struct intent_rule *rule;
+        const struct intent_policy *p
+            = pipeline_cookie_find_policy(intent, cookie, &rule, NULL);
+        if (!p) {
+            ds_put_cstr(s, "unknown policy");
+            return;
+        }
+        ds_put_format(s, "policy %s", p->name);
+        if (p->type == INTENT_POLICY_APPLICATION) {
+            ds_put_cstr(s, bits & PIPELINE_COOKIE_RULE_INBOUND
+                           ? " inbound" : " outbound");
+            if (rule) {
+                ds_put_format(s, " rule %"PRIuSIZE, rule->index + 1);
+                if (rule->name) {
+                    ds_put_format(s, " \"%s\"", rule->name);
+                }
+            } else {
+                ds_put_cstr(s, " default");
+            }
+        } else {
+            ds_put_format(s, " (%s)", intent_policy_type_to_string(p->type));
+        }
+        ds_put_cstr(s, (kind == PIPELINE_COOKIE_POLICY_ALLOW ? ": allow"
+                        : kind == PIPELINE_COOKIE_POLICY_DENY ? ": deny"
+                        : kind == PIPELINE_COOKIE_POLICY_MONITOR
+                        ? ": would deny (monitor)" : ": plumbing"));
+        return;
+    }
+    if (!format_object(intent, kind, hash, bits, s)) {
+        ds_put_format(s, "unknown object (kind %u)", kind);
+    }
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct ds;
 struct flowset;
 struct intent;
 struct intent_adapter;
@@ -142,6 +143,12 @@ const struct intent_policy *pipeline_cookie_find_policy(
     const struct intent_rule **rulep, enum pipeline_cookie_kind *kindp);
 /* True if 'cookie' carries flowchain's marker. */
 bool pipeline_cookie_is_ours(uint64_t cookie);
+/* Appends to 's' the intent object that 'cookie' (host byte order) names
+ * in 'intent', e.g. "VM web1 NIC 0", "network vlan101", "policy web-app
+ * inbound rule 1 \"web-to-app\" (allow)", or "unknown object" when no
+ * object of 'intent' has its name hash. */
+void pipeline_cookie_format(const struct intent *, uint64_t cookie,
+                            struct ds *);
 
 /* Group IDs (stable, documented in docs/pipeline.md). */
 #define PIPELINE_GROUP_BOND 1u                  /* Active-backup fast

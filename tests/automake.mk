@@ -9,6 +9,13 @@ check_PROGRAMS += tests/test-flowset
 tests_test_flowset_SOURCES = tests/test-flowset.c tests/unit.h
 tests_test_flowset_LDADD = libpipelines.a $(EXT_LIBS)
 
+# The explain evaluator: every action it simulates, and a compiled
+# pipeline with microsegmentation.
+check_PROGRAMS += tests/test-explain
+tests_test_explain_SOURCES = tests/test-explain.c tests/unit.h
+tests_test_explain_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_test_explain_LDADD = $(PIPELINES_LIBS)
+
 check_PROGRAMS += tests/test-pipeline
 tests_test_pipeline_SOURCES = tests/test-pipeline.c tests/unit.h
 tests_test_pipeline_LDADD = $(PIPELINES_LIBS)

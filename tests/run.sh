@@ -56,11 +56,13 @@ run unit-ctlrpc "$builddir/tests/test-ctlrpc"
 run unit-metrics "$builddir/tests/test-metrics"
 run unit-flowset "$builddir/tests/test-flowset"
 run unit-pipeline "$builddir/tests/test-pipeline"
+run unit-explain "$builddir/tests/test-explain"
 run unit-intent "$builddir/tests/test-intent" "$top/tests/intent"
 run intent-schema "$top/tests/test-intent-schema.sh" "$top"
 
 run cli bash "$top/tests/test-cli.sh"
 run cli-diagram bash "$top/tests/test-diagram.sh"
+run cli-explain bash "$top/tests/test-cli-explain.sh"
 
 # Packaging: make install DESTDIR, the Debian package (scripts/package.sh),
 # lintian, an unpack into a scratch tree, systemd-analyze verify.

@@ -1317,7 +1317,7 @@ switchmgr_bridge_desired(const struct switchmgr *mgr,
 {
     const struct swconn *conn = switchmgr_find_ready(mgr, br->datapath_id);
     if (conn) {
-        session_portmap(conn->session, pm);
+        swconn_portmap(conn, pm);
         return conn->sync ? flowsync_desired(conn->sync) : NULL;
     }
     assumed_portmap(br, pm);

@@ -37,7 +37,30 @@ static const struct eth_addr sys_id = ETH_ADDR_C(02, 00, 00, 00, 00, a1);
 struct harness {
     uint8_t last[3][ETH_HEADER_LEN + LACP_PDU_LEN];
     bool sent[3];
+    /* When the last LACPDUs accepted on each member were fed, newest
+     * at [n_ok % 10]: more than 10 a second are refused (lacp.c). */
+    long long int ok_at[3][10];
+    size_t n_ok[3];
 };
+
+/* Records that a LACPDU fed on member 'p' at 'now' was accepted. */
+static void
+note_ok(struct harness *h, int p, long long int now)
+{
+    h->ok_at[p][h->n_ok[p]++ % 10] = now;
+}
+
+/* Returns true if 10 LACPDUs were accepted on member 'p' within the
+ * second before 'now': only then may a well-formed one be refused. */
+static bool
+rate_limited(const struct harness *h, int p, long long int now)
+{
+    if (h->n_ok[p] < 10) {
+        return false;
+    }
+    long long int oldest = h->ok_at[p][h->n_ok[p] % 10];
+    return now - oldest < 1000;
+}
 
 static void
 check_sent(ofp_port_t port, const void *frame, size_t len, void *h_)
@@ -134,7 +157,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     fuzz_fail("a parsed LACPDU does not build back");
                 }
             }
-            lacp_process_pdu(lacp, u16_to_ofp(p), pdu, n, now, &why);
+            if (lacp_process_pdu(lacp, u16_to_ofp(p), pdu, n, now, &why)
+                == LACP_PARSE_OK) {
+                note_ok(&h, p, now);
+            }
             i += n + (i < size);
             break;
         }
@@ -160,7 +186,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint8_t buf[LACP_PDU_LEN];
             lacp_pdu_build(&pdu, buf);
             if (lacp_process_pdu(lacp, u16_to_ofp(p), buf, sizeof buf, now,
-                                 &why) != LACP_PARSE_OK) {
+                                 &why) == LACP_PARSE_OK) {
+                note_ok(&h, p, now);
+            } else if (!rate_limited(&h, p, now)) {
                 fuzz_fail("a well-formed LACPDU was refused");
             }
             break;

@@ -10,6 +10,7 @@
 #include "models/intent.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
+#include "openvswitch/shash.h"
 #include "packets.h"
 #include "sset.h"
 #include "util.h"
@@ -21,6 +22,17 @@ struct diagram_switch {
     bool in_sync;
     struct sset up_ports;       /* Port names, link up. */
     struct sset down_ports;     /* Port names, link down. */
+
+    /* LACP uplink, if the bridge has one. */
+    bool has_lacp;
+    bool lacp_fallback;         /* No member has a partner. */
+    struct shash lacp_members;  /* Member name -> struct diagram_lacp. */
+};
+
+/* One LACP bond member of the live state. */
+struct diagram_lacp {
+    char *rx;                   /* Receive state: "current", ... */
+    bool distributing;          /* Collecting and distributing. */
 };
 
 struct diagram_live {
@@ -40,6 +52,8 @@ enum port_state {
     PORT_NEUTRAL,               /* No live state. */
     PORT_UNKNOWN,               /* Its switch is not connected. */
     PORT_UP,
+    PORT_UP_IDLE,               /* Link up, but the LACP bond does not use
+                                 * it (no partner, unselected). */
     PORT_DOWN,
     PORT_ABSENT,                /* The connected switch has no such port. */
 };
@@ -62,6 +76,13 @@ diagram_live_destroy(struct diagram_live *live)
     HMAP_FOR_EACH_POP (sw, node, &live->switches) {
         sset_destroy(&sw->up_ports);
         sset_destroy(&sw->down_ports);
+        struct shash_node *node;
+        SHASH_FOR_EACH (node, &sw->lacp_members) {
+            struct diagram_lacp *dl = node->data;
+            free(dl->rx);
+            free(dl);
+        }
+        shash_destroy(&sw->lacp_members);
         free(sw);
     }
     hmap_destroy(&live->switches);
@@ -90,6 +111,8 @@ live_find_or_add(struct diagram_live *live, uint64_t dpid)
         sw->in_sync = false;
         sset_init(&sw->up_ports);
         sset_init(&sw->down_ports);
+        sw->has_lacp = sw->lacp_fallback = false;
+        shash_init(&sw->lacp_members);
         hmap_insert(&live->switches, &sw->node, hash_uint64(dpid));
     }
     return sw;
@@ -117,6 +140,42 @@ diagram_live_add_port(struct diagram_live *live, uint64_t dpid,
     } else if (!sset_contains(&sw->up_ports, port)) {
         sset_add(&sw->down_ports, port);
     }
+}
+
+void
+diagram_live_set_lacp(struct diagram_live *live, uint64_t dpid,
+                      bool fallback)
+{
+    struct diagram_switch *sw = live_find_or_add(live, dpid);
+    sw->has_lacp = true;
+    sw->lacp_fallback = fallback;
+}
+
+void
+diagram_live_add_lacp_member(struct diagram_live *live, uint64_t dpid,
+                             const char *member, const char *rx,
+                             bool distributing)
+{
+    struct diagram_switch *sw = live_find_or_add(live, dpid);
+    struct diagram_lacp *dl = shash_find_data(&sw->lacp_members, member);
+    if (!dl) {
+        dl = xzalloc(sizeof *dl);
+        shash_add(&sw->lacp_members, member, dl);
+    }
+    free(dl->rx);
+    dl->rx = xstrdup(rx);
+    dl->distributing = distributing;
+}
+
+/* The LACP state of bridge 'br''s member 'member', or NULL if unknown (no
+ * live state, switch not connected, not an LACP bond). */
+static const struct diagram_lacp *
+lacp_state(const struct diagram_live *live, const struct intent_bridge *br,
+           const char *member)
+{
+    const struct diagram_switch *sw
+        = live ? live_find(live, br->datapath_id) : NULL;
+    return sw ? shash_find_data(&sw->lacp_members, member) : NULL;
 }
 
 static enum bridge_state
@@ -267,6 +326,10 @@ put_port_attrs(struct ds *out, const char *kind, enum port_state state)
         ds_put_format(out, "fillcolor=\"#c8e6c9\", color=\"#2e7d32\", "
                       "class=\"%s up\"", kind);
         break;
+    case PORT_UP_IDLE:
+        ds_put_format(out, "fillcolor=\"#ffe0b2\", color=\"#e65100\", "
+                      "class=\"%s up not-aggregated\"", kind);
+        break;
     case PORT_DOWN:
         ds_put_format(out, "fillcolor=\"#ffcdd2\", color=\"#c62828\", "
                       "penwidth=2, class=\"%s down\"", kind);
@@ -293,6 +356,8 @@ port_state_text(enum port_state state)
     switch (state) {
     case PORT_UP:
         return "link up";
+    case PORT_UP_IDLE:
+        return "link up, not in the aggregate";
     case PORT_DOWN:
         return "link down";
     case PORT_ABSENT:
@@ -311,6 +376,7 @@ port_edge_color(enum port_state state)
 {
     return (state == PORT_DOWN ? "#c62828"
             : state == PORT_UP ? "#2e7d32"
+            : state == PORT_UP_IDLE ? "#e65100"
             : state == PORT_NEUTRAL ? "black"
             : "#9e9e9e");
 }
@@ -384,12 +450,24 @@ put_bridge(struct ds *out, size_t hi, size_t bi,
     ds_put_format(out, "        %s_up [shape=hexagon, fillcolor=\"#f3e5f5\", "
                   "color=\"#6a1b9a\", class=\"uplink\", label=\"uplink ", id);
     diagram_escape(up->name, out);
-    ds_put_format(out, "\\nbond %s\"];\n",
+    ds_put_format(out, "\\nbond %s",
                   intent_bond_mode_to_string(up->mode));
+    const struct diagram_switch *sw
+        = live ? live_find(live, br->datapath_id) : NULL;
+    if (sw && sw->has_lacp) {
+        put_state_line(out, (sw->lacp_fallback
+                             ? "LACP: no partner, fallback"
+                             : "LACP: negotiated"));
+    }
+    ds_put_cstr(out, "\"];\n");
     ds_put_format(out, "        %s -> %s_up [penwidth=2];\n", id, id);
     for (size_t i = 0; i < up->n_members; i++) {
         const char *member = up->members[i];
         enum port_state ps = port_state(live, br, member);
+        const struct diagram_lacp *dl = lacp_state(live, br, member);
+        if (ps == PORT_UP && dl && !dl->distributing && !sw->lacp_fallback) {
+            ps = PORT_UP_IDLE;
+        }
         ds_put_format(out, "        %s_m%"PRIuSIZE" [shape=box, ", id, i);
         put_port_attrs(out, "member", ps);
         ds_put_cstr(out, ", label=\"member ");
@@ -398,6 +476,10 @@ put_bridge(struct ds *out, size_t hi, size_t bi,
             ds_put_cstr(out, "\\nprimary");
         }
         put_state_line(out, port_state_text(ps));
+        if (dl) {
+            ds_put_format(out, "\\nLACP partner %s%s", dl->rx,
+                          dl->distributing ? ", distributing" : "");
+        }
         ds_put_cstr(out, "\"];\n");
         ds_put_format(out, "        %s_up -> %s_m%"PRIuSIZE" [color=\"%s\"%s]"
                       ";\n", id, id, i, port_edge_color(ps),
@@ -535,9 +617,11 @@ put_legend(struct ds *out, bool live)
                 bridge_attrs(BRIDGE_IN_SYNC), bridge_attrs(BRIDGE_CONNECTED),
                 bridge_attrs(BRIDGE_NOT_CONNECTED));
         static const enum port_state states[] = {
-            PORT_UP, PORT_DOWN, PORT_ABSENT, PORT_UNKNOWN,
+            PORT_UP, PORT_UP_IDLE, PORT_DOWN, PORT_ABSENT, PORT_UNKNOWN,
         };
-        static const char *names[] = { "up", "down", "absent", "unknown" };
+        static const char *names[] = {
+            "up", "idle", "down", "absent", "unknown",
+        };
         for (size_t i = 0; i < ARRAY_SIZE(states); i++) {
             ds_put_format(out, "        legend_port_%s [shape=box, ",
                           names[i]);
@@ -554,7 +638,8 @@ put_legend(struct ds *out, bool live)
     if (live) {
         ds_put_cstr(out, "        legend_in_sync -> legend_connected -> "
                     "legend_not_connected;\n"
-                    "        legend_port_up -> legend_port_down -> "
+                    "        legend_port_up -> legend_port_idle -> "
+                    "legend_port_down -> "
                     "legend_port_absent -> legend_port_unknown;\n");
     }
     ds_put_cstr(out, "    }\n");

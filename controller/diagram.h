@@ -41,6 +41,17 @@ void diagram_live_add_switch(struct diagram_live *, uint64_t dpid,
  * link up if 'up'.  Adds the switch (not in sync) if not yet recorded. */
 void diagram_live_add_port(struct diagram_live *, uint64_t dpid,
                            const char *port, bool up);
+/* Records that connected switch 'dpid' has an LACP uplink, in fallback
+ * (no member has a partner) if 'fallback'. */
+void diagram_live_set_lacp(struct diagram_live *, uint64_t dpid,
+                           bool fallback);
+/* Records the LACP state of uplink member 'member' of switch 'dpid': 'rx'
+ * its receive state ("current", "expired", ...), 'distributing' whether
+ * the bond forwards over it.  A member whose link is up but that does not
+ * distribute (outside fallback) is drawn orange. */
+void diagram_live_add_lacp_member(struct diagram_live *, uint64_t dpid,
+                                  const char *member, const char *rx,
+                                  bool distributing);
 
 /* Appends to 'out' the DOT graph of 'intent': only host 'host' (and the
  * networks and VMs it uses) if nonnull, with the live state 'live' if

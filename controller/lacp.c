@@ -651,6 +651,24 @@ lacp_member_status(const struct lacp *lacp, const char *name,
     return true;
 }
 
+/* Fills '*info' with the state of member 'name' and returns true, or
+ * returns false (zeroing '*info') if the bond has no such member. */
+bool
+lacp_member_info(const struct lacp *lacp, const char *name,
+                 struct lacp_member_info *info)
+{
+    const struct lacp_member *m = lacp_find_member(lacp, name);
+    if (!m) {
+        memset(info, 0, sizeof *info);
+        return false;
+    }
+    info->rx = m->rx;
+    info->status = m->status;
+    info->rx_pdus = m->rx_pdus;
+    info->tx_pdus = m->tx_pdus;
+    return true;
+}
+
 bool
 lacp_in_fallback(const struct lacp *lacp)
 {

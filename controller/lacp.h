@@ -151,6 +151,15 @@ bool lacp_run(struct lacp *, long long int now, lacp_send_cb *, void *aux);
 
 bool lacp_member_status(const struct lacp *, const char *name,
                         struct lacp_member_status *);
+
+/* A member's LACP as metrics show it. */
+struct lacp_member_info {
+    enum lacp_rx_state rx;
+    struct lacp_member_status status;
+    uint64_t rx_pdus, tx_pdus;
+};
+bool lacp_member_info(const struct lacp *, const char *name,
+                      struct lacp_member_info *);
 /* True if no member has a partner. */
 bool lacp_in_fallback(const struct lacp *);
 

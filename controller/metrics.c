@@ -493,6 +493,66 @@ format_switches(const struct metrics_snapshot *snap, struct ds *s)
     }
 }
 
+/* The LACP families: one sample set per member of an LACP bond whose
+ * switch is connected. */
+static void
+format_lacp(const struct metrics_snapshot *snap, struct ds *s)
+{
+    static const char *states[] = {
+        "grace", "current", "expired", "defaulted",
+    };
+
+    metrics_put_family(s, "flowchain_bond_member_lacp_state", "gauge",
+                       "1 for the receive state of an LACP bond member "
+                       "(grace: not heard since the controller started; "
+                       "current: the partner's LACPDUs arrive; expired, "
+                       "defaulted: they stopped), 0 for the others.");
+    for (size_t i = 0; i < snap->n_members; i++) {
+        const struct metrics_bond_member *m = &snap->members[i];
+        for (size_t j = 0; m->lacp && j < ARRAY_SIZE(states); j++) {
+            struct metrics_label l[5] = {
+                { "host", m->host }, { "bridge", m->bridge },
+                { "bond", m->bond }, { "member", m->member },
+                { "state", states[j] },
+            };
+            metrics_put_sample(s, "flowchain_bond_member_lacp_state", l, 5,
+                               !strcmp(m->lacp_rx, states[j]) ? "1" : "0");
+        }
+    }
+
+    metrics_put_family(s, "flowchain_bond_member_lacp_distributing", "gauge",
+                       "1 if the LACP bond member collects and distributes "
+                       "(carries traffic), else 0.");
+    for (size_t i = 0; i < snap->n_members; i++) {
+        const struct metrics_bond_member *m = &snap->members[i];
+        if (m->lacp) {
+            struct metrics_label l[4] = {
+                { "host", m->host }, { "bridge", m->bridge },
+                { "bond", m->bond }, { "member", m->member },
+            };
+            metrics_put_sample(s, "flowchain_bond_member_lacp_distributing",
+                               l, 4, m->lacp_distributing ? "1" : "0");
+        }
+    }
+
+    metrics_put_family(s, "flowchain_bond_member_lacpdus_total", "counter",
+                       "LACPDUs received (accepted) and sent on an LACP "
+                       "bond member since the controller started.");
+    for (size_t i = 0; i < snap->n_members; i++) {
+        const struct metrics_bond_member *m = &snap->members[i];
+        for (int dir = 0; m->lacp && dir < 2; dir++) {
+            struct metrics_label l[5] = {
+                { "host", m->host }, { "bridge", m->bridge },
+                { "bond", m->bond }, { "member", m->member },
+                { "direction", dir ? "tx" : "rx" },
+            };
+            put_u64_sample(s, "flowchain_bond_member_lacpdus_total", l, 5,
+                           dir ? m->lacp_tx_pdus : m->lacp_rx_pdus);
+        }
+    }
+}
+
+/* The VM NIC counters and the bond member families. */
 static void
 format_nics(const struct metrics_snapshot *snap, struct ds *s)
 {
@@ -526,6 +586,7 @@ format_nics(const struct metrics_snapshot *snap, struct ds *s)
         metrics_put_sample(s, "flowchain_bond_member_up", l, 4,
                            m->up ? "1" : "0");
     }
+    format_lacp(snap, s);
 }
 
 static void

@@ -67,6 +67,13 @@ struct metrics_nic {
 struct metrics_bond_member {
     char *host, *bridge, *bond, *member;
     bool up;
+
+    /* An LACP bond whose switch is connected: the fields below are set. */
+    bool lacp;
+    const char *lacp_rx;        /* "grace", "current", "expired" or
+                                 * "defaulted" (a static string). */
+    bool lacp_distributing;     /* Collecting and distributing. */
+    uint64_t lacp_rx_pdus, lacp_tx_pdus;
 };
 
 /* Counters of one (policy, direction, rule, verdict), summed over every

@@ -261,8 +261,18 @@ switchmgr_get_live(const struct switchmgr *mgr, struct diagram_live *live)
         for (size_t i = 0; i < n; i++) {
             diagram_live_add_port(live, dpid, ports[i].name,
                                   ofsession_port_is_live(&ports[i]));
+            struct lacp_member_info li;
+            if (conn->lacp
+                && lacp_member_info(conn->lacp, ports[i].name, &li)) {
+                diagram_live_add_lacp_member(
+                    live, dpid, ports[i].name, lacp_rx_state_name(li.rx),
+                    li.status.collecting && li.status.distributing);
+            }
         }
         free(ports);
+        if (conn->lacp) {
+            diagram_live_set_lacp(live, dpid, lacp_in_fallback(conn->lacp));
+        }
     }
 }
 
@@ -691,6 +701,16 @@ add_bridge_metrics(const struct switchmgr *mgr,
         const struct ofputil_phy_port *pp
             = conn ? ofsession_find_port(conn->session, member) : NULL;
         m->up = pp && ofsession_port_is_live(pp);
+
+        struct lacp_member_info li;
+        if (conn && conn->lacp && lacp_member_info(conn->lacp, member, &li)) {
+            m->lacp = true;
+            m->lacp_rx = lacp_rx_state_name(li.rx);
+            m->lacp_distributing = (li.status.collecting
+                                    && li.status.distributing);
+            m->lacp_rx_pdus = li.rx_pdus;
+            m->lacp_tx_pdus = li.tx_pdus;
+        }
     }
     for (size_t i = 0; conn && i < br->n_nics; i++) {
         const struct intent_nic *nic = br->nics[i];

@@ -183,6 +183,29 @@ test_live_state(void)
     UNIT_CHECK(strstr(dot2, "class=\"member up\", label=\"member up1\\n"
                       "link up\""));
     UNIT_CHECK(strstr(dot2, "class=\"member absent\", label=\"member eth0"));
+
+    /* An LACP uplink: up1's link is up but it does not distribute (orange),
+     * unless the bond is in fallback. */
+    diagram_live_set_lacp(live, 0xa1, false);
+    diagram_live_add_lacp_member(live, 0xa1, "up0", "current", true);
+    diagram_live_add_lacp_member(live, 0xa1, "up1", "defaulted", false);
+    char *dot3 = format(intent, NULL, live);
+    UNIT_CHECK(strstr(dot3, "\\nLACP: negotiated\"]"));
+    UNIT_CHECK(strstr(dot3, "class=\"member up\", label=\"member up0\\n"
+                      "link up\\nLACP partner current, distributing\""));
+    UNIT_CHECK(strstr(dot3, "class=\"member up not-aggregated\", label=\""
+                      "member up1\\nlink up, not in the aggregate\\nLACP "
+                      "partner defaulted\""));
+    UNIT_CHECK(strstr(dot3, "legend_port_idle"));
+    diagram_live_set_lacp(live, 0xa1, true);
+    char *dot4 = format(intent, NULL, live);
+    UNIT_CHECK(strstr(dot4, "\\nLACP: no partner, fallback\"]"));
+    UNIT_CHECK(strstr(dot4, "class=\"member up\", label=\"member up1\\n"
+                      "link up\\nLACP partner defaulted\""));
+    /* h2's bridge (no LACP state) draws no LACP line. */
+    UNIT_CHECK(!strstr(dot4, "member eth0\\nabsent\\nLACP"));
+    free(dot3);
+    free(dot4);
     free(dot);
     free(dot2);
     diagram_live_destroy(live);

@@ -117,6 +117,12 @@ test_snapshot(void)
     nic->tx_dropped = UINT64_MAX;       /* Not counted by the switch. */
     metrics_add_member(&snap, "h1", "br0", "br0-up", "eth0")->up = true;
     metrics_add_member(&snap, "h1", "br0", "br0-up", "eth1");
+    struct metrics_bond_member *lm = metrics_add_member(&snap, "h2", "br0",
+                                                        "lag", "p0");
+    lm->up = lm->lacp = lm->lacp_distributing = true;
+    lm->lacp_rx = "current";
+    lm->lacp_rx_pdus = 12;
+    lm->lacp_tx_pdus = 11;
     metrics_add_rule(&snap, "web", "inbound", "http", "allowed")->packets
         = 3;
     metrics_add_rule(&snap, "web", "inbound", "default", "denied");
@@ -134,7 +140,10 @@ test_snapshot(void)
         "flowchain_switch_bundles_failed_total",
         "flowchain_switch_rereads_total", "flowchain_sync_latency_seconds",
         "flowchain_nic_rx_packets_total", "flowchain_nic_tx_bytes_total",
-        "flowchain_bond_member_up", "flowchain_policy_packets_total",
+        "flowchain_bond_member_up", "flowchain_bond_member_lacp_state",
+        "flowchain_bond_member_lacp_distributing",
+        "flowchain_bond_member_lacpdus_total",
+        "flowchain_policy_packets_total",
         "flowchain_policy_bytes_total",
     };
     for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
@@ -192,6 +201,21 @@ test_snapshot(void)
     UNIT_CHECK(!strstr(text, "flowchain_nic_tx_dropped_total{vm="));
     UNIT_CHECK(strstr(text, "flowchain_bond_member_up{host=\"h1\",bridge=\""
                       "br0\",bond=\"br0-up\",member=\"eth1\"} 0\n"));
+    /* LACP: only the LACP bond's member, one state at 1. */
+    UNIT_CHECK(strstr(text, "flowchain_bond_member_lacp_state{host=\"h2\","
+                      "bridge=\"br0\",bond=\"lag\",member=\"p0\",state="
+                      "\"current\"} 1\n"));
+    UNIT_CHECK(strstr(text, "flowchain_bond_member_lacp_state{host=\"h2\","
+                      "bridge=\"br0\",bond=\"lag\",member=\"p0\",state="
+                      "\"expired\"} 0\n"));
+    UNIT_CHECK(count_lines(text, "flowchain_bond_member_lacp_state{") == 4);
+    UNIT_CHECK(strstr(text, "flowchain_bond_member_lacp_distributing{host="
+                      "\"h2\",bridge=\"br0\",bond=\"lag\",member=\"p0\"} "
+                      "1\n"));
+    UNIT_CHECK(strstr(text, "flowchain_bond_member_lacpdus_total{host=\"h2\","
+                      "bridge=\"br0\",bond=\"lag\",member=\"p0\",direction="
+                      "\"tx\"} 11\n"));
+    UNIT_CHECK(!strstr(text, "member=\"eth0\",direction="));
     UNIT_CHECK(strstr(text, "flowchain_policy_packets_total{policy=\"web\","
                       "direction=\"inbound\",rule=\"http\",verdict=\""
                       "allowed\"} 3\n"));

@@ -17,7 +17,8 @@ LAB_CLEANUP=$CDIR
 INTENT=$CDIR/intent.json
 cp "$LAB_HOME/lacp-intent.json" "$INTENT"
 GW=10.77.10.254
-LAB_UP_OPTS=--phys-lacp fcd_lab "$INTENT"
+MPORT=$(fcd_free_port)
+LAB_UP_OPTS=--phys-lacp fcd_lab "$INTENT" --metrics "tcp:$MPORT"
 PBOND=$(lab_get hosts.h1.bridges.br0.uplink.phys_bond)
 
 phys_port() {   # MEMBER: the physical switch's end of the link
@@ -32,6 +33,18 @@ lacp_status() { # the LACP lines of flowchainctl status
 }
 member_is() {   # MEMBER REGEX: the member's status line matches REGEX
     lacp_status | grep -E "^    member $1 \(port [0-9]+\): " | grep -qE "$2"
+}
+# metric NAME{LABELS}: the sample's value in a scrape of --metrics.
+metric() {
+    curl -sS --max-time 5 "http://127.0.0.1:$MPORT/metrics" \
+        | awk -v k="$1" 'index($0, k " ") == 1 {print $2}'
+}
+# lacp_metric MEMBER STATE: the member's flowchain_bond_member_lacp_state.
+lacp_metric() {
+    metric "flowchain_bond_member_lacp_state{host=\"h1\",bridge=\"br0\",bond=\"br0-up\",member=\"$1\",state=\"$2\"}"
+}
+dist_metric() { # MEMBER: its flowchain_bond_member_lacp_distributing
+    metric "flowchain_bond_member_lacp_distributing{host=\"h1\",bridge=\"br0\",bond=\"br0-up\",member=\"$1\"}"
 }
 phys_show() {
     lab_ovs phys ovs-appctl lacp/show "$PBOND"
@@ -67,6 +80,16 @@ t_check "flowchainctl: partner state and system shown" \
 t_check "status --ports and status --bridge br0 show the LACP lines too" \
     eval '[ "$(fcctl status --ports | grep -c "^    member up[01] (port")" = 2 ] &&
           [ "$(fcctl status --bridge br0 | grep -c "^    member up[01] (port")" = 2 ]'
+t_check "metrics: up0 and up1 current and distributing, LACPDUs counted" \
+    eval '[ "$(lacp_metric up0 current)" = 1 ] && [ "$(lacp_metric up1 current)" = 1 ] &&
+          [ "$(lacp_metric up0 defaulted)" = 0 ] &&
+          [ "$(dist_metric up0)" = 1 ] && [ "$(dist_metric up1)" = 1 ] &&
+          [ "$(metric "flowchain_bond_member_lacpdus_total{host=\"h1\",bridge=\"br0\",bond=\"br0-up\",member=\"up0\",direction=\"rx\"}")" -gt 0 ] &&
+          [ "$(metric "flowchain_bond_member_lacpdus_total{host=\"h1\",bridge=\"br0\",bond=\"br0-up\",member=\"up1\",direction=\"tx\"}")" -gt 0 ]'
+t_check "diagram: the bond negotiated, up0 and up1 distributing" \
+    eval 'fcctl diagram > "$LAB_DIR/lacp.dot" &&
+          grep -q "LACP: negotiated" "$LAB_DIR/lacp.dot" &&
+          [ "$(grep -c "LACP partner current, distributing" "$LAB_DIR/lacp.dot")" = 2 ]'
 t_check "the uplink group is a select group over both members" \
     eval 'lab_ovs h1 ovs-ofctl -O OpenFlow13 dump-groups br0 | grep -q "type=select.*bucket.*output:1.*bucket.*output:2"'
 t_check "vm1 reaches the gateway over the LACP bond" wait_until 10 ping_ok vm1 "$GW"
@@ -94,7 +117,7 @@ wait "$FCD_PID" 2>/dev/null
 FCD_PID=
 sleep 0.5
 FCD_LOG=$LAB_DIR/flowchaind-2.log
-fcd_start "$INTENT"
+fcd_start "$INTENT" --metrics "tcp:$MPORT"
 wait $ping_pid
 read -r sent got < <(ping_counts "$LAB_DIR/ping-restart")
 echo "    ping -i 0.05 across the controller restart: $got of $sent"
@@ -149,6 +172,8 @@ lab_ovs phys ovs-vsctl del-port sw0 "$PBOND" \
     -- set interface lag77-d other_config:lacp-aggregation-key=77
 t_check "up1's partner key 77 differs from up0's (10): up1 unselected" \
     wait_until 15 member_is up1 "partner current, unselected, not forwarding"
+t_check "diagram: up1 drawn up but not in the aggregate" \
+    eval 'fcctl diagram | grep -q "class=\"member up not-aggregated\", label=\"member up1"'
 t_check "its partner key is shown" \
     eval 'lacp_status | grep -A1 "member up1 " | grep -q " key 77 "'
 t_check "up0 (partner key 10) selected, collecting+distributing" \
@@ -170,6 +195,11 @@ t_check "no partner: flowchainctl shows the fallback" \
     wait_until 15 eval 'lacp_status | grep -q "^  lacp br0-up: .*FALLBACK (no partner)"'
 t_check "members defaulted" \
     wait_until 10 eval 'member_is up0 "partner defaulted" && member_is up1 "partner defaulted"'
+t_check "diagram: the bond in fallback" \
+    eval 'fcctl diagram | grep -q "LACP: no partner, fallback"'
+t_check "metrics: up0 and up1 defaulted, not current" \
+    eval '[ "$(lacp_metric up0 defaulted)" = 1 ] && [ "$(lacp_metric up1 defaulted)" = 1 ] &&
+          [ "$(lacp_metric up1 current)" = 0 ]'
 t_check "the uplink group is fast-failover (active-backup)" \
     eval 'lab_ovs h1 ovs-ofctl -O OpenFlow13 dump-groups br0 | grep -q "type=ff"'
 t_check "the controller logged the fallback" \

@@ -10,7 +10,6 @@ OVSDB_IDLC = PYTHONPATH="$(OVS_DIR)/python$${PYTHONPATH:+:$$PYTHONPATH}" \
 EXTRA_DIST += ovsdb/flowchain.ovsschema ovsdb/flowchain-idl.ann
 pkgdata_DATA = ovsdb/flowchain.ovsschema
 
-if HAVE_OVSDB_IDLC
 BUILT_SOURCES = ovsdb/flowchain-idl.h ovsdb/flowchain-idl.c
 CLEANFILES += ovsdb/flowchain-idl.ovsidl ovsdb/flowchain-idl.h \
 	ovsdb/flowchain-idl.c
@@ -32,4 +31,3 @@ ovsdb/flowchain-idl.h: ovsdb/flowchain-idl.ovsidl
 
 ovsdb/flowchain-idl.c: ovsdb/flowchain-idl.ovsidl
 	$(AM_V_GEN)$(OVSDB_IDLC) c-idl-source $< > $@.tmp && mv $@.tmp $@
-endif

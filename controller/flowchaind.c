@@ -31,6 +31,7 @@
 #include "controller/switchmgr.h"
 #include "models/intent.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
 #include "ovsdb/flowchain-idl.h"
@@ -73,6 +74,16 @@ struct daemon {
     bool db_connected;
     long long int db_next_heartbeat;    /* time_msec(). */
     struct ovsdb_idl_txn *db_hb_txn;    /* Heartbeat in flight, or NULL. */
+    struct shash db_peers;      /* Instance name -> struct db_peer. */
+};
+
+/* Liveness of one instance in the Instance table, judged on our own clock:
+ * live if its heartbeat changed less than DB_PEER_DEAD_MS ago. */
+#define DB_PEER_DEAD_MS 600
+struct db_peer {
+    int64_t heartbeat;          /* Last value seen. */
+    long long int seen_ms;      /* time_msec() when it last changed. */
+    bool present;               /* Scratch: row seen in this pass. */
 };
 
 static void
@@ -157,6 +168,32 @@ daemon_version_cmd(struct ctlserver_conn *conn, int argc OVS_UNUSED,
 
 /* "status [--ports] [--host H] [--bridge B]": the intent, a summary line
  * per connected switch and totals, or with --ports every detail. */
+/* Appends to 's' the database connection and the liveness of every
+ * instance, for "status" in --db mode. */
+static void
+daemon_format_db(const struct daemon *d, struct ds *s)
+{
+    ds_put_format(s, "database: %s, %s; this instance: %s\n", d->db_remote,
+                  d->db_connected ? "connected"
+                  : "disconnected (enforcing the last intent read)",
+                  d->instance_id);
+    long long int now = time_msec();
+    const struct shash_node **sorted = shash_sort(&d->db_peers);
+    ds_put_cstr(s, "instances:");
+    for (size_t i = 0; i < shash_count(&d->db_peers); i++) {
+        const struct db_peer *p = sorted[i]->data;
+        long long int age = now - p->seen_ms;
+        if (age <= DB_PEER_DEAD_MS) {
+            ds_put_format(s, " %s (live)", sorted[i]->name);
+        } else {
+            ds_put_format(s, " %s (dead: no heartbeat for %.1f s)",
+                          sorted[i]->name, age / 1000.0);
+        }
+    }
+    ds_put_cstr(s, shash_count(&d->db_peers) ? "\n" : " none yet\n");
+    free(sorted);
+}
+
 static void
 daemon_status_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
                   void *d_)
@@ -178,8 +215,13 @@ daemon_status_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
     }
 
     struct ds s = DS_EMPTY_INITIALIZER;
-    ds_put_format(&s, "intent: %s",
-                  d->intent_path ? d->intent_path : "(none)");
+    if (d->db_remote) {
+        ds_put_format(&s, "intent: database generation %"PRId64,
+                      d->db_generation);
+    } else {
+        ds_put_format(&s, "intent: %s",
+                      d->intent_path ? d->intent_path : "(none)");
+    }
     if (d->intent) {
         /* "valid: 2 hosts, ..." without its "valid: ". */
         struct ds summary = DS_EMPTY_INITIALIZER;
@@ -189,6 +231,9 @@ daemon_status_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
         ds_destroy(&summary);
     }
     ds_put_char(&s, '\n');
+    if (d->db_remote) {
+        daemon_format_db(d, &s);
+    }
     struct ds body = DS_EMPTY_INITIALIZER;
     if (switchmgr_format_status(d->switches, &opts, &body)) {
         ds_put_cstr(&s, ds_cstr(&body));
@@ -786,6 +831,41 @@ daemon_db_heartbeat(struct daemon *d)
     }
 }
 
+/* Notes, for every row of the Instance table, when its heartbeat last
+ * changed (on this host's clock: no clock is compared across hosts);
+ * forgets the instances whose rows are gone. */
+static void
+daemon_db_observe(struct daemon *d)
+{
+    long long int now = time_msec();
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &d->db_peers) {
+        struct db_peer *p = node->data;
+        p->present = false;
+    }
+    const struct fcrec_instance *r;
+    FCREC_INSTANCE_FOR_EACH (r, d->db) {
+        struct db_peer *p = shash_find_data(&d->db_peers, r->name);
+        if (!p) {
+            p = xzalloc(sizeof *p);
+            p->heartbeat = r->heartbeat;
+            p->seen_ms = now;
+            shash_add(&d->db_peers, r->name, p);
+        } else if (p->heartbeat != r->heartbeat) {
+            p->heartbeat = r->heartbeat;
+            p->seen_ms = now;
+        }
+        p->present = true;
+    }
+    SHASH_FOR_EACH_SAFE (node, &d->db_peers) {
+        struct db_peer *p = node->data;
+        if (!p->present) {
+            free(p);
+            shash_delete(&d->db_peers, node);
+        }
+    }
+}
+
 /* The --db timer (every 20 ms): runs the IDL, logs connection changes,
  * installs a new intent generation, heartbeats. */
 static void
@@ -805,6 +885,7 @@ db_timer_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *w,
         }
     }
     daemon_db_read(d);
+    daemon_db_observe(d);
     daemon_db_heartbeat(d);
 }
 
@@ -1157,6 +1238,7 @@ main(int argc, char *argv[])
     }
     if (d.db_remote) {
         d.db = intentdb_idl_create(d.db_remote);
+        shash_init(&d.db_peers);
         ev_timer_init(&d.db_timer, db_timer_cb, 0.0, 0.02);
         d.db_timer.data = &d;
         ev_timer_start(d.loop, &d.db_timer);
@@ -1177,6 +1259,7 @@ main(int argc, char *argv[])
             ovsdb_idl_txn_destroy(d.db_hb_txn);
         }
         ovsdb_idl_destroy(d.db);
+        shash_destroy_free_data(&d.db_peers);
     }
     free(d.db_remote);
     metrics_http_destroy(d.metrics);

@@ -130,6 +130,10 @@ h1=$(hb a); sleep 1; h2=$(hb a)
 t_check "instance a heartbeats ($h1 -> $h2)" \
     eval '[ -n "$h1" ] && [ -n "$h2" ] && [ "$h2" -gt "$h1" ]'
 t_check "b and c have Instance rows" eval '[ -n "$(hb b)" ] && [ -n "$(hb c)" ]'
+# live NAME OF: instance OF's status shows NAME live (dead: "dead").
+seen() { ictl "$3" status | grep '^instances:' | grep -q "$1 ($2"; }
+t_check "a sees a, b and c live" wait_until 10 eval \
+    'seen a live a && seen b live a && seen c live a'
 
 # An invalid intent: refused with the validator's errors, nothing written.
 res=$(fcdb "$BAD" 2>&1); rc=$?
@@ -142,6 +146,9 @@ t_check "the database still holds generation 1" \
 
 # A change while instance c is down (kill -9) applies through a and b.
 kill -KILL "$IPID_c"; wait "$IPID_c" 2>/dev/null
+t0=$(date +%s%N)
+t_check "a and b see c dead" wait_until 10 eval 'seen c dead a && seen c dead b'
+echo "    c seen dead after $(( ($(date +%s%N) - t0) / 1000000 )) ms (threshold 600 ms)"
 t_check "apply --db with c down" fcdb "$B"
 t_check "a and b install generation 2" wait_until 20 eval \
     'installed a 2 && installed b 2'
@@ -149,6 +156,7 @@ t_check "the bridges enforce it: vm101-3 reaches vm101-1" \
     wait_until 30 ping_ok vm101-3 10.8.101.1
 inst_start c --listen="unix:$HA_DIR/c-of.sock"
 t_check "the restarted c reads generation 2" wait_until 20 installed c 2
+t_check "a sees c live again" wait_until 10 seen c live a
 
 # One database member killed: nothing changes.
 kill -KILL "${MPID[2]}"; wait "${MPID[2]}" 2>/dev/null
@@ -165,6 +173,10 @@ echo "$res" | sed 's/^/    /'
 t_check "apply --db refuses without a quorum (exit $rc)" \
     eval '[ "$rc" = 1 ] && grep -q "no answer from the database" <<<"$res"'
 t_check "instance a still runs and answers" ictl a version
+t_check "a says it is disconnected, enforcing the last intent" \
+    wait_until 20 eval 'ictl a status | grep -q "^database: .*disconnected (enforcing the last intent read)"'
+t_check "a's status shows generation 3" eval \
+    'ictl a status | grep -q "^intent: database generation 3:"'
 t_check "the bridges stay in sync" fcd_all_in_sync "$N"
 t_check "they enforce the last intent: vm101-2 reaches vm101-1" \
     ping_ok vm101-2 10.8.101.1

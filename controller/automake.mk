@@ -12,6 +12,8 @@ libcontroller_a_SOURCES += \
 	controller/flowsync.c \
 	controller/flowsync.h \
 	controller/hitlog.c \
+	controller/intentdb.c \
+	controller/intentdb.h \
 	controller/hitlog.h \
 	controller/lacp.c \
 	controller/lacp.h \

@@ -23,6 +23,7 @@
 #include "controller/ctlserver.h"
 #include "controller/diagram.h"
 #include "controller/explain-req.h"
+#include "controller/intentdb.h"
 #include "jsonrpc.h"
 #include "models/intent.h"
 #include "openvswitch/dynamic-string.h"
@@ -96,6 +97,15 @@ usage(void)
            "                    write it to the daemon's own intent file and "
            "reload\n"
            "                    (an invalid FILE changes nothing)\n"
+           "  apply --db=DB FILE  validate FILE here, then write it into "
+           "the flowchain\n"
+           "                    OVSDB database DB (tcp:IP:PORT, unix:PATH; "
+           "a cluster's\n"
+           "                    members comma-separated) in one "
+           "transaction; no daemon\n"
+           "                    is asked.  --db-timeout=MS (default 10000): "
+           "no quorum\n"
+           "                    within MS fails and changes nothing\n"
            "  list-commands     every command the daemon knows\n"
            "  vlog/set SPEC, vlog/list, vlog/reopen\n"
            "                    log levels and log file, as in ovs-appctl\n"
@@ -405,6 +415,67 @@ diagram_cmd(const char *control, int argc, char *argv[])
     return status;
 }
 
+static bool validate_text(const char *path, const char *text);
+
+/* "apply --db=DB [--db-timeout=MS] FILE": validates FILE here and writes it
+ * into the database 'DB' (docs/ha.md).  'argv' starts after "apply".
+ * Returns the exit status: 0 written (or already there), 1 refused (an
+ * invalid intent, or the database failed), 2 bad usage. */
+static int
+apply_db_cmd(int argc, char *argv[])
+{
+    const char *db = NULL;
+    const char *path = NULL;
+    int timeout_ms = 10000;
+    for (int i = 0; i < argc; i++) {
+        if (!strncmp(argv[i], "--db=", 5)) {
+            db = argv[i] + 5;
+        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
+            db = argv[++i];
+        } else if (!strncmp(argv[i], "--db-timeout=", 13)) {
+            timeout_ms = atoi(argv[i] + 13);
+        } else if (argv[i][0] != '-' && !path) {
+            path = argv[i];
+        } else {
+            path = NULL;
+            db = NULL;
+            break;
+        }
+    }
+    if (!db || !*db || !path || timeout_ms <= 0) {
+        fprintf(stderr, "usage: flowchainctl apply --db=DB "
+                "[--db-timeout=MS] FILE\n");
+        return 2;
+    }
+    char *text;
+    char *error = read_intent_file("apply", path, &text);
+    if (error) {
+        fprintf(stderr, "flowchainctl: %s\n", error);
+        free(error);
+        return 2;
+    }
+    if (!validate_text(path, text)) {
+        free(text);
+        return 1;
+    }
+    bool changed;
+    int64_t generation;
+    error = intentdb_write(db, text, timeout_ms, &changed, &generation);
+    free(text);
+    if (error) {
+        fprintf(stderr, "flowchainctl: %s: %s: %s\n", path, db, error);
+        free(error);
+        return 1;
+    }
+    if (changed) {
+        printf("%s: written to %s\n", path, db);
+    } else {
+        printf("%s: %s holds this intent already (generation %"PRId64
+               "); nothing written\n", path, db, generation);
+    }
+    return 0;
+}
+
 /* Validates the intent 'text', read from 'path', for "apply".  Returns
  * true if it is valid; else prints its errors and returns false. */
 static bool
@@ -499,6 +570,13 @@ main(int argc, char *argv[])
     const char *plan_argv[2];
     char **args = argv + optind + 1;
     int n_args = argc - optind - 1;
+    if (!strcmp(command, "apply")) {
+        for (int i = 0; i < n_args; i++) {
+            if (!strncmp(args[i], "--db", 4)) {
+                return apply_db_cmd(n_args, args);
+            }
+        }
+    }
     if (!strcmp(command, "plan") || !strcmp(command, "apply")) {
         if (n_args != 1) {
             fprintf(stderr, "usage: flowchainctl %s FILE\n", command);

@@ -23,6 +23,7 @@
 #include "controller/ctlserver.h"
 #include "controller/diagram.h"
 #include "controller/explain-req.h"
+#include "controller/intentdb.h"
 #include "controller/metrics.h"
 #include "controller/metrics-http.h"
 #include "controller/ofsession.h"
@@ -30,9 +31,13 @@
 #include "controller/switchmgr.h"
 #include "models/intent.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "ovsdb/flowchain-idl.h"
 #include "sha1.h"
 #include "svec.h"
+#include "timeval.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(flowchaind);
@@ -57,6 +62,28 @@ struct daemon {
     uint64_t reloads_ok, reloads_refused;
     char intent_sha1[SHA1_HEX_DIGEST_LEN + 1];  /* Of the running intent's
                                                  * text; "" if unknown. */
+
+    /* --db: the intent comes from the flowchain OVSDB database
+     * (docs/ha.md).  libev drives the IDL with a 20 ms timer that calls
+     * ovsdb_idl_run(), so no poll-loop integration is needed. */
+    char *db_remote;
+    const char *instance_id;
+    struct ovsdb_idl *db;
+    ev_timer db_timer;
+    int64_t db_generation;      /* Of the last intent read (good or not). */
+    bool db_connected;
+    long long int db_next_heartbeat;    /* time_msec(). */
+    struct ovsdb_idl_txn *db_hb_txn;    /* Heartbeat in flight, or NULL. */
+    struct shash db_peers;      /* Instance name -> struct db_peer. */
+};
+
+/* Liveness of one instance in the Instance table, judged on our own clock:
+ * live if its heartbeat changed less than DB_PEER_DEAD_MS ago. */
+#define DB_PEER_DEAD_MS 600
+struct db_peer {
+    int64_t heartbeat;          /* Last value seen. */
+    long long int seen_ms;      /* time_msec() when it last changed. */
+    bool present;               /* Scratch: row seen in this pass. */
 };
 
 static void
@@ -66,6 +93,14 @@ usage(void)
            "usage: flowchaind [OPTIONS]\n"
            "\n"
            "  --intent=FILE          load the network intent from FILE\n"
+           "  --db=DB                follow the intent in the flowchain OVSDB "
+           "database DB\n"
+           "                         (tcp:IP:PORT, unix:PATH; a cluster's "
+           "members\n"
+           "                         comma-separated) instead of --intent\n"
+           "  --instance-id=NAME     this instance's name in the database "
+           "(default:\n"
+           "                         the host name)\n"
            "  --listen=TARGET        accept switches on TARGET: "
            "ssl:[IPV4ADDR:]PORT,\n"
            "                         tcp:[IPV4ADDR:]PORT or unix:PATH "
@@ -133,6 +168,32 @@ daemon_version_cmd(struct ctlserver_conn *conn, int argc OVS_UNUSED,
 
 /* "status [--ports] [--host H] [--bridge B]": the intent, a summary line
  * per connected switch and totals, or with --ports every detail. */
+/* Appends to 's' the database connection and the liveness of every
+ * instance, for "status" in --db mode. */
+static void
+daemon_format_db(const struct daemon *d, struct ds *s)
+{
+    ds_put_format(s, "database: %s, %s; this instance: %s\n", d->db_remote,
+                  d->db_connected ? "connected"
+                  : "disconnected (enforcing the last intent read)",
+                  d->instance_id);
+    long long int now = time_msec();
+    const struct shash_node **sorted = shash_sort(&d->db_peers);
+    ds_put_cstr(s, "instances:");
+    for (size_t i = 0; i < shash_count(&d->db_peers); i++) {
+        const struct db_peer *p = sorted[i]->data;
+        long long int age = now - p->seen_ms;
+        if (age <= DB_PEER_DEAD_MS) {
+            ds_put_format(s, " %s (live)", sorted[i]->name);
+        } else {
+            ds_put_format(s, " %s (dead: no heartbeat for %.1f s)",
+                          sorted[i]->name, age / 1000.0);
+        }
+    }
+    ds_put_cstr(s, shash_count(&d->db_peers) ? "\n" : " none yet\n");
+    free(sorted);
+}
+
 static void
 daemon_status_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
                   void *d_)
@@ -154,8 +215,13 @@ daemon_status_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
     }
 
     struct ds s = DS_EMPTY_INITIALIZER;
-    ds_put_format(&s, "intent: %s",
-                  d->intent_path ? d->intent_path : "(none)");
+    if (d->db_remote) {
+        ds_put_format(&s, "intent: database generation %"PRId64,
+                      d->db_generation);
+    } else {
+        ds_put_format(&s, "intent: %s",
+                      d->intent_path ? d->intent_path : "(none)");
+    }
     if (d->intent) {
         /* "valid: 2 hosts, ..." without its "valid: ". */
         struct ds summary = DS_EMPTY_INITIALIZER;
@@ -165,6 +231,9 @@ daemon_status_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
         ds_destroy(&summary);
     }
     ds_put_char(&s, '\n');
+    if (d->db_remote) {
+        daemon_format_db(d, &s);
+    }
     struct ds body = DS_EMPTY_INITIALIZER;
     if (switchmgr_format_status(d->switches, &opts, &body)) {
         ds_put_cstr(&s, ds_cstr(&body));
@@ -212,6 +281,25 @@ log_intent_warnings(const struct intent *intent)
     }
 }
 
+/* Makes 'next' (a valid model, taken over) the running intent, loaded from
+ * 'source' (a file name or the database): only bridges whose flows change
+ * are touched.  Appends the summary to 'msg'. */
+static void
+daemon_install(struct daemon *d, struct intent *next, const char *source,
+               struct ds *msg)
+{
+    log_intent_warnings(next);
+    switchmgr_set_intent(d->switches, next);
+    intent_destroy(d->intent);
+    d->intent = next;
+    d->reloads_ok++;
+    struct ds summary = DS_EMPTY_INITIALIZER;
+    intent_format_summary(next, &summary);
+    ds_put_format(msg, "reloaded %s: %s\n", source, ds_cstr(&summary));
+    VLOG_INFO("reloaded %s: %s", source, ds_cstr(&summary));
+    ds_destroy(&summary);
+}
+
 /* Loads the intent file again.  If the new one is valid, makes it current
  * (only bridges whose flows changed are touched) and returns true;
  * otherwise keeps the running one, appends the errors to 'msg' and returns
@@ -238,18 +326,8 @@ daemon_reload(struct daemon *d, struct ds *msg)
         return false;
     }
     svec_destroy(&errors);
-    log_intent_warnings(next);
-    switchmgr_set_intent(d->switches, next);
-    intent_destroy(d->intent);
-    d->intent = next;
-    d->reloads_ok++;
+    daemon_install(d, next, d->intent_path, msg);
     daemon_hash_intent(d);
-    struct ds summary = DS_EMPTY_INITIALIZER;
-    intent_format_summary(next, &summary);
-    ds_put_format(msg, "reloaded %s: %s\n", d->intent_path,
-                  ds_cstr(&summary));
-    VLOG_INFO("reloaded %s: %s", d->intent_path, ds_cstr(&summary));
-    ds_destroy(&summary);
     return true;
 }
 
@@ -666,6 +744,151 @@ intent_changed_cb(struct ev_loop *loop OVS_UNUSED, ev_stat *w,
     ds_destroy(&msg);
 }
 
+/* Reads the intent from the database if its generation changed since the
+ * last read, and installs it if it is valid (the same validator and the
+ * same install as a reload of the file); an invalid one is logged and the
+ * running intent stays. */
+static void
+daemon_db_read(struct daemon *d)
+{
+    if (!intentdb_has_intent(d->db)) {
+        return;
+    }
+    int64_t generation;
+    char *text = intentdb_to_json(d->db, &generation);
+    if (generation == d->db_generation) {
+        free(text);
+        return;
+    }
+    d->db_generation = generation;
+    char *source = xasprintf("database %s generation %"PRId64,
+                             d->db_remote, generation);
+    struct svec errors = SVEC_EMPTY_INITIALIZER;
+    struct intent *next = intent_parse(text, &errors);
+    if (!next) {
+        VLOG_WARN("%s: invalid intent, %"PRIuSIZE" error(s); the running "
+                  "intent and its flows are unchanged", source, errors.n);
+        for (size_t i = 0; i < errors.n; i++) {
+            VLOG_WARN("%s", errors.names[i]);
+        }
+        d->reloads_refused++;
+    } else {
+        struct ds msg = DS_EMPTY_INITIALIZER;
+        daemon_install(d, next, source, &msg);
+        ds_destroy(&msg);
+        uint8_t digest[SHA1_DIGEST_SIZE];
+        sha1_bytes(text, strlen(text), digest);
+        sha1_to_hex(digest, d->intent_sha1);
+    }
+    svec_destroy(&errors);
+    free(source);
+    free(text);
+}
+
+/* Every 200 ms, increments this instance's heartbeat in its Instance row
+ * (creating the row the first time).  Other instances judge liveness by
+ * how long ago, on their own clock, they saw the counter change. */
+static void
+daemon_db_heartbeat(struct daemon *d)
+{
+    if (d->db_hb_txn) {
+        enum ovsdb_idl_txn_status status
+            = ovsdb_idl_txn_commit(d->db_hb_txn);
+        if (status == TXN_INCOMPLETE) {
+            return;
+        }
+        if (status != TXN_SUCCESS && status != TXN_UNCHANGED) {
+            VLOG_DBG("heartbeat: %s", ovsdb_idl_txn_status_to_string(status));
+        }
+        ovsdb_idl_txn_destroy(d->db_hb_txn);
+        d->db_hb_txn = NULL;
+    }
+    long long int now = time_msec();
+    if (now < d->db_next_heartbeat || !ovsdb_idl_is_connected(d->db)
+        || !ovsdb_idl_has_ever_connected(d->db)) {
+        return;
+    }
+    d->db_next_heartbeat = now + 200;
+    d->db_hb_txn = ovsdb_idl_txn_create(d->db);
+    const struct fcrec_instance *row = NULL, *r;
+    FCREC_INSTANCE_FOR_EACH (r, d->db) {
+        if (!strcmp(r->name, d->instance_id)) {
+            row = r;
+            break;
+        }
+    }
+    if (!row) {
+        row = fcrec_instance_insert(d->db_hb_txn);
+        fcrec_instance_set_name(row, d->instance_id);
+        fcrec_instance_set_address(row, "");
+        fcrec_instance_set_heartbeat(row, 1);
+    } else {
+        fcrec_instance_set_heartbeat(row, row->heartbeat + 1);
+    }
+    if (ovsdb_idl_txn_commit(d->db_hb_txn) != TXN_INCOMPLETE) {
+        ovsdb_idl_txn_destroy(d->db_hb_txn);
+        d->db_hb_txn = NULL;
+    }
+}
+
+/* Notes, for every row of the Instance table, when its heartbeat last
+ * changed (on this host's clock: no clock is compared across hosts);
+ * forgets the instances whose rows are gone. */
+static void
+daemon_db_observe(struct daemon *d)
+{
+    long long int now = time_msec();
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &d->db_peers) {
+        struct db_peer *p = node->data;
+        p->present = false;
+    }
+    const struct fcrec_instance *r;
+    FCREC_INSTANCE_FOR_EACH (r, d->db) {
+        struct db_peer *p = shash_find_data(&d->db_peers, r->name);
+        if (!p) {
+            p = xzalloc(sizeof *p);
+            p->heartbeat = r->heartbeat;
+            p->seen_ms = now;
+            shash_add(&d->db_peers, r->name, p);
+        } else if (p->heartbeat != r->heartbeat) {
+            p->heartbeat = r->heartbeat;
+            p->seen_ms = now;
+        }
+        p->present = true;
+    }
+    SHASH_FOR_EACH_SAFE (node, &d->db_peers) {
+        struct db_peer *p = node->data;
+        if (!p->present) {
+            free(p);
+            shash_delete(&d->db_peers, node);
+        }
+    }
+}
+
+/* The --db timer (every 20 ms): runs the IDL, logs connection changes,
+ * installs a new intent generation, heartbeats. */
+static void
+db_timer_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *w,
+            int revents OVS_UNUSED)
+{
+    struct daemon *d = w->data;
+    ovsdb_idl_run(d->db);
+    bool connected = ovsdb_idl_is_connected(d->db);
+    if (connected != d->db_connected) {
+        d->db_connected = connected;
+        if (connected) {
+            VLOG_INFO("database %s: connected", d->db_remote);
+        } else {
+            VLOG_WARN("database %s: disconnected; enforcing the last intent "
+                      "read", d->db_remote);
+        }
+    }
+    daemon_db_read(d);
+    daemon_db_observe(d);
+    daemon_db_heartbeat(d);
+}
+
 static void
 signal_cb(struct ev_loop *loop, ev_signal *w, int revents OVS_UNUSED)
 {
@@ -740,9 +963,12 @@ main(int argc, char *argv[])
         OPT_HIT_LOG_RATE,
         OPT_PRIVATE_KEY, OPT_CERTIFICATE, OPT_CA_CERT, OPT_MAX_CONNECTIONS,
         OPT_CONTROL_GROUP, OPT_METRICS, OPT_STATS_INTERVAL,
+        OPT_DB, OPT_INSTANCE_ID,
     };
     static const struct option long_options[] = {
         {"intent", required_argument, NULL, OPT_INTENT},
+        {"db", required_argument, NULL, OPT_DB},
+        {"instance-id", required_argument, NULL, OPT_INSTANCE_ID},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"control", required_argument, NULL, OPT_CONTROL},
         {"pidfile", required_argument, NULL, OPT_PIDFILE},
@@ -789,6 +1015,12 @@ main(int argc, char *argv[])
         switch (c) {
         case OPT_INTENT:
             d.intent_path = optarg;
+            break;
+        case OPT_DB:
+            d.db_remote = xstrdup(optarg);
+            break;
+        case OPT_INSTANCE_ID:
+            d.instance_id = optarg;
             break;
         case OPT_LISTEN:
             svec_add(&listens, optarg);
@@ -881,6 +1113,21 @@ main(int argc, char *argv[])
     }
     if (!listens.n) {
         svec_add(&listens, DEFAULT_LISTEN);
+    }
+    if (d.db_remote && d.intent_path) {
+        ovs_fatal(0, "--db and --intent exclude each other: the intent "
+                  "comes from one place");
+    }
+    if (d.instance_id && !d.db_remote) {
+        ovs_fatal(0, "--instance-id needs --db");
+    }
+    char hostname[256];
+    if (d.db_remote && !d.instance_id) {
+        if (gethostname(hostname, sizeof hostname)) {
+            ovs_fatal(errno, "gethostname (give --instance-id)");
+        }
+        hostname[sizeof hostname - 1] = '\0';
+        d.instance_id = hostname;
     }
     struct stream_tls *tls = NULL;
     if (private_key || certificate || ca_cert) {
@@ -989,6 +1236,15 @@ main(int argc, char *argv[])
         d.intent_watch.data = &d;
         ev_stat_start(d.loop, &d.intent_watch);
     }
+    if (d.db_remote) {
+        d.db = intentdb_idl_create(d.db_remote);
+        shash_init(&d.db_peers);
+        ev_timer_init(&d.db_timer, db_timer_cb, 0.0, 0.02);
+        d.db_timer.data = &d;
+        ev_timer_start(d.loop, &d.db_timer);
+        VLOG_INFO("following the intent in database %s as instance %s",
+                  d.db_remote, d.instance_id);
+    }
     VLOG_INFO("flowchaind " FLOWCHAIN_VERSION " started; control socket %s",
               control);
 
@@ -997,6 +1253,15 @@ main(int argc, char *argv[])
     if (d.intent_path) {
         ev_stat_stop(d.loop, &d.intent_watch);
     }
+    if (d.db) {
+        ev_timer_stop(d.loop, &d.db_timer);
+        if (d.db_hb_txn) {
+            ovsdb_idl_txn_destroy(d.db_hb_txn);
+        }
+        ovsdb_idl_destroy(d.db);
+        shash_destroy_free_data(&d.db_peers);
+    }
+    free(d.db_remote);
     metrics_http_destroy(d.metrics);
     switchmgr_destroy(d.switches);
     ctlserver_destroy(d.ctl);

@@ -233,4 +233,23 @@ t_check "apply to a daemon without --intent: error saying so, exit 1" \
           [ $? -eq 1 ] && grep -q "no intent file: apply writes the file flowchaind was started with (--intent)" "$tmp/out"'
 "$bin/flowchainctl" --control "$tmp/ctl6" exit > /dev/null 2>&1
 wait "$dpid6"
+# apply --db (docs/ha.md): the intent is validated here before any database
+# is asked; a database that does not answer is a clear error; the database
+# itself is exercised by lab-ha.
+t_check "apply --db of an invalid file: exit 1, its errors, no database asked" \
+    eval '"$bin/flowchainctl" apply --db="unix:$tmp/no-db.sock" "$tmp/bad5.json" \
+              > "$tmp/out" 2>&1; [ $? -eq 1 ] &&
+          grep -q "bad5.json: invalid intent, [0-9]* error(s)" "$tmp/out" &&
+          ! grep -q "no answer" "$tmp/out"'
+t_check "apply --db to no database: exit 1, says nothing changed" \
+    eval '"$bin/flowchainctl" apply --db="unix:$tmp/no-db.sock" --db-timeout=500 \
+              "$tmp/new5.json" > "$tmp/out" 2>&1; [ $? -eq 1 ] &&
+          grep -q "no answer from the database within 500 ms .*nothing changed" "$tmp/out"'
+t_check "apply --db without FILE: usage, exit 2" \
+    eval '"$bin/flowchainctl" apply --db=unix:x > "$tmp/out" 2>&1; [ $? -eq 2 ] &&
+          grep -q "usage: flowchainctl apply --db=DB" "$tmp/out"'
+t_check "flowchaind: --db and --intent exclude each other" \
+    eval '! "$bin/flowchaind" --db=unix:x --intent "$tmp/new5.json" \
+              --listen "unix:$tmp/of7.sock" --control "$tmp/ctl7" > "$tmp/out" 2>&1 &&
+          grep -q -- "--db and --intent exclude each other" "$tmp/out"'
 exit $failed

@@ -33,6 +33,9 @@ libcontroller_a_SOURCES += \
 	controller/switchmgr-private.h \
 	controller/switchmgr-views.c \
 	controller/switchmgr-explain.c \
+	controller/switchmgr-roles.c \
+	controller/rendezvous.c \
+	controller/rendezvous.h \
 	controller/ofsession.c \
 	controller/ofsession.h \
 	controller/offrame.h \

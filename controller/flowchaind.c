@@ -27,6 +27,7 @@
 #include "controller/metrics.h"
 #include "controller/metrics-http.h"
 #include "controller/ofsession.h"
+#include "controller/rendezvous.h"
 #include "controller/stream-tls.h"
 #include "controller/switchmgr.h"
 #include "models/intent.h"
@@ -36,6 +37,7 @@
 #include "ovsdb-idl.h"
 #include "ovsdb/flowchain-idl.h"
 #include "sha1.h"
+#include "sset.h"
 #include "svec.h"
 #include "timeval.h"
 #include "util.h"
@@ -75,11 +77,20 @@ struct daemon {
     long long int db_next_heartbeat;    /* time_msec(). */
     struct ovsdb_idl_txn *db_hb_txn;    /* Heartbeat in flight, or NULL. */
     struct shash db_peers;      /* Instance name -> struct db_peer. */
+    struct sset db_live;        /* Live instances, this one included. */
+    bool db_roles_ready;        /* Liveness known: roles may be decided. */
+    long long int db_connected_ms;      /* time_msec() of the connection. */
+    struct ovsdb_idl_txn *db_claim_txn; /* Taking a role generation. */
+    int64_t db_claim_generation;        /* The one being taken. */
+    uint64_t db_claims;         /* Role generations taken. */
 };
 
 /* Liveness of one instance in the Instance table, judged on our own clock:
- * live if its heartbeat changed less than DB_PEER_DEAD_MS ago. */
-#define DB_PEER_DEAD_MS 600
+ * live if its heartbeat (every DB_HEARTBEAT_MS) changed less than
+ * DB_PEER_DEAD_MS ago.  A kill -9 is noticed within DB_PEER_DEAD_MS plus a
+ * heartbeat period, and its switches move then (docs/ha.md). */
+#define DB_HEARTBEAT_MS 100
+#define DB_PEER_DEAD_MS 500
 struct db_peer {
     int64_t heartbeat;          /* Last value seen. */
     long long int seen_ms;      /* time_msec() when it last changed. */
@@ -192,6 +203,16 @@ daemon_format_db(const struct daemon *d, struct ds *s)
     }
     ds_put_cstr(s, shash_count(&d->db_peers) ? "\n" : " none yet\n");
     free(sorted);
+
+    struct switchmgr_role_counts rc;
+    switchmgr_get_role_counts(d->switches, &rc);
+    ds_put_format(s, "roles: master of %"PRIuSIZE" %s (%"PRIuSIZE" in sync), "
+                  "slave of %"PRIuSIZE", %"PRIuSIZE" being decided; "
+                  "switches taken over by another instance: %"PRIu64"%s\n",
+                  rc.master, rc.master == 1 ? "switch" : "switches",
+                  rc.master_in_sync, rc.slave, rc.pending, rc.demotions,
+                  d->db_roles_ready ? ""
+                  : " (waiting for the instances' liveness)");
 }
 
 static void
@@ -785,7 +806,7 @@ daemon_db_read(struct daemon *d)
     free(text);
 }
 
-/* Every 200 ms, increments this instance's heartbeat in its Instance row
+/* Every DB_HEARTBEAT_MS, increments this instance's heartbeat in its Instance row
  * (creating the row the first time).  Other instances judge liveness by
  * how long ago, on their own clock, they saw the counter change. */
 static void
@@ -808,7 +829,7 @@ daemon_db_heartbeat(struct daemon *d)
         || !ovsdb_idl_has_ever_connected(d->db)) {
         return;
     }
-    d->db_next_heartbeat = now + 200;
+    d->db_next_heartbeat = now + DB_HEARTBEAT_MS;
     d->db_hb_txn = ovsdb_idl_txn_create(d->db);
     const struct fcrec_instance *row = NULL, *r;
     FCREC_INSTANCE_FOR_EACH (r, d->db) {
@@ -864,6 +885,93 @@ daemon_db_observe(struct daemon *d)
             shash_delete(&d->db_peers, node);
         }
     }
+
+    sset_clear(&d->db_live);
+    sset_add(&d->db_live, d->instance_id);
+    SHASH_FOR_EACH (node, &d->db_peers) {
+        const struct db_peer *p = node->data;
+        if (now - p->seen_ms <= DB_PEER_DEAD_MS) {
+            sset_add(&d->db_live, node->name);
+        }
+    }
+}
+
+/* switchmgr_is_mine_func: rendezvous hashing of 'dpid' over the live
+ * instances. */
+static bool
+daemon_is_mine(uint64_t dpid, void *d_)
+{
+    const struct daemon *d = d_;
+    const char *owner = rendezvous_owner(dpid, &d->db_live);
+    return owner && !strcmp(owner, d->instance_id);
+}
+
+/* Finishes the role generation transaction in flight, if it is done: on
+ * success, asks to be master of this instance's switches with it. */
+static void
+daemon_db_claim_finish(struct daemon *d)
+{
+    enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(d->db_claim_txn);
+    if (status == TXN_INCOMPLETE) {
+        return;
+    }
+    if (status == TXN_SUCCESS) {
+        d->db_claims++;
+        VLOG_DBG("role generation %"PRId64" taken", d->db_claim_generation);
+        switchmgr_claim_masters(d->switches, daemon_is_mine, d,
+                                d->db_claim_generation);
+    } else {
+        /* TRY_AGAIN (another instance took one first), or no database:
+         * the next pass tries again with what the database says then. */
+        VLOG_DBG("taking a role generation: %s",
+                 ovsdb_idl_txn_status_to_string(status));
+    }
+    ovsdb_idl_txn_destroy(d->db_claim_txn);
+    d->db_claim_txn = NULL;
+}
+
+/* Decides this instance's role on every connected switch: slave of those
+ * the rendezvous hash gives to another live instance; for its own, takes a
+ * new role generation in the database (Global.role_generation, incremented
+ * in a transaction guarded by a verify, so no two claims share one) and
+ * asks to be master with it.  Nothing changes while the database is
+ * unreachable: the roles stay as they are. */
+static void
+daemon_db_roles(struct daemon *d)
+{
+    if (d->db_claim_txn) {
+        daemon_db_claim_finish(d);
+    }
+    if (!d->db_connected) {
+        d->db_roles_ready = false;
+        return;
+    }
+    if (!d->db_roles_ready) {
+        /* Freshly (re)connected: every instance row counts as live until
+         * DB_PEER_DEAD_MS shows whether its heartbeat moves. */
+        if (time_msec() - d->db_connected_ms <= DB_PEER_DEAD_MS) {
+            return;
+        }
+        d->db_roles_ready = true;
+    }
+    uint64_t floor;
+    if (!switchmgr_update_roles(d->switches, daemon_is_mine, d, &floor)
+        || d->db_claim_txn) {
+        return;
+    }
+    const struct fcrec_global *g = fcrec_global_first(d->db);
+    if (!g) {
+        return;                 /* No intent in the database yet. */
+    }
+    int64_t next = MAX(g->role_generation, (int64_t) floor) + 1;
+    d->db_claim_txn = ovsdb_idl_txn_create(d->db);
+    ovsdb_idl_txn_add_comment(d->db_claim_txn,
+                              "flowchaind %s: role generation %"PRId64,
+                              d->instance_id, next);
+    fcrec_global_verify_role_generation(g);
+    fcrec_global_set_role_generation(g, next);
+    d->db_claim_generation = next;
+    daemon_db_claim_finish(d);
 }
 
 /* The --db timer (every 20 ms): runs the IDL, logs connection changes,
@@ -878,6 +986,7 @@ db_timer_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *w,
     if (connected != d->db_connected) {
         d->db_connected = connected;
         if (connected) {
+            d->db_connected_ms = time_msec();
             VLOG_INFO("database %s: connected", d->db_remote);
         } else {
             VLOG_WARN("database %s: disconnected; enforcing the last intent "
@@ -887,6 +996,7 @@ db_timer_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *w,
     daemon_db_read(d);
     daemon_db_observe(d);
     daemon_db_heartbeat(d);
+    daemon_db_roles(d);
 }
 
 static void
@@ -1167,6 +1277,11 @@ main(int argc, char *argv[])
         switchmgr_set_max_connections(d.switches, max_connections);
     }
     switchmgr_set_intent(d.switches, d.intent);
+    if (d.db_remote) {
+        /* Several instances: each switch connects to all of them, and
+         * OpenFlow roles say which one writes to it. */
+        switchmgr_enable_roles(d.switches);
+    }
     for (size_t i = 0; i < listens.n; i++) {
         char *error;
         if (!switchmgr_listen(d.switches, listens.names[i], &error)) {
@@ -1239,6 +1354,7 @@ main(int argc, char *argv[])
     if (d.db_remote) {
         d.db = intentdb_idl_create(d.db_remote);
         shash_init(&d.db_peers);
+        sset_init(&d.db_live);
         ev_timer_init(&d.db_timer, db_timer_cb, 0.0, 0.02);
         d.db_timer.data = &d;
         ev_timer_start(d.loop, &d.db_timer);
@@ -1258,8 +1374,12 @@ main(int argc, char *argv[])
         if (d.db_hb_txn) {
             ovsdb_idl_txn_destroy(d.db_hb_txn);
         }
+        if (d.db_claim_txn) {
+            ovsdb_idl_txn_destroy(d.db_claim_txn);
+        }
         ovsdb_idl_destroy(d.db);
         shash_destroy_free_data(&d.db_peers);
+        sset_destroy(&d.db_live);
     }
     free(d.db_remote);
     metrics_http_destroy(d.metrics);

@@ -13,6 +13,9 @@
  *                      the metrics snapshot
  *   switchmgr-explain.c  the "explain" view: a packet through the desired
  *                      flows of the bridges on its path
+ *   switchmgr-roles.c  OpenFlow roles when several instances share the
+ *                      switches (docs/ha.md): role requests, replies,
+ *                      role status, and which switches this one masters
  */
 #ifndef CONTROLLER_SWITCHMGR_PRIVATE_H
 #define CONTROLLER_SWITCHMGR_PRIVATE_H 1
@@ -40,6 +43,20 @@ struct stream_tls;
 struct swconn_poll;
 struct transport;
 
+/* This instance's OpenFlow role on one switch (switchmgr-roles.c).  With
+ * roles off, every connection is SWCONN_EQUAL (OpenFlow's default: full
+ * access), and its flow sync starts when the handshake ends.  With roles
+ * on, a connection syncs only while SWCONN_MASTER. */
+enum swconn_role {
+    SWCONN_EQUAL,               /* Roles off. */
+    SWCONN_PROBING,             /* Asked the switch's generation ID. */
+    SWCONN_UNASSIGNED,          /* Knows it; no role asked yet. */
+    SWCONN_SLAVE_ASKED,
+    SWCONN_SLAVE,
+    SWCONN_MASTER_ASKED,
+    SWCONN_MASTER,
+};
+
 struct swconn {
     struct ovs_list node;       /* In 'mgr->conns'. */
     struct switchmgr *mgr;
@@ -65,6 +82,16 @@ struct swconn {
     size_t n_ports;
     struct polstats *policies;      /* From the last complete poll. */
     struct lacp *lacp;          /* The bridge's LACP uplink, or NULL. */
+
+    /* Roles (switchmgr-roles.c). */
+    enum swconn_role role;
+    ovs_be32 role_xid;          /* Of the role request in flight. */
+    uint64_t switch_generation; /* The switch's generation ID, as last
+                                 * learned (0 if it has none). */
+    uint64_t role_generation;   /* Of the last role granted. */
+    long long int role_since_ms;    /* When 'role' last changed. */
+    long long int claim_after_ms;   /* No master request before this. */
+    uint64_t n_demotions;       /* Times another instance took over. */
 };
 
 /* The counters of one port, from a port statistics reply. */
@@ -95,7 +122,27 @@ struct switchmgr {
     double stats_interval;      /* Statistics poll period, seconds; 0 for
                                  * none. */
     ev_timer stats_timer;
+    bool roles;                 /* Several instances: OpenFlow roles. */
 };
+
+/* Starts the flow sync of 'conn' (its handshake is done and, with roles
+ * on, it is master): the hit-log meter, the read-back, the first compile. */
+void switchmgr_conn_start_sync(struct swconn *conn);
+/* Stops the flow sync of 'conn' (another instance is master now): nothing
+ * more is written to the switch. */
+void switchmgr_conn_stop_sync(struct swconn *conn);
+/* Sends what is queued for 'conn'; returns false if it closed. */
+bool switchmgr_conn_flush(struct swconn *conn);
+
+/* Roles (switchmgr-roles.c).  Called when the handshake of 'conn' ends,
+ * with roles on: asks the switch's generation ID. */
+void switchmgr_roles_ready(struct swconn *conn);
+/* Offers 'oh' to the roles code: role replies, role status, errors for
+ * role requests and "is slave" errors.  True if it was the roles code's. */
+bool switchmgr_roles_handle(struct swconn *conn, enum ofptype type,
+                            const struct ofp_header *oh);
+/* A short name for 'role' ("master", "slave", ...). */
+const char *switchmgr_role_name(enum swconn_role role);
 
 /* Returns the event loop's current time, in milliseconds. */
 long long int switchmgr_now_ms(const struct switchmgr *);

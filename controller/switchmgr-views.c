@@ -347,6 +347,15 @@ format_conn(const struct switchmgr *mgr, const struct swconn *conn,
     ds_put_format(s, ", connected %llds, messages rx %"PRIu64" tx %"PRIu64
                   ", errors %"PRIu64"\n", age, st->rx_msgs, st->tx_msgs,
                   st->errors_received);
+    if (mgr->roles) {
+        ds_put_format(s, "  role: %s", switchmgr_role_name(conn->role));
+        if (conn->role == SWCONN_MASTER || conn->role == SWCONN_SLAVE) {
+            ds_put_format(s, " (generation %"PRIu64")",
+                          conn->role_generation);
+        }
+        ds_put_format(s, ", taken over by another instance %"PRIu64
+                      " times\n", conn->n_demotions);
+    }
     polmon_format_switch(mgr->polmon, ses, s);
     if (conn->sync) {
         const struct flowsync_stats *fst = flowsync_stats(conn->sync);
@@ -402,8 +411,13 @@ format_conn_summary(const struct switchmgr *mgr, const struct swconn *conn,
     } else {
         ds_put_cstr(s, "not in the intent");
     }
-    ds_put_format(s, ", connected %llds, sync: %s", age,
-                  conn->sync ? flowsync_state(conn->sync) : "not started");
+    ds_put_format(s, ", connected %llds", age);
+    if (mgr->roles) {
+        ds_put_format(s, ", role: %s", switchmgr_role_name(conn->role));
+    }
+    ds_put_format(s, ", sync: %s",
+                  conn->sync ? flowsync_state(conn->sync)
+                  : mgr->roles ? "none (not master)" : "not started");
     t->n_switches++;
     if (conn->sync && flowsync_in_sync(conn->sync)) {
         t->n_in_sync++;

@@ -454,6 +454,21 @@ session_ready(struct ofsession *s, void *conn_)
                   "drops everything", ofsession_peer(s), dpid, n_ports);
     }
 
+    if (mgr->roles) {
+        /* The sync starts if and when this instance becomes master. */
+        switchmgr_roles_ready(conn);
+    } else {
+        switchmgr_conn_start_sync(conn);
+    }
+}
+
+void
+switchmgr_conn_start_sync(struct swconn *conn)
+{
+    struct switchmgr *mgr = conn->mgr;
+    struct ofsession *s = conn->session;
+    uint64_t dpid = ofsession_dpid(s);
+
     /* Before the first sync bundle: its flows may use the meter. */
     polmon_switch_ready(mgr->polmon, s);
 
@@ -462,6 +477,47 @@ session_ready(struct ofsession *s, void *conn_)
     free(name);
     flowsync_connected(conn->sync, s);
     swconn_compile(conn);
+}
+
+/* Adds the modifications 'conn''s sync sent to the manager's totals. */
+static void
+swconn_count_mods(struct swconn *conn)
+{
+    if (conn->sync) {
+        const struct flowsync_stats *st = flowsync_stats(conn->sync);
+        conn->mgr->flow_mods_sent += st->flow_mods_sent;
+        conn->mgr->group_mods_sent += st->group_mods_sent;
+    }
+}
+
+void
+switchmgr_conn_stop_sync(struct swconn *conn)
+{
+    struct switchmgr *mgr = conn->mgr;
+    if (!conn->sync) {
+        return;
+    }
+    swconn_count_mods(conn);
+    flowsync_destroy(conn->sync);
+    conn->sync = NULL;
+    if (mgr->polmon) {
+        polmon_switch_gone(mgr->polmon, conn->session, mgr->intent,
+                           switchmgr_now_ms(mgr));
+    }
+    /* A later master starts these again, as after a restart. */
+    lacp_destroy(conn->lacp);
+    conn->lacp = NULL;
+    ev_timer_stop(mgr->loop, &conn->ports_timer);
+    conn->ports_changed = false;
+    sset_clear(&conn->active_nics);
+    conn->nics_known = false;
+    conn->announce_due = false;
+}
+
+bool
+switchmgr_conn_flush(struct swconn *conn)
+{
+    return swconn_flush(conn);
 }
 
 static void
@@ -663,6 +719,9 @@ session_message(struct ofsession *s, enum ofptype type,
     struct swconn *conn = conn_;
     struct switchmgr *mgr = conn->mgr;
     long long int now = switchmgr_now_ms(mgr);
+    if (switchmgr_roles_handle(conn, type, oh)) {
+        return;
+    }
     const struct intent_bridge *br
         = mgr->intent ? intent_find_bridge_by_dpid(mgr->intent,
                                                    ofsession_dpid(s))
@@ -716,11 +775,7 @@ swconn_close(struct swconn *conn, const char *why)
         polmon_switch_gone(mgr->polmon, conn->session, mgr->intent,
                            switchmgr_now_ms(mgr));
     }
-    if (conn->sync) {
-        const struct flowsync_stats *st = flowsync_stats(conn->sync);
-        conn->mgr->flow_mods_sent += st->flow_mods_sent;
-        conn->mgr->group_mods_sent += st->group_mods_sent;
-    }
+    swconn_count_mods(conn);
     flowsync_destroy(conn->sync);
     ofsession_destroy(conn->session);
     sset_destroy(&conn->active_nics);

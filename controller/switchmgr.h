@@ -106,4 +106,35 @@ void switchmgr_set_stats_interval(struct switchmgr *, double seconds);
 void switchmgr_get_metrics(const struct switchmgr *,
                            struct metrics_snapshot *);
 
+/* OpenFlow roles, for several instances sharing the switches (docs/ha.md,
+ * switchmgr-roles.c).  With roles on, each switch is either mastered by
+ * this instance (and synced) or left to another one (this instance is
+ * slave and writes nothing to it). */
+void switchmgr_enable_roles(struct switchmgr *);
+
+/* Returns true if this instance should master the switch 'dpid'. */
+typedef bool switchmgr_is_mine_func(uint64_t dpid, void *aux);
+
+/* Makes this instance slave of every switch 'is_mine' says is not its own.
+ * Returns true if some switch that is its own needs a master request; then
+ * the caller takes a new generation ID greater than '*floorp' (and than
+ * every generation ID it handed out before) and calls
+ * switchmgr_claim_masters() with it. */
+bool switchmgr_update_roles(struct switchmgr *, switchmgr_is_mine_func *,
+                            void *aux, uint64_t *floorp);
+/* Asks to be master, with 'generation', of every switch that is this
+ * instance's own and not mastered yet. */
+void switchmgr_claim_masters(struct switchmgr *, switchmgr_is_mine_func *,
+                             void *aux, uint64_t generation);
+
+struct switchmgr_role_counts {
+    size_t master, master_in_sync;
+    size_t slave;
+    size_t pending;             /* Role being decided or asked. */
+    size_t equal;               /* Roles off. */
+    uint64_t demotions;         /* Times another instance took a switch. */
+};
+void switchmgr_get_role_counts(const struct switchmgr *,
+                               struct switchmgr_role_counts *);
+
 #endif /* controller/switchmgr.h */

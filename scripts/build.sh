@@ -9,7 +9,8 @@ ovs=$("$top/scripts/build-ovs.sh")
 
 cd "$top"
 if [ ! -x configure ] || [ configure.ac -nt configure ] \
-        || [ Makefile.am -nt Makefile.in ]; then
+        || [ Makefile.am -nt Makefile.in ] \
+        || [ -n "$(find . -name automake.mk -newer Makefile.in)" ]; then
     autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 fi
 mkdir -p "$builddir"

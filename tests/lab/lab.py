@@ -242,17 +242,17 @@ def check_ifname(name, where):
                        "(1..15 chars)" % (where, name))
 
 
-def controller_target(target, hd):
+def controller_target(target, hd, link_name="controller.sock"):
     """The target a host whose OVS_RUNDIR is 'hd' uses for 'target'.
     ovs-vswitchd only connects to unix sockets inside its run directory
     (self-confinement), so unix:PATH elsewhere becomes a symlink
-    hd/controller.sock -> PATH (connect() follows it)."""
+    hd/LINK_NAME -> PATH (connect() follows it)."""
     if not target.startswith("unix:"):
         return target
     path = os.path.abspath(target[5:])
     if path.startswith(hd + "/"):
         return "unix:" + path
-    link = os.path.join(hd, "controller.sock")
+    link = os.path.join(hd, link_name)
     if os.path.lexists(link):
         os.unlink(link)
     os.symlink(path, link)
@@ -540,10 +540,26 @@ def build(st, intent, args):
                     add_port(cmds, hname, bname, ad["port"])
                 save_state(st)
         if args.controller:
-            target = controller_target(args.controller, hd)
-            h["controller_target"] = target
+            # Several targets, separated by spaces: every bridge connects
+            # to each (several controller instances, OpenFlow roles).
+            targets = [controller_target(t, hd, "controller.sock" if i == 0
+                                         else "controller-%d.sock" % i)
+                       for i, t in enumerate(args.controller.split())]
+            h["controller_target"] = " ".join(targets)
             for bname in h["bridges"]:
-                cmds += ["--", "set-controller", bname, target]
+                if len(targets) == 1:
+                    cmds += ["--", "set-controller", bname, targets[0]]
+                    continue
+                ids = []
+                for i, t in enumerate(targets):
+                    cid = "@c_%s_%d" % (bname.replace("-", "_"), i)
+                    ids.append(cid)
+                    cmds += ["--", "--id=" + cid, "create", "controller",
+                             "target=" + json.dumps(t),
+                             "connection-mode=out-of-band",
+                             "max_backoff=1000", "inactivity_probe=5000"]
+                cmds += ["--", "set", "bridge", bname,
+                         "controller=[%s]" % ",".join(ids)]
         host_cmds[hname] = cmds
         save_state(st)
 
@@ -602,7 +618,8 @@ def build(st, intent, args):
     jobs = [(phys_ns, phys_dir, phys_cmds)]
     for hname, h in st["hosts"].items():
         cmds = host_cmds[hname]
-        if args.controller and h["bridges"]:
+        if (args.controller and h["bridges"]
+                and len(args.controller.split()) == 1):
             for bname in h["bridges"]:
                 cmds += ["--", "set", "controller", bname,
                          "connection-mode=out-of-band", "max_backoff=1000",

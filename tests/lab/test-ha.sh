@@ -1,17 +1,24 @@
 #!/bin/bash
-# High availability, first slice (docs/ha.md): the intent lives in a
-# three-member clustered ovsdb-server (Raft) that runs in a namespace of
-# this test on its loopback; three flowchaind instances follow it with
-# --db.  One instance (A) is the lab bridges' controller; B and C follow
-# the database without switches (OpenFlow roles are not done yet).
+# High availability (docs/ha.md): the intent lives in a three-member
+# clustered ovsdb-server (Raft) that runs in a namespace of this test on its
+# loopback; three flowchaind instances (a, b, c) follow it with --db, and
+# every lab bridge has all three as its controllers.  OpenFlow roles: for
+# each bridge exactly one instance is master (rendezvous hashing over the
+# live instances) and the others are slaves that write nothing.
 #
 # Proves: `apply --db` writes an intent that every instance installs and
-# the bridges enforce; an invalid intent is refused and nothing changes;
-# every instance heartbeats its Instance row; a change made while an
-# instance is down applies through the others, and the restarted one reads
-# it; killing one database member changes nothing; killing two, the
-# instances keep enforcing the last intent and `apply --db` refuses; after
-# the members return, a change applies again.
+# the bridges enforce; each bridge has one master and two slaves (Open
+# vSwitch's own Controller.role column) and is in sync; an invalid intent is
+# refused and nothing changes; every instance heartbeats its Instance row;
+# kill -9 of the master of a bridge under ping -i 0.05: the others take its
+# bridges, in sync with 0 flow mods, 0 pings lost (the time is printed); a
+# change made while that instance is down applies through the others, and
+# the restarted one takes its bridges back with 0 flow mods; a controller
+# that grabs a bridge with a higher generation ID is answered: the owner's
+# stale request is refused by the switch, it learns the generation and
+# takes the bridge back above it; killing one database member changes
+# nothing; killing two, the instances keep enforcing the last intent and
+# `apply --db` refuses; after the members return, a change applies again.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fcd.sh"
 
@@ -44,8 +51,11 @@ ha_cleanup() {
     exit "$rc"
 }
 
-# The lab; vm101-3's port exists from the start (B adds the VM).
-lab_up "$B" "unix:@LAB_DIR@/of.sock" || { t_fail "lab up"; exit 1; }
+# The lab; vm101-3's port exists from the start (B adds the VM).  Every
+# bridge has three controllers: the instances a, b and c.
+lab_up "$B" "unix:@LAB_DIR@/a.sock unix:@LAB_DIR@/b.sock unix:@LAB_DIR@/c.sock" ||
+    { t_fail "lab up"; exit 1; }
+HOSTS=($(/usr/bin/python3 -c 'import json,sys; print(" ".join(h["name"] for h in json.load(open(sys.argv[1]))["hosts"]))' "$B"))
 trap ha_cleanup EXIT
 ip netns add "$HA_NS" && ip -n "$HA_NS" link set lo up ||
     { t_fail "namespace $HA_NS"; exit 1; }
@@ -105,16 +115,68 @@ installed() {
     grep -q "reloaded database .* generation $2:" "$HA_DIR/$1.log" 2>/dev/null
 }
 FCD_CTL=$HA_DIR/a.ctl
-inst_start a --listen="unix:$LAB_DIR/of.sock"
-inst_start b --listen="unix:$HA_DIR/b-of.sock"
-inst_start c --listen="unix:$HA_DIR/c-of.sock"
+inst_start a --listen="unix:$LAB_DIR/a.sock"
+inst_start b --listen="unix:$LAB_DIR/b.sock"
+inst_start c --listen="unix:$LAB_DIR/c.sock"
+
+# ovs_roles ROLE: Controller rows with that role, over every lab host.
+ovs_roles() {
+    local h n=0
+    for h in "${HOSTS[@]}"; do
+        n=$((n + $(lab_ovs "$h" ovs-vsctl --bare --columns=role list \
+                   controller | grep -cx "$1")))
+    done
+    echo "$n"
+}
+# roles_of NAME: "MASTERS INSYNC SLAVES" from instance NAME's status.
+roles_of() {
+    ictl "$1" status 2>/dev/null | sed -nE \
+        's/^roles: master of ([0-9]+) switche?s? \(([0-9]+) in sync\), slave of ([0-9]+),.*/\1 \2 \3/p'
+}
+# inst_in_sync NAME...: the instances NAME... together master every bridge
+# once, each in sync (their own view).
+inst_in_sync() {
+    local name m i sl tm=0 ti=0
+    for name in "$@"; do
+        read -r m i sl < <(roles_of "$name")
+        [ -n "$m" ] || return 1
+        tm=$((tm + m)); ti=$((ti + i))
+    done
+    [ "$tm" = "$N" ] && [ "$ti" = "$N" ]
+}
+# ha_in_sync NAME...: the live instances NAME... together master every
+# bridge once, each in sync; Open vSwitch agrees (N masters, the other
+# controller rows slaves).
+ha_in_sync() {
+    inst_in_sync "$@" && [ "$(ovs_roles master)" = "$N" ] &&
+        [ "$(ovs_roles slave)" = $((2 * N)) ]
+}
+# master_of HOST BRIDGE: the instance that is master of that bridge.
+master_of() {
+    local name
+    for name in a b c; do
+        ictl "$name" status 2>/dev/null |
+            grep -q "host $1 bridge $2, connected [0-9]*s, role: master," &&
+            { echo "$name"; return 0; }
+    done
+    return 1
+}
+mods_of() {
+    ictl "$1" status | sed -n 's/^flow mods sent since start: \([0-9]*\),.*/\1/p'
+}
 t_check "the instances answer" wait_until 20 eval \
     'ictl a version && ictl b version && ictl c version' >/dev/null
 
 t_check "apply --db writes the intent" fcdb "$A"
 all_at() { installed a "$1" && installed b "$1" && installed c "$1"; }
 t_check "every instance installs generation 1" wait_until 20 all_at 1
-t_check "the bridges reach sync" wait_until 60 fcd_all_in_sync "$N"
+t_check "the bridges reach sync: one master each, two slaves" \
+    wait_until 60 ha_in_sync a b c
+echo "    masters: a $(roles_of a | cut -d' ' -f1), b $(roles_of b | cut -d' ' -f1), c $(roles_of c | cut -d' ' -f1) of $N bridges"
+t_check "Open vSwitch: $N master and $((2 * N)) slave controller rows" \
+    eval '[ "$(ovs_roles master)" = "$N" ] && [ "$(ovs_roles slave)" = $((2 * N)) ]'
+t_check "slaves sent nothing: flow mods only from masters" eval \
+    'for n in a b c; do [ "$(roles_of $n | cut -d" " -f1)" != 0 ] || [ "$(mods_of $n)" = 0 ] || exit 1; done'
 t_check "vm101-3 is not in the intent: it reaches nothing" \
     ping_fails vm101-3 10.8.101.1
 res=$(fcdb "$A")
@@ -144,19 +206,75 @@ res=$(fcdb "$A")
 t_check "the database still holds generation 1" \
     grep -q 'generation 1)' <<<"$res"
 
-# A change while instance c is down (kill -9) applies through a and b.
-kill -KILL "$IPID_c"; wait "$IPID_c" 2>/dev/null
+# Failover: kill -9 the master of hv-host01/br-guest under ping -i 0.05
+# (vm101-2 on hv-host02 -> vm101-1 on hv-host01: both guest bridges).
+V=$(master_of hv-host01 br-guest)
+t_check "hv-host01/br-guest has a master ($V)" test -n "$V"
+SURV=()
+for n in a b c; do [ "$n" = "$V" ] || SURV+=("$n"); done
+m0=$(( $(mods_of "${SURV[0]}") + $(mods_of "${SURV[1]}") ))
+lab_exec vm101-2 ping -n -i 0.05 -c 100 -W 1 10.8.101.1 >"$HA_DIR/ping" 2>&1 &
+ping_pid=$!
+sleep 1
+eval "vpid=\$IPID_$V"
+kill -KILL "$vpid"; wait "$vpid" 2>/dev/null
 t0=$(date +%s%N)
-t_check "a and b see c dead" wait_until 10 eval 'seen c dead a && seen c dead b'
-echo "    c seen dead after $(( ($(date +%s%N) - t0) / 1000000 )) ms (threshold 600 ms)"
-t_check "apply --db with c down" fcdb "$B"
-t_check "a and b install generation 2" wait_until 20 eval \
-    'installed a 2 && installed b 2'
+t_check "${SURV[*]} take over every bridge, in sync" \
+    wait_until 10 inst_in_sync "${SURV[@]}"
+t_failover=$(( ($(date +%s%N) - t0) / 1000000 ))
+t_check "Open vSwitch: $N master controller rows" \
+    wait_until 10 eval '[ "$(ovs_roles master)" = "$N" ]' 
+wait "$ping_pid"
+read -r sent got < <(ping_counts "$HA_DIR/ping")
+echo "    kill -9 of $V -> every bridge mastered by ${SURV[*]} and in sync: $t_failover ms (polled every 0.1 s); ping -i 0.05: $got of $sent"
+t_check "no ping lost across the failover ($got/$sent)" \
+    eval '[ "$sent" -gt 90 ] && [ "$sent" = "$got" ]'
+m1=$(( $(mods_of "${SURV[0]}") + $(mods_of "${SURV[1]}") ))
+t_check "the new masters sent 0 flow mods ($m0 -> $m1)" test "$m0" = "$m1"
+t_check "${SURV[0]} and ${SURV[1]} see $V dead" \
+    eval 'seen $V dead ${SURV[0]} && seen $V dead ${SURV[1]}'
+
+# A change while $V is down applies through the others.
+t_check "apply --db with $V down" fcdb "$B"
+t_check "${SURV[*]} install generation 2" wait_until 20 eval \
+    'installed ${SURV[0]} 2 && installed ${SURV[1]} 2'
 t_check "the bridges enforce it: vm101-3 reaches vm101-1" \
     wait_until 30 ping_ok vm101-3 10.8.101.1
-inst_start c --listen="unix:$HA_DIR/c-of.sock"
-t_check "the restarted c reads generation 2" wait_until 20 installed c 2
-t_check "a sees c live again" wait_until 10 seen c live a
+inst_start "$V" --listen="unix:$LAB_DIR/$V.sock"
+t_check "the restarted $V reads generation 2" wait_until 20 installed "$V" 2
+t_check "a sees $V live again" wait_until 10 seen "$V" live a
+t_check "$V takes its bridges back: one master each, in sync" \
+    wait_until 20 ha_in_sync a b c
+t_check "$V master of hv-host01/br-guest again" \
+    eval '[ "$(master_of hv-host01 br-guest)" = "$V" ]'
+t_check "and it sent 0 flow mods doing so" eval '[ "$(mods_of $V)" = 0 ]'
+
+# A foreign controller takes hv-host01/br-guest with generation 1000000:
+# Open vSwitch demotes $V (role status), which stops writing, then takes
+# the bridge back with a generation from the database above the switch's;
+# the foreign controller, still running, asks again with its old
+# generation and the switch refuses it as stale.
+BG=$(lab_get hosts.hv-host01.dir)
+/usr/bin/python3 "$FLOWCHAIN_SRCDIR/tests/lab/ofrole.py" --listen "$BG/foreign.sock" \
+    --generation 1000000 --hold 2 --stale 1000000 >"$HA_DIR/foreign" 2>&1 &
+fpid=$!
+wait_until 10 test -S "$BG/foreign.sock"
+lab_ovs hv-host01 ovs-vsctl -- --id=@f create controller \
+    "target=\"unix:$BG/foreign.sock\"" -- add bridge br-guest controller @f \
+    >/dev/null
+wait "$fpid"; frc=$?
+sed 's/^/    /' "$HA_DIR/foreign"
+t_check "the foreign controller became master, then was refused as stale" \
+    test "$frc" = 0
+lab_ovs hv-host01 ovs-vsctl -- --if-exists remove bridge br-guest controller \
+    "$(lab_ovs hv-host01 ovs-vsctl --bare --columns=_uuid find controller \
+       "target=\"unix:$BG/foreign.sock\"")"
+t_check "$V logged the demotion" \
+    grep -q "another instance became master (generation 1000000)" "$HA_DIR/$V.log"
+t_check "$V took the bridge back above generation 1000000" \
+    grep -Eq "this instance is master \(generation 1000[0-9]{3}\)" "$HA_DIR/$V.log"
+t_check "every bridge in sync again" wait_until 20 ha_in_sync a b c
+t_check "$V sent 0 flow mods through all of it" eval '[ "$(mods_of $V)" = 0 ]'
 
 # One database member killed: nothing changes.
 kill -KILL "${MPID[2]}"; wait "${MPID[2]}" 2>/dev/null
@@ -177,7 +295,7 @@ t_check "a says it is disconnected, enforcing the last intent" \
     wait_until 20 eval 'ictl a status | grep -q "^database: .*disconnected (enforcing the last intent read)"'
 t_check "a's status shows generation 3" eval \
     'ictl a status | grep -q "^intent: database generation 3:"'
-t_check "the bridges stay in sync" fcd_all_in_sync "$N"
+t_check "the bridges stay in sync, roles unchanged" ha_in_sync a b c
 t_check "they enforce the last intent: vm101-2 reaches vm101-1" \
     ping_ok vm101-2 10.8.101.1
 t_check "and vm101-3, whose MAC generation 3 changed, reaches nothing" \
@@ -191,7 +309,7 @@ t_check "the cluster has its members back" wait_until 60 cluster_ok
 t_check "apply --db works again" wait_until 30 fcdb --db-timeout=5000 "$B"
 t_check "every instance catches up to generation 4" wait_until 30 eval \
     'installed a 4 && installed b 4 && installed c 4'
-t_check "the bridges are in sync" wait_until 60 fcd_all_in_sync "$N"
+t_check "the bridges are in sync" wait_until 60 ha_in_sync a b c
 t_check "generation 4 (vm101-3's own MAC again) reaches the bridges" \
     wait_until 30 ping_ok vm101-3 10.8.101.1
 t_check "no sanitizer report" not grep -q 'Sanitizer' \

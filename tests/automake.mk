@@ -56,6 +56,11 @@ check_PROGRAMS += tests/test-lacp
 tests_test_lacp_SOURCES = tests/test-lacp.c tests/unit.h
 tests_test_lacp_LDADD = libcontroller.a $(EXT_LIBS)
 
+# Rendezvous hashing of switches over controller instances.
+check_PROGRAMS += tests/test-rendezvous
+tests_test_rendezvous_SOURCES = tests/test-rendezvous.c tests/unit.h
+tests_test_rendezvous_LDADD = libcontroller.a $(EXT_LIBS)
+
 check_PROGRAMS += tests/test-announce
 tests_test_announce_SOURCES = tests/test-announce.c tests/unit.h
 tests_test_announce_LDADD = $(FLOWCHAIN_LIBS)

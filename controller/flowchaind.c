@@ -736,7 +736,9 @@ daemon_metrics_cb(struct ds *body, void *d_)
     snap.reloads_ok = d->reloads_ok;
     snap.reloads_refused = d->reloads_refused;
     if (d->intent) {
-        snap.intent_path = xstrdup(d->intent_path);
+        /* The intent file, or with --db the database. */
+        snap.intent_path = xstrdup(d->intent_path ? d->intent_path
+                                   : d->db_remote);
         snap.intent_sha1 = xstrdup(d->intent_sha1);
     }
     switchmgr_get_metrics(d->switches, &snap);

@@ -145,6 +145,7 @@ metrics_add_switch(struct metrics_snapshot *snap, uint64_t dpid,
     sw->dpid = xasprintf("%016"PRIx64, dpid);
     sw->host = nullable_strdup(host);
     sw->bridge = nullable_strdup(bridge);
+    sw->master = -1;
     metrics_histogram_init(&sw->sync_latency, metrics_sync_latency_bounds,
                            metrics_n_sync_latency_bounds);
     return sw;
@@ -417,6 +418,14 @@ format_daemon(const struct metrics_snapshot *snap, struct ds *s)
     }
 }
 
+/* True if this instance syncs 'sw': connected, and its master if there are
+ * OpenFlow roles (a slave writes nothing and keeps no flows). */
+static bool
+syncs(const struct metrics_switch *sw)
+{
+    return sw->connected && sw->master != 0;
+}
+
 static void
 format_switches(const struct metrics_snapshot *snap, struct ds *s)
 {
@@ -437,13 +446,30 @@ format_switches(const struct metrics_snapshot *snap, struct ds *s)
         metrics_put_sample(s, "flowchain_switch_in_sync", l, 3,
                            snap->switches[i].in_sync ? "1" : "0");
     }
+    bool roles = false;
+    for (size_t i = 0; i < snap->n_switches; i++) {
+        roles = roles || snap->switches[i].master >= 0;
+    }
+    if (roles) {
+        metrics_put_family(s, "flowchain_switch_master", "gauge",
+                           "1 if this instance is the switch's OpenFlow "
+                           "master (several instances, --db), else 0.");
+        for (size_t i = 0; i < snap->n_switches; i++) {
+            if (snap->switches[i].master >= 0) {
+                switch_labels(&snap->switches[i], l);
+                metrics_put_sample(s, "flowchain_switch_master", l, 3,
+                                   snap->switches[i].master ? "1" : "0");
+            }
+        }
+    }
 
-    /* The rest only for connected switches. */
+    /* The rest only for the switches this instance syncs: connected, and
+     * master if there are roles. */
     metrics_put_family(s, "flowchain_switch_flows", "gauge",
                        "Flows installed, per table.");
     for (size_t i = 0; i < snap->n_switches; i++) {
         const struct metrics_switch *sw = &snap->switches[i];
-        if (!sw->connected) {
+        if (!syncs(sw)) {
             continue;
         }
         switch_labels(sw, l);
@@ -461,7 +487,7 @@ format_switches(const struct metrics_snapshot *snap, struct ds *s)
                        "Groups installed.");
     for (size_t i = 0; i < snap->n_switches; i++) {
         const struct metrics_switch *sw = &snap->switches[i];
-        if (sw->connected) {
+        if (syncs(sw)) {
             switch_labels(sw, l);
             put_u64_sample(s, "flowchain_switch_groups", l, 3, sw->groups);
         }
@@ -471,7 +497,7 @@ format_switches(const struct metrics_snapshot *snap, struct ds *s)
                            switch_counters[c].help);
         for (size_t i = 0; i < snap->n_switches; i++) {
             const struct metrics_switch *sw = &snap->switches[i];
-            if (sw->connected) {
+            if (syncs(sw)) {
                 uint64_t v;
                 memcpy(&v, (const char *) sw + switch_counters[c].offset,
                        sizeof v);
@@ -485,7 +511,7 @@ format_switches(const struct metrics_snapshot *snap, struct ds *s)
                        "reply, per successful sync.");
     for (size_t i = 0; i < snap->n_switches; i++) {
         const struct metrics_switch *sw = &snap->switches[i];
-        if (sw->connected) {
+        if (syncs(sw)) {
             switch_labels(sw, l);
             metrics_put_histogram(s, "flowchain_sync_latency_seconds", l, 3,
                                   &sw->sync_latency);

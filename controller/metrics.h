@@ -47,6 +47,9 @@ struct metrics_switch {
     char *dpid;                 /* 16 hex digits. */
     char *host, *bridge;
     bool connected, in_sync;
+    int master;                 /* With OpenFlow roles (--db): 1 if this
+                                 * instance is master, else 0; -1 without
+                                 * roles. */
     uint64_t flows_per_table[256];
     uint64_t groups;
     uint64_t flow_mods_sent, group_mods_sent;

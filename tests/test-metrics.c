@@ -227,6 +227,46 @@ test_snapshot(void)
     metrics_snapshot_destroy(NULL);
 }
 
+/* With OpenFlow roles: flowchain_switch_master says which switches this
+ * instance masters; a slave counts as connected but reports no flows or
+ * counters (it keeps none).  Without roles, the family is absent. */
+static void
+test_roles(void)
+{
+    struct metrics_snapshot snap;
+    metrics_snapshot_init(&snap);
+    struct metrics_switch *m = metrics_add_switch(&snap, 0xa1, "h1", "br0");
+    m->connected = m->in_sync = true;
+    m->master = 1;
+    m->flows_per_table[0] = 5;
+    struct metrics_switch *sl = metrics_add_switch(&snap, 0xb2, "h2", "br0");
+    sl->connected = true;
+    sl->master = 0;
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    metrics_format(&snap, &s);
+    const char *t = ds_cstr(&s);
+    UNIT_CHECK(strstr(t, "flowchain_switch_master{dpid=\"00000000000000a1\","
+                         "host=\"h1\",bridge=\"br0\"} 1\n"));
+    UNIT_CHECK(strstr(t, "flowchain_switch_master{dpid=\"00000000000000b2\","
+                         "host=\"h2\",bridge=\"br0\"} 0\n"));
+    UNIT_CHECK(strstr(t, "flowchain_switch_connected{dpid=\"00000000000000b2\","
+                         "host=\"h2\",bridge=\"br0\"} 1\n"));
+    UNIT_CHECK(strstr(t, "flowchain_switch_flows{dpid=\"00000000000000a1\""));
+    UNIT_CHECK(!strstr(t, "flowchain_switch_groups{dpid=\"00000000000000b2\""));
+    ds_destroy(&s);
+    metrics_snapshot_destroy(&snap);
+
+    metrics_snapshot_init(&snap);
+    metrics_add_switch(&snap, 0xa1, "h1", "br0")->connected = true;
+    ds_init(&s);
+    metrics_format(&snap, &s);
+    UNIT_CHECK(!strstr(ds_cstr(&s), "flowchain_switch_master"));
+    UNIT_CHECK(strstr(ds_cstr(&s), "flowchain_switch_groups{dpid="));
+    ds_destroy(&s);
+    metrics_snapshot_destroy(&snap);
+}
+
 /* An empty snapshot (no intent, no switch) still announces every
  * family. */
 static void
@@ -252,6 +292,7 @@ main(void)
     UNIT_RUN(test_label_escaping);
     UNIT_RUN(test_histogram);
     UNIT_RUN(test_snapshot);
+    UNIT_RUN(test_roles);
     UNIT_RUN(test_empty);
     return unit_finish();
 }

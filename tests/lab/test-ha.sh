@@ -99,10 +99,20 @@ fcdb() {
     inns "$FCD_BIN/flowchainctl" apply --db="$DB" "$@"
 }
 declare -a IPID
+# mport NAME: the metrics port of instance NAME (in $HA_NS).
+mport() {
+    case $1 in a) echo 9471 ;; b) echo 9472 ;; c) echo 9473 ;; esac
+}
+# masters_metric NAME: the sum of flowchain_switch_master of instance NAME.
+masters_metric() {
+    inns curl -sf "http://127.0.0.1:$(mport "$1")/metrics" |
+        awk '/^flowchain_switch_master\{/ { n += $2 } END { print n + 0 }'
+}
 inst_start() {
     local name=$1; shift
     lab_spawn ip netns exec "$HA_NS" "$FCD_BIN/flowchaind" --db="$DB" --instance-id="$name" \
-        --control="$HA_DIR/$name.ctl" --log-file="$HA_DIR/$name.log" "$@" \
+        --control="$HA_DIR/$name.ctl" --log-file="$HA_DIR/$name.log" \
+        --metrics="tcp:127.0.0.1:$(mport "$name")" "$@" \
         2>>"$HA_DIR/$name.stderr"
     eval "IPID_$name=$LAB_LAST_PID"
 }
@@ -175,6 +185,8 @@ t_check "the bridges reach sync: one master each, two slaves" \
 echo "    masters: a $(roles_of a | cut -d' ' -f1), b $(roles_of b | cut -d' ' -f1), c $(roles_of c | cut -d' ' -f1) of $N bridges"
 t_check "Open vSwitch: $N master and $((2 * N)) slave controller rows" \
     eval '[ "$(ovs_roles master)" = "$N" ] && [ "$(ovs_roles slave)" = $((2 * N)) ]'
+t_check "metrics: flowchain_switch_master sums to $N over the instances" \
+    eval '[ $(( $(masters_metric a) + $(masters_metric b) + $(masters_metric c) )) = "$N" ]'
 t_check "slaves sent nothing: flow mods only from masters" eval \
     'for n in a b c; do [ "$(roles_of $n | cut -d" " -f1)" != 0 ] || [ "$(mods_of $n)" = 0 ] || exit 1; done'
 t_check "vm101-3 is not in the intent: it reaches nothing" \
@@ -335,5 +347,6 @@ t_check "the bridges are in sync" wait_until 60 ha_in_sync a b c
 t_check "generation 4 (vm101-3's own MAC again) reaches the bridges" \
     wait_until 30 ping_ok vm101-3 10.8.101.1
 t_check "no sanitizer report" not grep -q 'Sanitizer' \
-    "$HA_DIR"/a.stderr "$HA_DIR"/b.stderr "$HA_DIR"/c.stderr
+    "$HA_DIR"/a.stderr "$HA_DIR"/b.stderr "$HA_DIR"/c.stderr ||
+    grep -h -A30 'Sanitizer' "$HA_DIR"/*.stderr | head -60 | sed 's/^/    /' 
 t_done

@@ -175,10 +175,10 @@ handle_error(struct swconn *conn, const struct ofp_header *oh)
         conn->role_xid = 0;
         conn->claim_after_ms = now + CLAIM_HOLDDOWN_MS;
         if (error == OFPERR_OFPRRFC_STALE) {
-            VLOG_INFO("switch %016"PRIx64": %s refused: its generation is "
-                      "stale (another instance claimed the switch since); "
-                      "asking the switch's generation again", dpid,
-                      switchmgr_role_name(conn->role));
+            VLOG_INFO("switch %016"PRIx64": role request (%s) refused: its "
+                      "generation is stale (another controller claimed the "
+                      "switch since); asking the switch's generation again",
+                      dpid, switchmgr_role_name(conn->role));
         } else {
             VLOG_WARN("switch %016"PRIx64": role request (%s) refused: %s",
                       dpid, switchmgr_role_name(conn->role),

@@ -83,19 +83,38 @@ struct daemon {
     struct ovsdb_idl_txn *db_claim_txn; /* Taking a role generation. */
     int64_t db_claim_generation;        /* The one being taken. */
     uint64_t db_claims;         /* Role generations taken. */
+    long long int db_last_tick_ms;      /* Of the --db timer. */
+    long long int db_settle_until_ms;   /* No role decisions before. */
 };
 
-/* Liveness of one instance in the Instance table, judged on our own clock:
- * live if its heartbeat (every DB_HEARTBEAT_MS) changed less than
- * DB_PEER_DEAD_MS ago.  A kill -9 is noticed within DB_PEER_DEAD_MS plus a
- * heartbeat period, and its switches move then (docs/ha.md). */
+/* Liveness of one instance in the Instance table, judged on our own clock.
+ * A live instance is dead once its heartbeat (every DB_HEARTBEAT_MS) has not
+ * changed for DB_PEER_DEAD_MS: a kill -9 is noticed within DB_PEER_DEAD_MS
+ * plus a heartbeat period, and its switches move then (docs/ha.md).  A dead
+ * one is live again only after its heartbeat has moved steadily for
+ * DB_PEER_STABLE_MS, so an instance that stalls now and then (a long
+ * compile) loses its switches once, not back and forth. */
 #define DB_HEARTBEAT_MS 100
 #define DB_PEER_DEAD_MS 500
+#define DB_PEER_STABLE_MS 2000
 struct db_peer {
     int64_t heartbeat;          /* Last value seen. */
     long long int seen_ms;      /* time_msec() when it last changed. */
+    long long int moving_since_ms;  /* Start of its current run of changes
+                                     * no further apart than
+                                     * DB_PEER_DEAD_MS. */
+    bool live;
     bool present;               /* Scratch: row seen in this pass. */
 };
+
+/* A tick of the --db timer this late means this instance's own loop was
+ * busy: its view of the others' heartbeats is stale, so roles wait
+ * DB_PEER_DEAD_MS before they are decided again. */
+#define DB_LATE_TICK_MS 250
+
+/* At most this many switches are claimed at once, so that the work of
+ * becoming master (compile, read-back) comes in slices between heartbeats. */
+#define DB_MAX_CLAIM 16
 
 static void
 usage(void)
@@ -198,8 +217,12 @@ daemon_format_db(const struct daemon *d, struct ds *s)
     for (size_t i = 0; i < shash_count(&d->db_peers); i++) {
         const struct db_peer *p = sorted[i]->data;
         long long int age = now - p->seen_ms;
-        if (age <= DB_PEER_DEAD_MS) {
+        if (p->live) {
             ds_put_format(s, " %s (live)", sorted[i]->name);
+        } else if (age <= DB_PEER_DEAD_MS) {
+            ds_put_format(s, " %s (returning: heartbeat moving for %.1f s)",
+                          sorted[i]->name,
+                          (now - p->moving_since_ms) / 1000.0);
         } else {
             ds_put_format(s, " %s (dead: no heartbeat for %.1f s)",
                           sorted[i]->name, age / 1000.0);
@@ -778,15 +801,14 @@ intent_changed_cb(struct ev_loop *loop OVS_UNUSED, ev_stat *w,
 static void
 daemon_db_read(struct daemon *d)
 {
-    if (!intentdb_has_intent(d->db)) {
+    const struct fcrec_global *g = fcrec_global_first(d->db);
+    if (!g || g->generation == d->db_generation) {
+        /* Checked first: rebuilding the text of a large intent on every
+         * tick would cost a good part of a core. */
         return;
     }
     int64_t generation;
     char *text = intentdb_to_json(d->db, &generation);
-    if (generation == d->db_generation) {
-        free(text);
-        return;
-    }
     d->db_generation = generation;
     char *source = xasprintf("database %s generation %"PRId64,
                              d->db_remote, generation);
@@ -874,15 +896,26 @@ daemon_db_observe(struct daemon *d)
     FCREC_INSTANCE_FOR_EACH (r, d->db) {
         struct db_peer *p = shash_find_data(&d->db_peers, r->name);
         if (!p) {
+            /* Seen for the first time: assumed live until its heartbeat
+             * shows otherwise. */
             p = xzalloc(sizeof *p);
             p->heartbeat = r->heartbeat;
-            p->seen_ms = now;
+            p->seen_ms = p->moving_since_ms = now;
+            p->live = true;
             shash_add(&d->db_peers, r->name, p);
         } else if (p->heartbeat != r->heartbeat) {
             p->heartbeat = r->heartbeat;
+            if (now - p->seen_ms > DB_PEER_DEAD_MS) {
+                p->moving_since_ms = now;
+            }
             p->seen_ms = now;
         }
         p->present = true;
+        if (now - p->seen_ms > DB_PEER_DEAD_MS) {
+            p->live = false;
+        } else if (!p->live && now - p->moving_since_ms >= DB_PEER_STABLE_MS) {
+            p->live = true;
+        }
     }
     SHASH_FOR_EACH_SAFE (node, &d->db_peers) {
         struct db_peer *p = node->data;
@@ -896,7 +929,7 @@ daemon_db_observe(struct daemon *d)
     sset_add(&d->db_live, d->instance_id);
     SHASH_FOR_EACH (node, &d->db_peers) {
         const struct db_peer *p = node->data;
-        if (now - p->seen_ms <= DB_PEER_DEAD_MS) {
+        if (p->live) {
             sset_add(&d->db_live, node->name);
         }
     }
@@ -925,7 +958,7 @@ daemon_db_claim_finish(struct daemon *d)
         d->db_claims++;
         VLOG_DBG("role generation %"PRId64" taken", d->db_claim_generation);
         switchmgr_claim_masters(d->switches, daemon_is_mine, d,
-                                d->db_claim_generation);
+                                d->db_claim_generation, DB_MAX_CLAIM);
     } else {
         /* TRY_AGAIN (another instance took one first), or no database:
          * the next pass tries again with what the database says then. */
@@ -960,6 +993,9 @@ daemon_db_roles(struct daemon *d)
         }
         d->db_roles_ready = true;
     }
+    if (time_msec() < d->db_settle_until_ms) {
+        return;
+    }
     uint64_t floor;
     if (!switchmgr_update_roles(d->switches, daemon_is_mine, d, &floor)
         || d->db_claim_txn) {
@@ -987,6 +1023,11 @@ db_timer_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *w,
             int revents OVS_UNUSED)
 {
     struct daemon *d = w->data;
+    long long int now = time_msec();
+    if (d->db_last_tick_ms && now - d->db_last_tick_ms > DB_LATE_TICK_MS) {
+        d->db_settle_until_ms = now + DB_PEER_DEAD_MS;
+    }
+    d->db_last_tick_ms = now;
     ovsdb_idl_run(d->db);
     bool connected = ovsdb_idl_is_connected(d->db);
     if (connected != d->db_connected) {

@@ -441,8 +441,11 @@ handle_msg(struct ofsession *s, const struct ofpbuf *msg)
         return;
     }
     if (oh->version != OFP13_VERSION) {
-        ofsession_kill(s, "message of OpenFlow version 0x%02x after "
-                       "agreeing on 1.3", oh->version);
+        ofsession_kill(s, "message of OpenFlow version 0x%02x (%s, type "
+                       "%"PRIu8", %"PRIu16" bytes) after agreeing on 1.3",
+                       oh->version,
+                       error ? "undecodable" : ofptype_get_name(type),
+                       oh->type, ntohs(oh->length));
         return;
     }
     if (error) {

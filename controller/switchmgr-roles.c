@@ -273,11 +273,15 @@ switchmgr_update_roles(struct switchmgr *mgr, switchmgr_is_mine_func *is_mine,
 void
 switchmgr_claim_masters(struct switchmgr *mgr,
                         switchmgr_is_mine_func *is_mine, void *aux,
-                        uint64_t generation)
+                        uint64_t generation, size_t max)
 {
     long long int now = switchmgr_now_ms(mgr);
+    size_t n = 0;
     struct swconn *conn;
     LIST_FOR_EACH_SAFE (conn, node, &mgr->conns) {
+        if (n >= max) {
+            break;
+        }
         if (!mgr->roles || !conn_settled(conn)
             || conn->role == SWCONN_MASTER || now < conn->claim_after_ms
             || (int64_t) (generation - conn->switch_generation) <= 0
@@ -287,6 +291,7 @@ switchmgr_claim_masters(struct switchmgr *mgr,
         send_role_request(conn, OFPCR12_ROLE_PRIMARY, generation,
                           SWCONN_MASTER_ASKED);
         switchmgr_conn_flush(conn);
+        n++;
     }
 }
 

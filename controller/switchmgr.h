@@ -122,10 +122,10 @@ typedef bool switchmgr_is_mine_func(uint64_t dpid, void *aux);
  * switchmgr_claim_masters() with it. */
 bool switchmgr_update_roles(struct switchmgr *, switchmgr_is_mine_func *,
                             void *aux, uint64_t *floorp);
-/* Asks to be master, with 'generation', of every switch that is this
- * instance's own and not mastered yet. */
+/* Asks to be master, with 'generation', of up to 'max' switches that are
+ * this instance's own and not mastered yet (the rest at a later call). */
 void switchmgr_claim_masters(struct switchmgr *, switchmgr_is_mine_func *,
-                             void *aux, uint64_t generation);
+                             void *aux, uint64_t generation, size_t max);
 
 struct switchmgr_role_counts {
     size_t master, master_in_sync;

@@ -284,6 +284,9 @@ for _i in "abc":
          "b8.%s.rss_mb" % _i, None, None, ""),
     ]
 ROWS += [
+    ("B8", "  each instance's CPU while idle, in percent of one core "
+     "(database connected, no switch; over 5 s, one sample per instance)",
+     "", "b8.idle_cpu_pct", None, None, ""),
     ("B8", "kill -9 of the instance with the most masters -> the other two "
      "master every bridge, in sync (polled every 0.1 s)", "ms",
      "b8.failover_ms", None, None, ""),

@@ -500,13 +500,16 @@ b8_ovs_roles() {
     ovsh ovs-vsctl --bare --columns=role list controller | grep -cx "$1"
 }
 # b8_in_sync NAME...: these instances master every bridge once, each in
-# sync, and Open vSwitch has one master controller row per bridge.
+# sync, and Open vSwitch has one master controller row per bridge.  Each
+# instance's masters, as read in this same check, in B8_MASTERS[NAME].
+declare -gA B8_MASTERS
 b8_in_sync() {
     local name m i s tm=0 ti=0
     for name in "$@"; do
         read -r m i s < <(b8_roles "$name")
         [ -n "$m" ] || return 1
         tm=$((tm + m)) ti=$((ti + i))
+        B8_MASTERS[$name]=$m
     done
     [ "$tm" = "$B8_BRIDGES" ] && [ "$ti" = "$B8_BRIDGES" ] &&
         [ "$(b8_ovs_roles master)" = "$B8_BRIDGES" ]
@@ -624,6 +627,16 @@ bench_b8() {
         # shellcheck disable=SC2086
         b8_empty_bridges $bridges
         wait_until 60 b8_no_switch || { say "B8: switches still connected"; return 1; }
+        # Idle: no switch connected, 5 s; each instance is one sample.
+        for name in $B8_NAMES; do
+            eval "pid=\$B8_PID_$name"
+            cpu0[$name]=$(b8_cpu "$pid")
+        done
+        sleep 5
+        for name in $B8_NAMES; do
+            eval "pid=\$B8_PID_$name"
+            result b8.idle_cpu_pct $(( ($(b8_cpu "$pid") - cpu0[$name]) * 100 / (5 * hz) ))
+        done
         for name in $B8_NAMES; do
             eval "pid=\$B8_PID_$name"
             cpu0[$name]=$(b8_cpu "$pid")
@@ -640,7 +653,7 @@ bench_b8() {
         for name in $B8_NAMES; do
             eval "pid=\$B8_PID_$name"
             c1=$(b8_cpu "$pid")
-            read -r m _ _ < <(b8_roles "$name")
+            m=${B8_MASTERS[$name]}
             result "b8.$name.masters" "$m"
             result "b8.$name.cpu_ms" $(( (c1 - cpu0[$name]) * 1000 / hz ))
             result "b8.$name.rss_mb" "$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")"
@@ -656,7 +669,7 @@ bench_b8() {
         eval "pid=\$B8_PID_$victim"
         kill -KILL "$pid"; wait "$pid" 2>/dev/null
         t0=$(now_ms)
-        wait_until 60 b8_in_sync "${surv[@]}" || { say "B8: no failover"; return 1; }
+        wait_until "$TIMEOUT" b8_in_sync "${surv[@]}" || { say "B8: no failover"; return 1; }
         t1=$(now_ms)
         sm1=$(( $(b8_mods "${surv[0]}") + $(b8_mods "${surv[1]}") ))
         result b8.failover_ms $((t1 - t0))
@@ -666,7 +679,7 @@ bench_b8() {
         t0=$(now_ms)
         b8_inst_start "$victim"
         # shellcheck disable=SC2086
-        wait_until 60 b8_in_sync $B8_NAMES || { say "B8: no takeback"; return 1; }
+        wait_until "$TIMEOUT" b8_in_sync $B8_NAMES || { say "B8: no takeback"; return 1; }
         t1=$(now_ms)
         vm=$(b8_mods "$victim")
         result b8.takeback_ms $((t1 - t0))

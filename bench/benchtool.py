@@ -268,6 +268,34 @@ ROWS = [
      "same baseline"),
 ]
 B3_TARGET = 20
+# B8 (high availability at scale): "{bridges}" is the number of bridges.
+ROWS += [
+    ("B8", "{bridges} bridges, 3 instances: `set-controller` (one "
+     "transaction, 3 controllers per bridge) -> one master per bridge, all "
+     "in sync (polled every 0.1 s)", "ms", "b8.all_sync_ms", None, None, ""),
+]
+for _i in "abc":
+    ROWS += [
+        ("B8", "  instance %s: bridges it masters" % _i, "",
+         "b8.%s.masters" % _i, None, None, ""),
+        ("B8", "  instance %s: CPU time (user + system) meanwhile" % _i, "ms",
+         "b8.%s.cpu_ms" % _i, None, None, ""),
+        ("B8", "  instance %s: peak RSS (VmHWM)" % _i, "MB",
+         "b8.%s.rss_mb" % _i, None, None, ""),
+    ]
+ROWS += [
+    ("B8", "  each instance's CPU while idle, in percent of one core "
+     "(database connected, no switch; over 5 s, one sample per instance)",
+     "", "b8.idle_cpu_pct", None, None, ""),
+    ("B8", "kill -9 of the instance with the most masters -> the other two "
+     "master every bridge, in sync (polled every 0.1 s)", "ms",
+     "b8.failover_ms", None, None, ""),
+    ("B8", "  flow mods they sent meanwhile", "", "b8.failover_flow_mods",
+     None, 0, ""),
+    ("B8", "the killed instance restarted: start -> it masters its bridges "
+     "again, all in sync", "ms", "b8.takeback_ms", None, None, ""),
+    ("B8", "  flow mods it sent", "", "b8.takeback_flow_mods", None, 0, ""),
+]
 
 
 def cmd_report(path, out):
@@ -317,6 +345,8 @@ def cmd_report(path, out):
                     "no (+%s%s)" % (fmt(med - target), u)
         if "N bridges" in name and "b5.bridges" in meta:
             name = name.replace("N bridges", meta["b5.bridges"] + " bridges")
+        if "{bridges}" in name:
+            name = name.replace("{bridges}", meta.get("b8.bridges", "N"))
         lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             bid, name, fmt(med) + u, fmt(lo) + u, fmt(hi) + u, bcell,
             rcell, tcell, met))

@@ -1,10 +1,11 @@
 #!/bin/bash
-# The benchmark: figures B1..B5 and B7 of docs/performance.md, measured against
-# real ovs-vswitchd (userspace datapath) in lab namespaces, each the median
-# of N runs with min and max, and each ratio to a baseline measured in the
-# same run.  Writes the Markdown of docs/performance.md (machine, versions,
-# parameters, table); the text after the line "<!-- end of generated part
-# -->" of an existing OUT is kept.
+# The benchmark: figures B1..B5, B7 and B8 of docs/performance.md,
+# measured against real ovs-vswitchd (userspace datapath) in lab
+# namespaces, each the median of N runs with min and max, and each ratio to
+# a baseline measured in the same run.  Writes the Markdown of
+# docs/performance.md (machine, versions, parameters, table); the text
+# after the line "<!-- end of generated part -->" of an existing OUT is
+# kept.
 #
 #   bench/run.sh [-n RUNS] [-s full|tiny] [-o OUT] [-b BUILDDIR] [-k] [B1 B2...]
 #
@@ -26,8 +27,10 @@
 # pings), every other NIC port of that host as an OVS internal port, and
 # flowchaind on the full intent.  B5: one host with 50 bridges.  B7: iperf3
 # between VMs of the microsegmentation lab (tests/lab/microseg-intent.json),
-# through flowchain's pipeline and through one NORMAL flow.  B6 (OVN) is
-# not written yet.
+# through flowchain's pipeline and through one NORMAL flow.  B8: one host
+# with 300 bridges, the intent in a three-member Raft cluster, three
+# flowchaind --db instances, each bridge pointed at all three (roles,
+# kill -9 failover).  B6 (OVN) is not written yet.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=5 SCALE=full OUT=$top/docs/performance.md BUILD=$top/build-rel KEEP=0
@@ -38,11 +41,11 @@ while getopts "n:s:o:b:k" opt; do
         o) OUT=$OPTARG ;;
         b) BUILD=$OPTARG ;;
         k) KEEP=1 ;;
-        *) sed -n '2,25p' "$0" >&2; exit 2 ;;
+        *) sed -n '2,26p' "$0" >&2; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
-ONLY=${*:-B1 B2 B3 B4 B5 B7}
+ONLY=${*:-B1 B2 B3 B4 B5 B7 B8}
 case $RUNS in ''|*[!0-9]*|0) echo "bench: -n wants a positive number" >&2; exit 2 ;; esac
 BUILD=$(cd "$BUILD" && pwd) || { echo "bench: no build in $BUILD" >&2; exit 1; }
 for f in flowchaind flowchainctl bench/bench-intent; do
@@ -58,12 +61,16 @@ case $SCALE in
         B1_ARGS="--hosts 100 --vms-per-host 100 --vlans 1000 --nics-per-vm 1 --categories 30 --policies 50"
         B2_ARGS="--hosts 100 --vms-per-host 100 --vlans 1000 --nics-per-vm 4 --categories 30 --policies 50"
         B5_ARGS="--hosts 1 --bridges-per-host 50 --vms-per-host 1000 --vlans 1000 --categories 30 --policies 50"
-        B5_BRIDGES=50 TIMEOUT=900 B7_SECONDS=10 ;;
+        B5_BRIDGES=50 TIMEOUT=900 B7_SECONDS=10
+        B8_ARGS="--hosts 1 --bridges-per-host 300 --vms-per-host 1500 --vlans 1000 --categories 30 --policies 50"
+        B8_BRIDGES=300 ;;
     tiny)
         B1_ARGS="--hosts 3 --vms-per-host 4 --vlans 8 --categories 8 --policies 6"
         B2_ARGS="--hosts 3 --vms-per-host 8 --vlans 3 --nics-per-vm 2 --categories 8 --policies 6"
         B5_ARGS="--hosts 1 --bridges-per-host 4 --vms-per-host 8 --vlans 8 --categories 8 --policies 6"
-        B5_BRIDGES=4 TIMEOUT=120 B7_SECONDS=1 ;;
+        B5_BRIDGES=4 TIMEOUT=120 B7_SECONDS=1
+        B8_ARGS="--hosts 1 --bridges-per-host 6 --vms-per-host 12 --vlans 8 --categories 8 --policies 6"
+        B8_BRIDGES=6 ;;
     *) echo "bench: -s full or tiny" >&2; exit 2 ;;
 esac
 
@@ -461,6 +468,233 @@ bench_b7() {
     lab_down
 }
 
+# ---------------------------------------------------------------- B8
+# B8: high availability at scale.  One ovs-vswitchd with B8_BRIDGES
+# bridges (the VM ports as internal ports), the intent in a three-member
+# Raft ovsdb-server cluster and three flowchaind --db instances (a, b, c),
+# all in a namespace of this run (its loopback: the database's TCP ports)
+# and listening on unix sockets in the lab host's run directory; every
+# bridge has the three as its controllers.  Per run: the bridges emptied
+# (no controller, flows, groups), then one ovs-vsctl transaction gives each
+# bridge its three controllers; the time until the instances together
+# master every bridge once, each in sync, and Open vSwitch shows one master
+# row per bridge; each instance's masters, CPU time and peak RSS.  Then
+# kill -9 of the instance with the most masters: the time until the two
+# others master every bridge, in sync, and the flow mods they sent
+# meanwhile; the killed instance is restarted and takes its bridges back
+# (time and its flow mods).
+B8_NAMES="a b c"
+b8_ctl() {
+    local name=$1; shift
+    "$BUILD/flowchainctl" --control "$B8_DIR/$name.ctl" "$@"
+}
+# b8_roles NAME: "MASTERS INSYNC SLAVES" of instance NAME.
+b8_roles() {
+    b8_ctl "$1" status 2>/dev/null | sed -nE \
+        's/^roles: master of ([0-9]+) switche?s? \(([0-9]+) in sync\), slave of ([0-9]+),.*/\1 \2 \3/p'
+}
+b8_mods() {
+    b8_ctl "$1" status 2>/dev/null | sed -n 's/^flow mods sent since start: \([0-9]*\),.*/\1/p'
+}
+b8_ovs_roles() {
+    ovsh ovs-vsctl --bare --columns=role list controller | grep -cx "$1"
+}
+# b8_in_sync NAME...: these instances master every bridge once, each in
+# sync, and Open vSwitch has one master controller row per bridge.  Each
+# instance's masters, as read in this same check, in B8_MASTERS[NAME].
+declare -gA B8_MASTERS
+b8_in_sync() {
+    local name m i s tm=0 ti=0
+    for name in "$@"; do
+        read -r m i s < <(b8_roles "$name")
+        [ -n "$m" ] || return 1
+        tm=$((tm + m)) ti=$((ti + i))
+        B8_MASTERS[$name]=$m
+    done
+    [ "$tm" = "$B8_BRIDGES" ] && [ "$ti" = "$B8_BRIDGES" ] &&
+        [ "$(b8_ovs_roles master)" = "$B8_BRIDGES" ]
+}
+# b8_no_switch: no instance has a switch.
+b8_no_switch() {
+    local name
+    for name in $B8_NAMES; do
+        [ "$(b8_ctl "$name" status 2>/dev/null | grep -c '^switch ')" = 0 ] || return 1
+    done
+}
+b8_installed() {
+    grep -q "reloaded database .* generation $2:" "$B8_DIR/$1.log" 2>/dev/null
+}
+b8_all_installed() {
+    local name
+    for name in $B8_NAMES; do b8_installed "$name" "$1" || return 1; done
+}
+b8_cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+b8_inst_start() {
+    local name=$1
+    lab_spawn ip netns exec "$B8_NS" "$BUILD/flowchaind" --db="$B8_DB" \
+        --instance-id="$name" --listen="unix:$HDIR/fc-$name.sock" \
+        --control="$B8_DIR/$name.ctl" --log-file="$B8_DIR/$name.log" \
+        2>>"$B8_DIR/$name.stderr"
+    eval "B8_PID_$name=$LAB_LAST_PID"
+    wait_until 20 b8_ctl "$name" version >/dev/null 2>&1
+}
+# b8_set_controllers BR...: the three instances become every bridge's
+# controllers, in one ovs-vsctl transaction.
+b8_set_controllers() {
+    local args=() b name id ids
+    for b in "$@"; do
+        ids=
+        for name in $B8_NAMES; do
+            id="@c_${b//-/_}_$name"
+            ids="$ids,$id"
+            args+=(-- "--id=$id" create controller "target=\"unix:$HDIR/fc-$name.sock\""
+                   connection-mode=out-of-band max_backoff=1000 inactivity_probe=5000)
+        done
+        args+=(-- set bridge "$b" "controller=[${ids#,}]")
+    done
+    ovsh ovs-vsctl --timeout=300 "${args[@]}" >/dev/null
+}
+# b8_empty_bridges BR...: no controller, no flows, no groups.
+b8_empty_bridges() {
+    local args=() b
+    for b in "$@"; do args+=(-- del-controller "$b"); done
+    ovsh ovs-vsctl --timeout=300 "${args[@]}"
+    printf '%s\n' "$@" | OVS_RUNDIR=$HDIR xargs -P 4 -I{} ovs-ofctl -O OpenFlow13 del-flows {}
+    printf '%s\n' "$@" | OVS_RUNDIR=$HDIR xargs -P 4 -I{} ovs-ofctl -O OpenFlow13 del-groups {}
+}
+b8_cleanup() {
+    local rc=$?
+    lab_down
+    ip netns del "$B8_NS" 2>/dev/null
+    exit "$rc"
+}
+bench_b8() {
+    say "B8: generating the intent ($B8_ARGS)"
+    $GEN $B8_ARGS -o "$WORK/b8.json" || return 1
+    $GEN $B8_ARGS --only-hosts host0 --max-vms-per-host 0 -o "$WORK/b8-lab.json" || return 1
+    local out
+    out=$("$BUILD/bench/bench-intent" "$WORK/b8.json" -i 1 -c -m) || return 1
+    B8_DIR=$WORK/b8
+    mkdir -p "$B8_DIR"
+    local t0 t1
+    t0=$(now_ms)
+    lab_up "$WORK/b8-lab.json" none || { say "B8: lab up failed"; return 1; }
+    HDIR=$(lab_get hosts.host0.dir)
+    add_missing_ports "$WORK/b8.json" "$WORK/b8-lab.json" host0 || return 1
+    say "B8: lab of $B8_BRIDGES bridges up in $(( $(now_ms) - t0 )) ms"
+    local bridges
+    bridges=$($PY -c 'import json,sys; print(" ".join(b["name"] for h in json.load(open(sys.argv[1]))["hosts"] for b in h["bridges"]))' "$WORK/b8.json")
+
+    # The database: three Raft members on the loopback of namespace B8_NS.
+    B8_NS=$LAB_PREFIX-b8db
+    trap b8_cleanup EXIT
+    ip netns add "$B8_NS" && ip -n "$B8_NS" link set lo up ||
+        { say "B8: namespace $B8_NS"; return 1; }
+    local raft=(127.0.0.1:6644 127.0.0.1:6645 127.0.0.1:6646)
+    local client=(127.0.0.1:6641 127.0.0.1:6642 127.0.0.1:6643)
+    B8_DB="tcp:${client[0]},tcp:${client[1]},tcp:${client[2]}"
+    local schema=$top/ovsdb/flowchain.ovsschema i d
+    for i in 0 1 2; do mkdir -p "$B8_DIR/m$i"; done
+    ovsdb-tool create-cluster "$B8_DIR/m0/db" "$schema" "tcp:${raft[0]}" &&
+    ovsdb-tool join-cluster "$B8_DIR/m1/db" Flowchain "tcp:${raft[1]}" "tcp:${raft[0]}" &&
+    ovsdb-tool join-cluster "$B8_DIR/m2/db" Flowchain "tcp:${raft[2]}" "tcp:${raft[0]}" ||
+        { say "B8: could not create the cluster"; return 1; }
+    for i in 0 1 2; do
+        d=$B8_DIR/m$i
+        lab_spawn ip netns exec "$B8_NS" ovsdb-server --no-chdir --pidfile="$d/pid" \
+            --unixctl="$d/ctl" --remote="ptcp:${client[$i]#*:}:127.0.0.1" \
+            --log-file="$d/log" "$d/db" 2>>"$d/stderr"
+    done
+    b8_cluster_ok() {
+        local i
+        for i in 0 1 2; do
+            ip netns exec "$B8_NS" ovs-appctl -t "$B8_DIR/m$i/ctl" cluster/status Flowchain \
+                2>/dev/null | grep -q '^Status: cluster member' || return 1
+        done
+    }
+    wait_until 60 b8_cluster_ok || { say "B8: no cluster"; return 1; }
+    ip netns exec "$B8_NS" "$BUILD/flowchainctl" apply --db="$B8_DB" "$WORK/b8.json" >/dev/null ||
+        { say "B8: apply --db failed"; return 1; }
+    local name
+    for name in $B8_NAMES; do b8_inst_start "$name"; done
+    wait_until 60 b8_all_installed 1 || { say "B8: the instances did not install generation 1"; return 1; }
+    sleep 1
+
+    local hz r c0 c1 pid m mmax victim surv sm0 sm1 vm
+    declare -A cpu0
+    hz=$(getconf CLK_TCK)
+    for r in $(seq "$RUNS"); do
+        # shellcheck disable=SC2086
+        b8_empty_bridges $bridges
+        wait_until 60 b8_no_switch || { say "B8: switches still connected"; return 1; }
+        # Idle: no switch connected, 5 s; each instance is one sample.
+        for name in $B8_NAMES; do
+            eval "pid=\$B8_PID_$name"
+            cpu0[$name]=$(b8_cpu "$pid")
+        done
+        sleep 5
+        for name in $B8_NAMES; do
+            eval "pid=\$B8_PID_$name"
+            result b8.idle_cpu_pct $(( ($(b8_cpu "$pid") - cpu0[$name]) * 100 / (5 * hz) ))
+        done
+        for name in $B8_NAMES; do
+            eval "pid=\$B8_PID_$name"
+            cpu0[$name]=$(b8_cpu "$pid")
+        done
+        t0=$(now_ms)
+        # shellcheck disable=SC2086
+        b8_set_controllers $bridges
+        # shellcheck disable=SC2086
+        wait_until "$TIMEOUT" b8_in_sync $B8_NAMES || { say "B8: no sync"; return 1; }
+        t1=$(now_ms)
+        result b8.all_sync_ms $((t1 - t0))
+        local line="all $B8_BRIDGES in sync after $((t1 - t0)) ms;"
+        mmax=-1 victim=
+        for name in $B8_NAMES; do
+            eval "pid=\$B8_PID_$name"
+            c1=$(b8_cpu "$pid")
+            m=${B8_MASTERS[$name]}
+            result "b8.$name.masters" "$m"
+            result "b8.$name.cpu_ms" $(( (c1 - cpu0[$name]) * 1000 / hz ))
+            result "b8.$name.rss_mb" "$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")"
+            line="$line $name: $m masters, CPU $(( (c1 - cpu0[$name]) * 1000 / hz )) ms;"
+            [ "$m" -gt "$mmax" ] && { mmax=$m; victim=$name; }
+        done
+        say "B8 run $r: $line"
+
+        # Failover: kill -9 the instance with the most masters.
+        surv=()
+        for name in $B8_NAMES; do [ "$name" = "$victim" ] || surv+=("$name"); done
+        sm0=$(( $(b8_mods "${surv[0]}") + $(b8_mods "${surv[1]}") ))
+        eval "pid=\$B8_PID_$victim"
+        kill -KILL "$pid"; wait "$pid" 2>/dev/null
+        t0=$(now_ms)
+        wait_until "$TIMEOUT" b8_in_sync "${surv[@]}" || { say "B8: no failover"; return 1; }
+        t1=$(now_ms)
+        sm1=$(( $(b8_mods "${surv[0]}") + $(b8_mods "${surv[1]}") ))
+        result b8.failover_ms $((t1 - t0))
+        result b8.failover_flow_mods $((sm1 - sm0))
+        line="kill -9 of $victim ($mmax masters) -> ${surv[*]} master all $B8_BRIDGES in sync after $((t1 - t0)) ms, $((sm1 - sm0)) flow mods;"
+        # Takeback: the killed instance returns.
+        t0=$(now_ms)
+        b8_inst_start "$victim"
+        # shellcheck disable=SC2086
+        wait_until "$TIMEOUT" b8_in_sync $B8_NAMES || { say "B8: no takeback"; return 1; }
+        t1=$(now_ms)
+        vm=$(b8_mods "$victim")
+        result b8.takeback_ms $((t1 - t0))
+        result b8.takeback_flow_mods "$vm"
+        say "B8 run $r: $line restarted, it takes its switches back in $((t1 - t0)) ms, $vm flow mods"
+    done
+    meta b8.shape "$B8_BRIDGES bridges of one ovs-vswitchd, $(kv vms "$out") VMs (their ports as internal ports), $(kv policies "$out") policies: $(kv flows "$out") flows, $(kv groups "$out") groups in all; a three-member Raft ovsdb-server cluster and three flowchaind --db instances (a, b, c), each bridge pointed at all three"
+    meta b8.args "$B8_ARGS"
+    meta b8.bridges "$B8_BRIDGES"
+    for name in $B8_NAMES; do cp "$B8_DIR/$name.log" "$WORK/b8-$name.log" 2>/dev/null; done
+    lab_down
+    ip netns del "$B8_NS" 2>/dev/null
+    return 0
+}
+
 # ---------------------------------------------------------------- main
 export LAB_PREFIX=fcb$$
 say "lab prefix $LAB_PREFIX"
@@ -480,6 +714,9 @@ if [[ " $ONLY " = *" B5 "* ]]; then
 fi
 if [[ " $ONLY " = *" B7 "* ]]; then
     ( . "$top/tests/lab/lib.sh"; . "$top/tests/lab/fcd.sh"; bench_b7 ) || { say "B7 failed"; rc=1; }
+fi
+if [[ " $ONLY " = *" B8 "* ]]; then
+    ( . "$top/tests/lab/lib.sh"; . "$top/tests/lab/fcd.sh"; bench_b8 ) || { say "B8 failed"; rc=1; }
 fi
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -509,7 +746,8 @@ cflags=$(sed -n 's/^CFLAGS = //p' "$BUILD/Makefile" 2>/dev/null)
     for k in "b1.shape:B1 intent" "b1.args:B1 gen-intent.py arguments" \
              "b2.shape:B2-B4 intent" "b2.args:B2-B4 gen-intent.py arguments" \
              "b3.changes:B3 changes" "b3.trigger:B3 reload trigger" "b4.ping:B4 ping" "b5.shape:B5 intent" \
-             "b5.args:B5 gen-intent.py arguments" "b7.shape:B7 lab"; do
+             "b5.args:B5 gen-intent.py arguments" "b7.shape:B7 lab" \
+             "b8.shape:B8 intent and instances" "b8.args:B8 gen-intent.py arguments"; do
         v=$(sed -n "s/^meta ${k%%:*} //p" "$RES" | tail -1)
         if [ -n "$v" ]; then echo "| ${k#*:} | ${v//|/\\|} |"; fi
     done

@@ -39,7 +39,8 @@ t_check "bench/run.sh -s tiny exits 0" [ "$rc" = 0 ]
 t_check "it wrote the table" [ -s "$table" ]
 
 # well_formed: every table row has as many cells as its header; every
-# figure B1..B5 and B7 is there with a number in its median, min and max cells.
+# figure B1..B5, B7 and B8 is there with a number in its median, min and
+# max cells.
 well_formed() {
     /usr/bin/python3 - "$table" <<'PY'
 import re, sys
@@ -58,7 +59,7 @@ for r in rows:
     for c in cells[2:5]:
         assert re.match(r"^[0-9][0-9,.]*( [\w/]+)?$", c), "not a number: %r in %s" % (c, r)
     seen.add(cells[0])
-assert seen == {"B1", "B2", "B3", "B4", "B5", "B7"}, "figures: %s" % sorted(seen)
+assert seen == {"B1", "B2", "B3", "B4", "B5", "B7", "B8"}, "figures: %s" % sorted(seen)
 ratio = [r for r in rows if "connection -> barrier" in r]
 assert ratio and re.search(r"\| [0-9.]+ \([0-9.]+-[0-9.]+\) \|", ratio[0]), "no B2 ratio"
 tput = [r for r in rows if r.startswith("| B7 |")]
@@ -66,13 +67,17 @@ assert len(tput) == 2 and all(re.search(r"\| [0-9.]+ \([0-9.]+-[0-9.]+\) \| rati
 assert "<!-- end of generated part -->" in text
 PY
 }
-t_check "the table is well formed (machine, versions, B1-B5 and B7, ratios)" well_formed
+t_check "the table is well formed (machine, versions, B1-B5, B7 and B8, ratios)" well_formed
 no_ns_left() {
     [ -n "$1" ] || return 1
     ! ip netns list | grep -q "^$1-"
 }
 t_check "B4: the restarted controller sent 0 flow mods" \
     grep -q '^| B4 | restart, unchanged intent: flow mods sent | 0 |' "$table"
+t_check "B8: the instances that took over after kill -9 sent 0 flow mods" \
+    grep -q '^| B8 |   flow mods they sent meanwhile | 0 |' "$table"
+t_check "B8: the restarted instance took its bridges back with 0 flow mods" \
+    grep -q '^| B8 |   flow mods it sent | 0 |' "$table"
 t_check "no lab namespace of the bench is left" \
     no_ns_left "$(sed -n 's/^bench: lab prefix \(.*\)$/\1/p' "$tmp/run.log" | head -1)"
 t_done

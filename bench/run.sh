@@ -675,11 +675,16 @@ bench_b8() {
         result b8.failover_ms $((t1 - t0))
         result b8.failover_flow_mods $((sm1 - sm0))
         line="kill -9 of $victim ($mmax masters) -> ${surv[*]} master all $B8_BRIDGES in sync after $((t1 - t0)) ms, $((sm1 - sm0)) flow mods;"
-        # Takeback: the killed instance returns.
+        # Takeback: the killed instance returns and masters its bridges
+        # again (the same live set gives the same assignment).  It waits
+        # until the others count it live (2 s of steady heartbeats).
         t0=$(now_ms)
         b8_inst_start "$victim"
-        # shellcheck disable=SC2086
-        wait_until "$TIMEOUT" b8_in_sync $B8_NAMES || { say "B8: no takeback"; return 1; }
+        b8_took_back() {
+            # shellcheck disable=SC2086
+            b8_in_sync $B8_NAMES && [ "${B8_MASTERS[$victim]}" = "$mmax" ]
+        }
+        wait_until "$TIMEOUT" b8_took_back || { say "B8: no takeback"; return 1; }
         t1=$(now_ms)
         vm=$(b8_mods "$victim")
         result b8.takeback_ms $((t1 - t0))

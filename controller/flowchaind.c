@@ -84,6 +84,8 @@ struct daemon {
     int64_t db_claim_generation;        /* The one being taken. */
     uint64_t db_claims;         /* Role generations taken. */
     long long int db_last_tick_ms;      /* Of the --db timer. */
+    long long int db_self_since_ms;     /* Own steady heartbeats since. */
+    long long int db_self_last_hb_ms;   /* Own last heartbeat committed. */
     long long int db_settle_until_ms;   /* No role decisions before. */
 };
 
@@ -204,6 +206,8 @@ daemon_version_cmd(struct ctlserver_conn *conn, int argc OVS_UNUSED,
  * per connected switch and totals, or with --ports every detail. */
 /* Appends to 's' the database connection and the liveness of every
  * instance, for "status" in --db mode. */
+static bool daemon_self_live(const struct daemon *);
+
 static void
 daemon_format_db(const struct daemon *d, struct ds *s)
 {
@@ -238,8 +242,12 @@ daemon_format_db(const struct daemon *d, struct ds *s)
                   "switches taken over by another instance: %"PRIu64"%s\n",
                   rc.master, rc.master == 1 ? "switch" : "switches",
                   rc.master_in_sync, rc.slave, rc.pending, rc.demotions,
-                  d->db_roles_ready ? ""
-                  : " (waiting for the instances' liveness)");
+                  !d->db_roles_ready
+                  ? " (waiting for the instances' liveness)"
+                  : !daemon_self_live(d)
+                  ? " (this instance takes switches after 2.3 s of steady "
+                    "heartbeats)"
+                  : "");
 }
 
 static void
@@ -834,6 +842,44 @@ daemon_db_read(struct daemon *d)
     free(text);
 }
 
+/* Notes the end of a heartbeat transaction.  This instance's own steady
+ * run of heartbeats starts again after a gap that the others may have
+ * judged dead (see daemon_self_live()). */
+static void
+daemon_db_heartbeat_done(struct daemon *d, enum ovsdb_idl_txn_status status)
+{
+    long long int now = time_msec();
+    if (status == TXN_SUCCESS) {
+        if (!d->db_self_since_ms
+            || now - d->db_self_last_hb_ms > DB_PEER_DEAD_MS) {
+            d->db_self_since_ms = now;
+        }
+        d->db_self_last_hb_ms = now;
+    } else if (status != TXN_UNCHANGED) {
+        VLOG_DBG("heartbeat: %s", ovsdb_idl_txn_status_to_string(status));
+    }
+    ovsdb_idl_txn_destroy(d->db_hb_txn);
+    d->db_hb_txn = NULL;
+}
+
+/* Returns true if this instance counts itself live for assignment: the
+ * others count it live only after DB_PEER_STABLE_MS of steady heartbeats
+ * (after its start, or after a gap), so it waits that long too, with a
+ * margin, before it claims switches; otherwise a restarted instance and
+ * the ones that took its switches would take them from each other until
+ * they agree.  Alone in the database, it is live at once. */
+static bool
+daemon_self_live(const struct daemon *d)
+{
+    long long int now = time_msec();
+    if (shash_count(&d->db_peers) <= 1) {
+        return true;
+    }
+    return (d->db_self_since_ms
+            && now - d->db_self_last_hb_ms <= DB_PEER_DEAD_MS
+            && now - d->db_self_since_ms >= DB_PEER_STABLE_MS + 300);
+}
+
 /* Every DB_HEARTBEAT_MS, increments this instance's heartbeat in its Instance row
  * (creating the row the first time).  Other instances judge liveness by
  * how long ago, on their own clock, they saw the counter change. */
@@ -846,11 +892,7 @@ daemon_db_heartbeat(struct daemon *d)
         if (status == TXN_INCOMPLETE) {
             return;
         }
-        if (status != TXN_SUCCESS && status != TXN_UNCHANGED) {
-            VLOG_DBG("heartbeat: %s", ovsdb_idl_txn_status_to_string(status));
-        }
-        ovsdb_idl_txn_destroy(d->db_hb_txn);
-        d->db_hb_txn = NULL;
+        daemon_db_heartbeat_done(d, status);
     }
     long long int now = time_msec();
     if (now < d->db_next_heartbeat || !ovsdb_idl_is_connected(d->db)
@@ -874,9 +916,9 @@ daemon_db_heartbeat(struct daemon *d)
     } else {
         fcrec_instance_set_heartbeat(row, row->heartbeat + 1);
     }
-    if (ovsdb_idl_txn_commit(d->db_hb_txn) != TXN_INCOMPLETE) {
-        ovsdb_idl_txn_destroy(d->db_hb_txn);
-        d->db_hb_txn = NULL;
+    enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(d->db_hb_txn);
+    if (status != TXN_INCOMPLETE) {
+        daemon_db_heartbeat_done(d, status);
     }
 }
 
@@ -886,6 +928,10 @@ daemon_db_heartbeat(struct daemon *d)
 static void
 daemon_db_observe(struct daemon *d)
 {
+    if (!d->db_connected) {
+        /* The rows are as of the last contact: liveness stays as it was. */
+        return;
+    }
     long long int now = time_msec();
     struct shash_node *node;
     SHASH_FOR_EACH (node, &d->db_peers) {
@@ -926,10 +972,12 @@ daemon_db_observe(struct daemon *d)
     }
 
     sset_clear(&d->db_live);
-    sset_add(&d->db_live, d->instance_id);
+    if (daemon_self_live(d)) {
+        sset_add(&d->db_live, d->instance_id);
+    }
     SHASH_FOR_EACH (node, &d->db_peers) {
         const struct db_peer *p = node->data;
-        if (p->live) {
+        if (p->live && strcmp(node->name, d->instance_id)) {
             sset_add(&d->db_live, node->name);
         }
     }
@@ -993,7 +1041,14 @@ daemon_db_roles(struct daemon *d)
         }
         d->db_roles_ready = true;
     }
-    if (time_msec() < d->db_settle_until_ms) {
+    long long int now = time_msec();
+    if (now < d->db_settle_until_ms) {
+        return;
+    }
+    if (!d->db_self_last_hb_ms
+        || now - d->db_self_last_hb_ms > DB_PEER_DEAD_MS) {
+        /* Our own heartbeats do not commit: the database is not usable
+         * now, and the others' liveness cannot be judged.  Roles stay. */
         return;
     }
     uint64_t floor;
@@ -1034,6 +1089,16 @@ db_timer_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *w,
         d->db_connected = connected;
         if (connected) {
             d->db_connected_ms = time_msec();
+            /* The gap was the database's, not the instances': nobody is
+             * judged by it (a fresh DB_PEER_DEAD_MS for every one). */
+            struct shash_node *node;
+            SHASH_FOR_EACH (node, &d->db_peers) {
+                struct db_peer *p = node->data;
+                p->seen_ms = d->db_connected_ms;
+            }
+            if (d->db_self_last_hb_ms) {
+                d->db_self_last_hb_ms = d->db_connected_ms;
+            }
             VLOG_INFO("database %s: connected", d->db_remote);
         } else {
             VLOG_WARN("database %s: disconnected; enforcing the last intent "

@@ -329,7 +329,8 @@ t_check "a says it is disconnected, enforcing the last intent" \
     wait_until 20 eval 'ictl a status | grep -q "^database: .*disconnected (enforcing the last intent read)"'
 t_check "a's status shows generation 3" eval \
     'ictl a status | grep -q "^intent: database generation 3:"'
-t_check "the bridges stay in sync, roles unchanged" ha_in_sync a b c
+t_check "the bridges stay in sync, roles unchanged" ha_in_sync a b c ||
+    echo "    roles: a $(roles_of a), b $(roles_of b), c $(roles_of c); OVS: $(ovs_roles master) master, $(ovs_roles slave) slave rows"
 t_check "they enforce the last intent: vm101-2 reaches vm101-1" \
     ping_ok vm101-2 10.8.101.1
 t_check "and vm101-3, whose MAC generation 3 changed, reaches nothing" \

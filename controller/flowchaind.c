@@ -1080,6 +1080,10 @@ db_timer_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *w,
     struct daemon *d = w->data;
     long long int now = time_msec();
     if (d->db_last_tick_ms && now - d->db_last_tick_ms > DB_LATE_TICK_MS) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_INFO_RL(&rl, "the event loop was busy for %lld ms (the 20 ms "
+                     "database tick came late): no role decisions for %d ms",
+                     now - d->db_last_tick_ms, DB_PEER_DEAD_MS);
         d->db_settle_until_ms = now + DB_PEER_DEAD_MS;
     }
     d->db_last_tick_ms = now;

@@ -440,6 +440,20 @@ handle_msg(struct ofsession *s, const struct ofpbuf *msg)
         }
         return;
     }
+    if (oh->version != OFP13_VERSION && !error && type == OFPTYPE_ERROR) {
+        /* Open vSwitch's own connections let an error of another version
+         * through, and Open vSwitch 3.1 sends one now and then (a 16-byte
+         * OpenFlow 1.0 error, seen under load when several instances take
+         * switches from each other): it cannot be matched reliably, so it
+         * is dropped with a warning and the session goes on, instead of
+         * closing a working connection. */
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+        VLOG_WARN_RL(&rl, "%s: ignoring an error message of OpenFlow "
+                     "version 0x%02x (%"PRIu16" bytes, xid %#"PRIx32") "
+                     "after agreeing on 1.3", s->peer, oh->version,
+                     ntohs(oh->length), ntohl(oh->xid));
+        return;
+    }
     if (oh->version != OFP13_VERSION) {
         ofsession_kill(s, "message of OpenFlow version 0x%02x (%s, type "
                        "%"PRIu8", %"PRIu16" bytes) after agreeing on 1.3",

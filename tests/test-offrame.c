@@ -270,6 +270,39 @@ test_handshake(void)
     ofsession_destroy(fs.s);
 }
 
+/* After agreeing on 1.3: an OpenFlow 1.0 error (as Open vSwitch 3.1 sends
+ * now and then) is dropped and the session lives; any other message of
+ * another version kills it. */
+static void
+test_other_version(void)
+{
+    struct fake_switch fs;
+    fake_init(&fs);
+    fake_handshake(&fs);
+    UNIT_CHECK(ofsession_is_ready(fs.s));
+
+    struct {
+        struct ofp_header oh;
+        ovs_be16 type, code;
+        uint8_t data[4];
+    } err = {
+        .oh = { .version = OFP10_VERSION, .type = 1 /* ERROR */,
+                .length = htons(sizeof err), .xid = htonl(5) },
+        .type = htons(1), .code = htons(1),
+    };
+    ofsession_receive(fs.s, &err, sizeof err, fs.now);
+    UNIT_CHECK(!ofsession_is_dead(fs.s));
+
+    /* An echo request of version 1.0: not allowed. */
+    struct ofp_header echo = { .version = OFP10_VERSION, .type = 2,
+                               .length = htons(sizeof echo),
+                               .xid = htonl(6) };
+    ofsession_receive(fs.s, &echo, sizeof echo, fs.now);
+    UNIT_CHECK(ofsession_is_dead(fs.s));
+    UNIT_CHECK(strstr(ofsession_error(fs.s), "version 0x01"));
+    ofsession_destroy(fs.s);
+}
+
 static void
 test_unknown_message_type(void)
 {
@@ -466,6 +499,7 @@ main(int argc OVS_UNUSED, char *argv[])
     UNIT_RUN(test_oversize_length);
     UNIT_RUN(test_handshake);
     UNIT_RUN(test_unknown_message_type);
+    UNIT_RUN(test_other_version);
     UNIT_RUN(test_hello_openflow10_only);
     UNIT_RUN(test_garbage_before_hello);
     UNIT_RUN(test_stalled_partial_message);

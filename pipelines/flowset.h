@@ -90,6 +90,9 @@ struct flowset_group *flowset_find_group(const struct flowset *,
 void flowset_remove_group(struct flowset *, struct flowset_group *);
 
 size_t flowset_n_flows(const struct flowset *);
+/* Iterates over the flows of a flow set (not while changing it). */
+#define FLOWSET_FOR_EACH_FLOW(FLOW, FLOWSET) \
+    HMAP_FOR_EACH (FLOW, node, &(FLOWSET)->flows)
 size_t flowset_n_groups(const struct flowset *);
 
 /* True if the two flows have the same cookie and actions (their keys are

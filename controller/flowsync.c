@@ -408,7 +408,7 @@ dump_finished(struct flowsync *fs, long long int now)
 {
     size_t foreign = 0;
     const struct flowset_flow *f;
-    HMAP_FOR_EACH (f, node, &fs->installed.flows) {
+    FLOWSET_FOR_EACH_FLOW (f, &fs->installed) {
         if (!pipeline_cookie_is_ours(ntohll(f->cookie))) {
             foreign++;
         }
@@ -610,7 +610,8 @@ encode_flow_mod(const struct flowset_flow *f, uint16_t command)
         .buffer_id = UINT32_MAX,
         .out_port = OFPP_ANY,
         .out_group = OFPG_ANY,
-        .ofpacts = command == OFPFC_ADD ? f->ofpacts : NULL,
+        .ofpacts = (command == OFPFC_ADD
+                    ? CONST_CAST(struct ofpact *, f->ofpacts) : NULL),
         .ofpacts_len = command == OFPFC_ADD ? f->ofpacts_len : 0,
     };
     fm.match = f->match;        /* Shallow: encoding only reads it. */
@@ -981,9 +982,9 @@ handle_drift_flow(struct flowsync *fs, const struct ofputil_flow_update *fu,
     if (fu->event == OFPFME_REMOVED) {
         struct minimatch mm;
         minimatch_init(&mm, &fu->match);
-        struct flowset_flow *f = flowset_find_flow(&fs->installed,
-                                                   fu->table_id,
-                                                   fu->priority, &mm);
+        const struct flowset_flow *f = flowset_find_flow(&fs->installed,
+                                                         fu->table_id,
+                                                         fu->priority, &mm);
         minimatch_destroy(&mm);
         if (f) {
             flowset_remove_flow(&fs->installed, f);

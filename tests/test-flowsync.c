@@ -210,7 +210,7 @@ rig_answer_dump(struct rig *rig, const struct flowset *sw)
         struct ovs_list replies;
         ofpmp_init(&replies, fdump->data);
         const struct flowset_flow *f;
-        HMAP_FOR_EACH (f, node, &sw->flows) {
+        FLOWSET_FOR_EACH_FLOW (f, sw) {
             struct ofputil_flow_stats fs = {
                 .cookie = f->cookie, .table_id = f->table_id,
                 .priority = f->priority, .idle_age = -1, .hard_age = -1,
@@ -297,7 +297,7 @@ test_rejected_bundle_rereads(void)
     flowset_init(&sw);
     one_group(&sw);
     const struct flowset_flow *f;
-    HMAP_FOR_EACH (f, node, &flowsync_desired(rig.sync)->flows) {
+    FLOWSET_FOR_EACH_FLOW (f, flowsync_desired(rig.sync)) {
         if (!sw.flows.n) {
             struct match match;
             minimatch_expand(&f->match, &match);
@@ -381,7 +381,7 @@ test_change_during_failed_bundle_not_delayed(void)
     struct flowset sw;
     flowset_init(&sw);
     const struct flowset_flow *f;
-    HMAP_FOR_EACH (f, node, &flowsync_desired(rig.sync)->flows) {
+    FLOWSET_FOR_EACH_FLOW (f, flowsync_desired(rig.sync)) {
         if (f->cookie == htonll(PIPELINE_COOKIE_MARKER | 1)) {
             struct match m;
             minimatch_expand(&f->match, &m);
@@ -475,7 +475,7 @@ test_dump_counts_as_installed(void)
         struct ovs_list replies;
         ofpmp_init(&replies, fdump->data);
         const struct flowset_flow *f;
-        HMAP_FOR_EACH (f, node, &flowsync_desired(rig.sync)->flows) {
+        FLOWSET_FOR_EACH_FLOW (f, flowsync_desired(rig.sync)) {
             struct ofputil_flow_stats fs = {
                 .cookie = f->cookie, .table_id = f->table_id,
                 .priority = f->priority, .idle_age = -1, .hard_age = -1,
@@ -707,7 +707,7 @@ test_drift_flow_monitor(void)
     ofputil_start_flow_update(&replies, OFPUTIL_P_OF13_OXM);
     int i = 0;
     const struct flowset_flow *f;
-    HMAP_FOR_EACH (f, node, &flowsync_desired(rig.sync)->flows) {
+    FLOWSET_FOR_EACH_FLOW (f, flowsync_desired(rig.sync)) {
         uint64_t stub[64 / 8];
         struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
         ofpact_put_OUTPUT(&ofpacts)->port = u16_to_ofp(9);
@@ -776,8 +776,10 @@ test_drift_flow_count(void)
     ofmsgs_drain(rig.s, rig.now, &rig.sent);
     struct flowset sw;
     flowset_clone(&sw, flowsync_desired(rig.sync));
-    struct flowset_flow *f = CONTAINER_OF(hmap_first(&sw.flows),
-                                          struct flowset_flow, node);
+    const struct flowset_flow *f;
+    FLOWSET_FOR_EACH_FLOW (f, &sw) {
+        break;                  /* The first one. */
+    }
     flowset_remove_flow(&sw, f);
     UNIT_CHECK(rig_answer_dump(&rig, &sw));
     ofmsgs_clear(&rig.sent);

@@ -827,7 +827,9 @@ start_sync(struct flowsync *fs, struct ofsession *s, long long int now)
              fs->n_group_mods);
 }
 
-/* Applies the committed diff of the bundle in flight to 'fs->installed'. */
+/* Applies the committed diff of the bundle in flight to 'fs->installed'.
+ * The flows added or modified are not copied: 'installed' takes a
+ * reference to the very flows of the desired set (or of 'held'). */
 static void
 apply_diff(struct flowsync *fs)
 {
@@ -835,20 +837,17 @@ apply_diff(struct flowsync *fs)
     const struct flowset_ref *r;
 
     LIST_FOR_EACH (r, node, &d->del_flows) {
-        flowset_remove_flow(&fs->installed,
-                            CONST_CAST(struct flowset_flow *, r->old));
+        flowset_remove_flow(&fs->installed, r->old);
     }
     LIST_FOR_EACH (r, node, &d->del_groups) {
         flowset_remove_group(&fs->installed,
                              CONST_CAST(struct flowset_group *, r->old));
     }
     for (int i = 0; i < 2; i++) {
+        /* A modified flow replaces (and releases) 'r->old', which no later
+         * ref points to: each installed flow is in at most one ref. */
         LIST_FOR_EACH (r, node, i ? &d->mod_flows : &d->add_flows) {
-            const struct flowset_flow *f = r->new;
-            struct match match;
-            minimatch_expand(&f->match, &match);
-            flowset_add_flow(&fs->installed, f->table_id, f->priority,
-                             &match, f->cookie, f->ofpacts, f->ofpacts_len);
+            flowset_add_shared(&fs->installed, r->new);
         }
         LIST_FOR_EACH (r, node, i ? &d->mod_groups : &d->add_groups) {
             const struct flowset_group *g = r->new;
@@ -1226,7 +1225,10 @@ maybe_start_sync(struct flowsync *fs, struct ofsession *s,
     if (now < fs->retry_at || !fs->dirty) {
         return;
     }
-    flowset_diff(&fs->installed, &fs->desired, &fs->diff);
+    /* Also makes 'installed' share the flows it agrees on with 'desired'
+     * (after a reload or a read-back, each side holds its own copy of
+     * them): no bridge's flows are held twice for long. */
+    flowset_diff_share(&fs->installed, &fs->desired, &fs->diff);
     if (flowset_diff_is_empty(&fs->diff)) {
         flowset_diff_destroy(&fs->diff);
         fs->dirty = false;

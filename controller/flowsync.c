@@ -449,9 +449,17 @@ handle_flow_dump(struct flowsync *fs, struct ofsession *s,
             }
             break;
         }
-        flowset_add_flow(&fs->installed, stats.table_id, stats.priority,
-                         &stats.match, stats.cookie, stats.ofpacts,
-                         stats.ofpacts_len);
+        const struct flowset_flow *f = flowset_add_flow(
+            &fs->installed, stats.table_id, stats.priority, &stats.match,
+            stats.cookie, stats.ofpacts, stats.ofpacts_len);
+        /* A flow the desired set holds too: keep desired's, free the copy
+         * at once (so that a read-back does not hold the bridge's flows
+         * twice until the diff that follows it). */
+        const struct flowset_flow *d = flowset_find_flow(
+            &fs->desired, f->table_id, f->priority, &f->match);
+        if (d && flowset_flow_same_body(d, f)) {
+            flowset_add_shared(&fs->installed, d);
+        }
     }
     ofpbuf_uninit(&ofpacts);
     if (flowset_n_flows(&fs->installed) > FLOWSYNC_DUMP_MAX_FLOWS) {

@@ -457,6 +457,8 @@ test_installed_shares_desired(void)
     ofmsgs_drain(rig.s, rig.now, &rig.sent);
     UNIT_CHECK(rig_answer_dump(&rig, &sw));
     flowset_destroy(&sw);
+    /* Already while reading the dump, not only at the next diff. */
+    UNIT_CHECK(installed_shares_desired(rig.sync));
     ofmsgs_clear(&rig.sent);
     rig_run(&rig);
     UNIT_CHECK(!ofmsgs_count(&rig.sent, OFPTYPE_BUNDLE_ADD_MESSAGE));

@@ -25,9 +25,11 @@
 void
 flowset_init(struct flowset *fs)
 {
+    static uint32_t n_sets;     /* Single-threaded, like all of flowset. */
     fs->flows.slots = NULL;
     fs->flows.n = 0;
     fs->flows.mask = 0;
+    fs->flows.salt = hash_int(++n_sets, 0);
     hmap_init(&fs->groups);
 }
 
@@ -159,6 +161,18 @@ flowset_flow_unref(const struct flowset_flow *f_)
     }
 }
 
+/* Returns the first slot of the probe sequence of a flow whose key hash is
+ * 'hash' in 't'.  The key hash is mixed with the set's own salt: without
+ * it, inserting flows in the slot order of another table that uses the
+ * same function (copying a set, applying a diff, reading a switch's dump,
+ * which comes in the order of its own hash table) piles them into long
+ * runs, and linear probing turns quadratic. */
+static size_t
+flowset_home(const struct flowset_flows *t, uint32_t hash)
+{
+    return hash_int(hash, t->salt) & t->mask;
+}
+
 /* Returns the slot of 'fs' that holds the flow with key ('table_id',
  * 'priority', 'match') whose hash is 'hash', or, if there is none, the
  * empty slot where it would go.  'fs' must have slots. */
@@ -167,7 +181,7 @@ flowset_flow_slot(const struct flowset *fs, uint32_t hash, uint8_t table_id,
                   uint16_t priority, const struct minimatch *match)
 {
     const struct flowset_flows *t = &fs->flows;
-    for (size_t i = hash & t->mask; ; i = (i + 1) & t->mask) {
+    for (size_t i = flowset_home(t, hash); ; i = (i + 1) & t->mask) {
         const struct flowset_flow *f = t->slots[i];
         if (!f || (f->hash == hash && f->table_id == table_id
                    && f->priority == priority
@@ -192,7 +206,7 @@ flowset_flows_resize(struct flowset *fs, size_t n_slots)
     for (size_t i = 0; i < old_n_slots; i++) {
         const struct flowset_flow *f = old[i];
         if (f) {
-            size_t j = f->hash & t->mask;
+            size_t j = flowset_home(t, f->hash);
             while (t->slots[j]) {
                 j = (j + 1) & t->mask;
             }
@@ -387,7 +401,7 @@ flowset_remove_flow(struct flowset *fs, const struct flowset_flow *f)
          j = (j + 1) & t->mask) {
         /* The flow in 'j' may move to the hole 'i' unless its home slot
          * lies cyclically in (i, j]. */
-        size_t home = t->slots[j]->hash & t->mask;
+        size_t home = flowset_home(t, t->slots[j]->hash);
         if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
             t->slots[i] = t->slots[j];
             t->slots[j] = NULL;

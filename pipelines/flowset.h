@@ -53,6 +53,8 @@ struct flowset_flows {
     const struct flowset_flow **slots;  /* NULL: empty slot. */
     size_t n;                   /* Flows. */
     size_t mask;                /* Slots - 1; 0 with no slots. */
+    uint32_t salt;              /* Mixed into each flow's hash for its
+                                 * slot: each set has its own order. */
 };
 
 struct flowset_group {

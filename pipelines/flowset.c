@@ -25,11 +25,7 @@
 void
 flowset_init(struct flowset *fs)
 {
-    static uint32_t n_sets;     /* Single-threaded, like all of flowset. */
-    fs->flows.slots = NULL;
-    fs->flows.n = 0;
-    fs->flows.mask = 0;
-    fs->flows.salt = hash_int(++n_sets, 0);
+    hmap_init(&fs->flows);
     hmap_init(&fs->groups);
 }
 
@@ -161,59 +157,37 @@ flowset_flow_unref(const struct flowset_flow *f_)
     }
 }
 
-/* Returns the first slot of the probe sequence of a flow whose key hash is
- * 'hash' in 't'.  The key hash is mixed with the set's own salt: without
- * it, inserting flows in the slot order of another table that uses the
- * same function (copying a set, applying a diff, reading a switch's dump,
- * which comes in the order of its own hash table) piles them into long
- * runs, and linear probing turns quadratic. */
-static size_t
-flowset_home(const struct flowset_flows *t, uint32_t hash)
+/* Returns the member of 'fs' that holds the flow with key ('table_id',
+ * 'priority', 'match') whose hash is 'hash', or NULL. */
+static struct flowset_member *
+flowset_find_member(const struct flowset *fs, uint32_t hash,
+                    uint8_t table_id, uint16_t priority,
+                    const struct minimatch *match)
 {
-    return hash_int(hash, t->salt) & t->mask;
-}
-
-/* Returns the slot of 'fs' that holds the flow with key ('table_id',
- * 'priority', 'match') whose hash is 'hash', or, if there is none, the
- * empty slot where it would go.  'fs' must have slots. */
-static size_t
-flowset_flow_slot(const struct flowset *fs, uint32_t hash, uint8_t table_id,
-                  uint16_t priority, const struct minimatch *match)
-{
-    const struct flowset_flows *t = &fs->flows;
-    for (size_t i = flowset_home(t, hash); ; i = (i + 1) & t->mask) {
-        const struct flowset_flow *f = t->slots[i];
-        if (!f || (f->hash == hash && f->table_id == table_id
-                   && f->priority == priority
-                   && (f->match.flow == match->flow
-                       || minimatch_equal(&f->match, match)))) {
-            return i;
+    struct flowset_member *m;
+    HMAP_FOR_EACH_WITH_HASH (m, node, hash, &fs->flows) {
+        const struct flowset_flow *f = m->flow;
+        if (f->table_id == table_id && f->priority == priority
+            && (f->match.flow == match->flow
+                || minimatch_equal(&f->match, match))) {
+            return m;
         }
     }
+    return NULL;
 }
 
-/* Resizes the slots of 'fs' to 'n_slots' (a power of 2, more than the
- * flows). */
-static void
-flowset_flows_resize(struct flowset *fs, size_t n_slots)
+/* Returns the member of 'fs' that holds 'f' itself, or NULL. */
+static struct flowset_member *
+flowset_find_member_of(const struct flowset *fs,
+                       const struct flowset_flow *f)
 {
-    struct flowset_flows *t = &fs->flows;
-    const struct flowset_flow **old = t->slots;
-    size_t old_n_slots = old ? t->mask + 1 : 0;
-
-    t->slots = xcalloc(n_slots, sizeof *t->slots);
-    t->mask = n_slots - 1;
-    for (size_t i = 0; i < old_n_slots; i++) {
-        const struct flowset_flow *f = old[i];
-        if (f) {
-            size_t j = flowset_home(t, f->hash);
-            while (t->slots[j]) {
-                j = (j + 1) & t->mask;
-            }
-            t->slots[j] = f;
+    struct flowset_member *m;
+    HMAP_FOR_EACH_WITH_HASH (m, node, f->hash, &fs->flows) {
+        if (m->flow == f) {
+            return m;
         }
     }
-    free(old);
+    return NULL;
 }
 
 /* Puts 'f' (whose reference the caller passes on) into 'fs', in place of
@@ -221,18 +195,16 @@ flowset_flows_resize(struct flowset *fs, size_t n_slots)
 static void
 flowset_put(struct flowset *fs, const struct flowset_flow *f)
 {
-    struct flowset_flows *t = &fs->flows;
-    if (!t->slots || (t->n + 1) * 4 > (t->mask + 1) * 3) {
-        flowset_flows_resize(fs, t->slots ? (t->mask + 1) * 2 : 16);
-    }
-    size_t i = flowset_flow_slot(fs, f->hash, f->table_id, f->priority,
-                                 &f->match);
-    const struct flowset_flow *old = t->slots[i];
-    t->slots[i] = f;
-    if (old) {
+    struct flowset_member *m = flowset_find_member(fs, f->hash, f->table_id,
+                                                   f->priority, &f->match);
+    if (m) {
+        const struct flowset_flow *old = m->flow;
+        m->flow = f;
         flowset_flow_unref(old);
     } else {
-        t->n++;
+        m = xmalloc(sizeof *m);
+        m->flow = f;
+        hmap_insert(&fs->flows, &m->node, f->hash);
     }
 }
 
@@ -240,18 +212,14 @@ flowset_put(struct flowset *fs, const struct flowset_flow *f)
 void
 flowset_clear(struct flowset *fs)
 {
-    struct flowset_flows *t = &fs->flows;
-    if (t->slots) {
-        for (size_t i = 0; i <= t->mask; i++) {
-            if (t->slots[i]) {
-                flowset_flow_unref(t->slots[i]);
-            }
-        }
-        free(t->slots);
-        t->slots = NULL;
-        t->n = 0;
-        t->mask = 0;
+    struct flowset_member *m;
+    HMAP_FOR_EACH_POP (m, node, &fs->flows) {
+        flowset_flow_unref(m->flow);
+        free(m);
     }
+    /* Also frees the buckets, as a set may stay empty for long. */
+    hmap_destroy(&fs->flows);
+    hmap_init(&fs->flows);
 
     struct flowset_group *g;
     HMAP_FOR_EACH_POP (g, node, &fs->groups) {
@@ -265,6 +233,7 @@ flowset_destroy(struct flowset *fs)
 {
     if (fs) {
         flowset_clear(fs);
+        hmap_destroy(&fs->flows);
         hmap_destroy(&fs->groups);
     }
 }
@@ -273,9 +242,7 @@ flowset_destroy(struct flowset *fs)
 void
 flowset_swap(struct flowset *a, struct flowset *b)
 {
-    struct flowset_flows tmp = a->flows;
-    a->flows = b->flows;
-    b->flows = tmp;
+    hmap_swap(&a->flows, &b->flows);
     hmap_swap(&a->groups, &b->groups);
 }
 
@@ -305,23 +272,24 @@ const struct flowset_flow *
 flowset_find_flow(const struct flowset *fs, uint8_t table_id,
                   uint16_t priority, const struct minimatch *match)
 {
-    if (!fs->flows.n) {
+    if (hmap_is_empty(&fs->flows)) {
         return NULL;
     }
     uint32_t hash = flowset_key_hash(table_id, priority, match);
-    return fs->flows.slots[flowset_flow_slot(fs, hash, table_id, priority,
-                                             match)];
+    const struct flowset_member *m = flowset_find_member(fs, hash, table_id,
+                                                         priority, match);
+    return m ? m->flow : NULL;
 }
 
 /* Returns the flow of 'fs' with the key of 'f' (of any set), or NULL. */
 static const struct flowset_flow *
 flowset_find_same_key(const struct flowset *fs, const struct flowset_flow *f)
 {
-    if (!fs->flows.n) {
-        return NULL;
-    }
-    return fs->flows.slots[flowset_flow_slot(fs, f->hash, f->table_id,
-                                             f->priority, &f->match)];
+    const struct flowset_member *m = flowset_find_member(fs, f->hash,
+                                                         f->table_id,
+                                                         f->priority,
+                                                         &f->match);
+    return m ? m->flow : NULL;
 }
 
 /* Adds 'f' (a flow of any set) to 'fs' without copying it: both hold it.
@@ -384,30 +352,15 @@ flowset_add_flow(struct flowset *fs, uint8_t table_id, uint16_t priority,
     return f;
 }
 
-/* Removes flow 'f' from 'fs' and releases it (it is freed unless another
- * set holds it).  Shifts back the flows that follow it in their probe
- * sequence, so that no slot needs a tombstone. */
+/* Removes flow 'f', which must be in 'fs', from 'fs' and releases it (it
+ * is freed unless another set holds it). */
 void
 flowset_remove_flow(struct flowset *fs, const struct flowset_flow *f)
 {
-    struct flowset_flows *t = &fs->flows;
-    ovs_assert(t->n);
-    size_t i = flowset_flow_slot(fs, f->hash, f->table_id, f->priority,
-                                 &f->match);
-    ovs_assert(t->slots[i] == f);
-    t->slots[i] = NULL;
-    t->n--;
-    for (size_t j = (i + 1) & t->mask; t->slots[j];
-         j = (j + 1) & t->mask) {
-        /* The flow in 'j' may move to the hole 'i' unless its home slot
-         * lies cyclically in (i, j]. */
-        size_t home = flowset_home(t, t->slots[j]->hash);
-        if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
-            t->slots[i] = t->slots[j];
-            t->slots[j] = NULL;
-            i = j;
-        }
-    }
+    struct flowset_member *m = flowset_find_member_of(fs, f);
+    ovs_assert(m);
+    hmap_remove(&fs->flows, &m->node);
+    free(m);
     flowset_flow_unref(f);
 }
 
@@ -471,7 +424,7 @@ flowset_remove_group(struct flowset *fs, struct flowset_group *g)
 size_t
 flowset_n_flows(const struct flowset *fs)
 {
-    return fs->flows.n;
+    return hmap_count(&fs->flows);
 }
 
 /* Returns the number of groups in 'fs'. */
@@ -579,10 +532,9 @@ static void
 flowset_replace(struct flowset *fs, const struct flowset_flow *old,
                 const struct flowset_flow *new)
 {
-    size_t i = flowset_flow_slot(fs, old->hash, old->table_id,
-                                 old->priority, &old->match);
-    ovs_assert(fs->flows.slots[i] == old && new->hash == old->hash);
-    fs->flows.slots[i] = flowset_flow_ref(new);
+    struct flowset_member *m = flowset_find_member_of(fs, old);
+    ovs_assert(m && new->hash == old->hash);
+    m->flow = flowset_flow_ref(new);
     flowset_flow_unref(old);
 }
 
@@ -612,8 +564,8 @@ flowset_diff__(const struct flowset *installed, struct flowset *share,
             flowset_ref_push(&diff->mod_flows, old, f);
             diff->n_mod_flows++;
         } else if (share) {
-            /* Equal, two copies: keep desired's.  Same key, same slot;
-             * 'old' is in no list of 'diff'. */
+            /* Equal, two copies: keep desired's.  Same key, same member
+             * of 'share'; 'old' is in no list of 'diff'. */
             flowset_replace(share, old, f);
         }
     }

@@ -9,7 +9,8 @@
  *
  * Flows are immutable and shared: a struct flowset_flow is one allocation
  * (key, cookie, match and actions together), reference-counted, and any
- * number of flow sets may hold the same one.  flowset_add_flow() builds a
+ * number of flow sets may hold the same one, each through a small node of
+ * its own (struct flowset_member) in its hmap.  flowset_add_flow() builds a
  * new flow from the match and actions it is given; flowset_add_shared()
  * adds a flow of another set without copying it, which is how the
  * controller's installed set takes over the flows of the desired set a
@@ -46,15 +47,12 @@ struct flowset_flow {
     uint8_t table_id;
 };
 
-/* The flows of a set: an open-addressing hash table of pointers (linear
- * probing, at most 3/4 full), so that a set costs one pointer slot per
- * flow rather than a node in each flow. */
-struct flowset_flows {
-    const struct flowset_flow **slots;  /* NULL: empty slot. */
-    size_t n;                   /* Flows. */
-    size_t mask;                /* Slots - 1; 0 with no slots. */
-    uint32_t salt;              /* Mixed into each flow's hash for its
-                                 * slot: each set has its own order. */
+/* A flow's place in one set.  A shared flow cannot sit in the hmaps of
+ * several sets through one node of its own, so each set holds its flows
+ * through these, one per flow it holds. */
+struct flowset_member {
+    struct hmap_node node;      /* In flowset 'flows', by the flow's hash. */
+    const struct flowset_flow *flow;    /* Holds a reference. */
 };
 
 struct flowset_group {
@@ -66,7 +64,7 @@ struct flowset_group {
 };
 
 struct flowset {
-    struct flowset_flows flows;
+    struct hmap flows;          /* struct flowset_member. */
     struct hmap groups;
 };
 
@@ -121,22 +119,28 @@ void flowset_remove_group(struct flowset *, struct flowset_group *);
 
 size_t flowset_n_flows(const struct flowset *);
 /* Iterates over the flows of a flow set, in no particular order, with
- * FLOW a 'const struct flowset_flow *'.  The set must not change during
- * the loop. */
-#define FLOWSET_FOR_EACH_FLOW(FLOW, FLOWSET)                              \
-    for (size_t FLOW##_pos__ = 0;                                       \
-         ((FLOW) = flowset_next_flow__(FLOWSET, &FLOW##_pos__)) != NULL; )
+ * FLOW a 'const struct flowset_flow *' (NULL after the last one).  The set
+ * must not change during the loop. */
+#define FLOWSET_FOR_EACH_FLOW(FLOW, FLOWSET)                            \
+    for (const struct hmap_node *FLOW##_node__                          \
+             = hmap_first(&(FLOWSET)->flows);                           \
+         ((FLOW) = flowset_node_flow__(FLOW##_node__)) != NULL;         \
+         FLOW##_node__ = hmap_next(&(FLOWSET)->flows, FLOW##_node__))
+/* Same, but the loop may remove FLOW (only) from the set with
+ * flowset_remove_flow(). */
+#define FLOWSET_FOR_EACH_FLOW_SAFE(FLOW, FLOWSET)                       \
+    for (const struct hmap_node *FLOW##_node__                          \
+             = hmap_first(&(FLOWSET)->flows), *FLOW##_next__;           \
+         ((FLOW) = flowset_node_flow__(FLOW##_node__)) != NULL          \
+         && ((FLOW##_next__ = hmap_next(&(FLOWSET)->flows,              \
+                                        FLOW##_node__)), true);         \
+         FLOW##_node__ = FLOW##_next__)
 static inline const struct flowset_flow *
-flowset_next_flow__(const struct flowset *fs, size_t *pos)
+flowset_node_flow__(const struct hmap_node *node)
 {
-    if (fs->flows.slots) {
-        for (; *pos <= fs->flows.mask; (*pos)++) {
-            if (fs->flows.slots[*pos]) {
-                return fs->flows.slots[(*pos)++];
-            }
-        }
-    }
-    return NULL;
+    return (node
+            ? CONTAINER_OF(node, struct flowset_member, node)->flow
+            : NULL);
 }
 size_t flowset_n_groups(const struct flowset *);
 

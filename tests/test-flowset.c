@@ -379,8 +379,8 @@ test_diff_share(void)
 static void
 test_many_flows(void)
 {
-    /* The open-addressing table through growth and removals (each removal
-     * shifts back the flows behind it): every flow stays findable. */
+    /* The table through growth and random removals: every flow stays
+     * findable, and the set iterates over each exactly once. */
     enum { N = 3000 };
     struct flowset fs;
     flowset_init(&fs);
@@ -415,6 +415,55 @@ test_many_flows(void)
     }
     UNIT_CHECK(seen == n);
     flowset_destroy(&fs);
+}
+
+static void
+test_remove_while_iterating(void)
+{
+    /* FLOWSET_FOR_EACH_FLOW_SAFE may remove the flow it is on: the loop
+     * still visits every flow once, and a set sharing the flows keeps
+     * them all. */
+    enum { N = 500 };
+    struct flowset a, b;
+    flowset_init(&a);
+    for (int i = 1; i <= N; i++) {
+        add_output_flow(&a, i % 3, 100, i, i, 0xfc01);
+    }
+    flowset_clone(&b, &a);
+    char *a_text = format_set(&a);
+
+    size_t seen = 0;
+    const struct flowset_flow *f;
+    FLOWSET_FOR_EACH_FLOW_SAFE (f, &b) {
+        seen++;
+        if (ofp_to_u16(ofpact_get_OUTPUT(f->ofpacts)->port) % 2) {
+            flowset_remove_flow(&b, f);
+        }
+    }
+    UNIT_CHECK(f == NULL);
+    UNIT_CHECK(seen == N);
+    UNIT_CHECK(flowset_n_flows(&b) == N / 2);
+    FLOWSET_FOR_EACH_FLOW (f, &b) {
+        UNIT_CHECK(!(ofp_to_u16(ofpact_get_OUTPUT(f->ofpacts)->port) % 2));
+        UNIT_CHECK(f->ref_cnt == 2);
+    }
+    UNIT_CHECK(find_output_flow(&a, 1, 100, 1)->ref_cnt == 1);
+
+    /* Removing every flow empties the set. */
+    FLOWSET_FOR_EACH_FLOW_SAFE (f, &b) {
+        flowset_remove_flow(&b, f);
+    }
+    UNIT_CHECK(flowset_n_flows(&b) == 0);
+    FLOWSET_FOR_EACH_FLOW (f, &b) {
+        UNIT_CHECK(false);
+    }
+    flowset_destroy(&b);
+
+    char *text = format_set(&a);
+    UNIT_CHECK_STREQ(text, a_text);
+    free(text);
+    free(a_text);
+    flowset_destroy(&a);
 }
 
 static void
@@ -673,6 +722,7 @@ main(void)
     UNIT_RUN(test_shared_flows);
     UNIT_RUN(test_diff_share);
     UNIT_RUN(test_many_flows);
+    UNIT_RUN(test_remove_while_iterating);
     UNIT_RUN(test_format_deterministic);
     UNIT_RUN(test_equivalent_actions);
     UNIT_RUN(test_packet_type_normalized);

@@ -145,11 +145,20 @@ full_portmap(const struct intent_bridge *br, struct portmap *pm)
 struct compile_result {
     size_t flows, groups;       /* Over every bridge. */
     size_t heap_bytes;          /* Heap held by their flow sets (glibc's
-                                 * mallinfo2(), summed per bridge while
-                                 * its flow set is alive). */
+                                 * mallinfo2(), mmap'ed blocks included,
+                                 * summed per bridge while its flow set
+                                 * is alive). */
     size_t max_flows;           /* Of the largest bridge... */
     const char *max_host, *max_bridge;  /* ...which is this one. */
 };
+
+/* Returns the heap in use, mmap'ed blocks (large hash tables) included. */
+static size_t
+heap_in_use(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
 
 /* Compiles every bridge of 'intent' and counts what it gives. */
 static void
@@ -165,9 +174,9 @@ compile_all(const struct intent *intent, struct compile_result *r)
 
             flowset_init(&fs);
             full_portmap(br, &pm);
-            size_t heap_before = mallinfo2().uordblks;
+            size_t heap_before = heap_in_use();
             pipeline_compile(intent, br, &pm, &fs);
-            size_t heap_after = mallinfo2().uordblks;
+            size_t heap_after = heap_in_use();
             r->heap_bytes += (heap_after > heap_before
                               ? heap_after - heap_before : 0);
             size_t n = flowset_n_flows(&fs);

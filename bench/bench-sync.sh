@@ -3,7 +3,8 @@
 #   FLOWCHAIN_BUILDDIR=build bench/bench-sync.sh [N]     (default 1000000)
 # Builds the one-host lab, starts flowchaind with N extra flows (test hook
 # FLOWCHAIN_TEST_BULK_FLOWS) and prints: the time of the full install and
-# the bytes queued at most (from the log), flowchaind's peak RSS, the CPU
+# the bytes queued at most (from the log), flowchaind's peak and in-sync
+# RSS (VmHWM, VmRSS; also after the read-back below), the CPU
 # that the idle drift checks cost flowchaind and ovs-vswitchd over 20 s,
 # the time a restarted controller takes to read the bridge back, and
 # ovs-vswitchd's idle CPU without a controller (the baseline).
@@ -23,6 +24,7 @@ FLOWCHAIN_TEST_BULK_FLOWS=$N fcd_start "$INTENT"
 wait_until 3600 fcd_all_in_sync 1 || { echo "no sync"; exit 1; }
 grep -o "synced: .*" "$FCD_LOG" | tail -1 | sed "s/^/install of $N flows: /"
 echo "flowchaind peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$FCD_PID/status)"
+echo "flowchaind RSS in sync: $(awk '/VmRSS/ {print $2, $3}' /proc/$FCD_PID/status)"
 
 vsd=$(lab_get hosts.h1.vswitchd_pid)
 hz=$(getconf CLK_TCK)
@@ -39,6 +41,7 @@ ready=$(grep -m1 " ready, " "$FCD_LOG"); holds=$(grep -m1 "switch holds" "$FCD_L
 echo "read-back after a controller restart: $(( $(ms "$holds") - $(ms "$ready") )) ms (${holds##*|})"
 echo "flow mods sent by the restarted controller: $(fcd_flow_mods)"
 echo "flowchaind peak RSS after the read-back: $(awk '/VmHWM/ {print $2, $3}' /proc/$FCD_PID/status)"
+echo "flowchaind RSS in sync after the read-back: $(awk '/VmRSS/ {print $2, $3}' /proc/$FCD_PID/status)"
 fcd_stop
 v0=$(cpu_ticks "$vsd"); sleep 20; v1=$(cpu_ticks "$vsd")
 echo "idle 20 s without a controller: ovs-vswitchd $(( (v1 - v0) * 1000 / hz )) ms CPU"

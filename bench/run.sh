@@ -22,7 +22,8 @@
 #               together); default all
 #
 # Run as root (namespaces).  Nothing in it asserts a time.
-# B1: bench/bench-intent -c (no lab).  B2-B4: one host of the B2 intent
+# B1: bench/bench-intent -c, and bench/bench-flowmem on its largest bridge
+# (no lab).  B2-B4: one host of the B2 intent
 # (the one with the largest bridge) as a lab: two VMs as namespaces (for
 # pings), every other NIC port of that host as an OVS internal port, and
 # flowchaind on the full intent.  B5: one host with 50 bridges.  B7: iperf3
@@ -48,7 +49,7 @@ shift $((OPTIND - 1))
 ONLY=${*:-B1 B2 B3 B4 B5 B7 B8}
 case $RUNS in ''|*[!0-9]*|0) echo "bench: -n wants a positive number" >&2; exit 2 ;; esac
 BUILD=$(cd "$BUILD" && pwd) || { echo "bench: no build in $BUILD" >&2; exit 1; }
-for f in flowchaind flowchainctl bench/bench-intent; do
+for f in flowchaind flowchainctl bench/bench-intent bench/bench-flowmem; do
     [ -x "$BUILD/$f" ] || { echo "bench: $BUILD/$f missing; build first" >&2; exit 1; }
 done
 export FLOWCHAIN_SRCDIR=$top FLOWCHAIN_BUILDDIR=$BUILD
@@ -95,7 +96,7 @@ bench_b1() {
     say "B1: generating the intent ($B1_ARGS)"
     $GEN $B1_ARGS -o "$WORK/b1.json" || return 1
     "$BUILD/flowchainctl" check "$WORK/b1.json" 2>/dev/null | sed 's/^/bench: /' >&2
-    local r out
+    local r out mem
     for r in $(seq "$RUNS"); do
         out=$("$BUILD/bench/bench-intent" "$WORK/b1.json" -i 1 -c -m) || return 1
         result b1.total_ms "$(kv total_ms "$out")"
@@ -104,6 +105,12 @@ bench_b1() {
         result b1.rss_mb "$(awk -v k="$(kv max_rss_kb "$out")" 'BEGIN {printf "%.1f", k / 1024}')"
         result b1.bytes_per_flow "$(kv bytes_per_flow "$out")"
         say "B1 run $r: $out"
+        # The heap flowchaind holds per installed flow: desired + installed
+        # of the largest bridge, through the real flow sync (the worst of a
+        # full install, a reload and a read-back).
+        mem=$("$BUILD/bench/bench-flowmem" "$WORK/b1.json" -b "$(kv max_bridge "$out")" -m) || return 1
+        result b1.bytes_per_installed_flow "$(kv bytes_per_installed_flow "$mem")"
+        say "B1 run $r: $mem"
     done
     meta b1.shape "$(kv vms "$out") VMs, $(kv nics "$out") NICs, $(kv hosts "$out") hosts, $(kv bridges "$out") bridges, $(kv policies "$out") policies, $(( $(kv json_bytes "$out") / 1000 )) kB of JSON -> $(kv flows "$out") flows and $(kv groups "$out") groups (largest bridge $(kv max_bridge "$out"): $(kv max_bridge_flows "$out") flows)"
     meta b1.args "$B1_ARGS"

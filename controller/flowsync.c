@@ -408,7 +408,7 @@ dump_finished(struct flowsync *fs, long long int now)
 {
     size_t foreign = 0;
     const struct flowset_flow *f;
-    HMAP_FOR_EACH (f, node, &fs->installed.flows) {
+    FLOWSET_FOR_EACH_FLOW (f, &fs->installed) {
         if (!pipeline_cookie_is_ours(ntohll(f->cookie))) {
             foreign++;
         }
@@ -449,9 +449,17 @@ handle_flow_dump(struct flowsync *fs, struct ofsession *s,
             }
             break;
         }
-        flowset_add_flow(&fs->installed, stats.table_id, stats.priority,
-                         &stats.match, stats.cookie, stats.ofpacts,
-                         stats.ofpacts_len);
+        const struct flowset_flow *f = flowset_add_flow(
+            &fs->installed, stats.table_id, stats.priority, &stats.match,
+            stats.cookie, stats.ofpacts, stats.ofpacts_len);
+        /* A flow the desired set holds too: keep desired's, free the copy
+         * at once (so that a read-back does not hold the bridge's flows
+         * twice until the diff that follows it). */
+        const struct flowset_flow *d = flowset_find_flow(
+            &fs->desired, f->table_id, f->priority, &f->match);
+        if (d && flowset_flow_same_body(d, f)) {
+            flowset_add_shared(&fs->installed, d);
+        }
     }
     ofpbuf_uninit(&ofpacts);
     if (flowset_n_flows(&fs->installed) > FLOWSYNC_DUMP_MAX_FLOWS) {
@@ -610,7 +618,8 @@ encode_flow_mod(const struct flowset_flow *f, uint16_t command)
         .buffer_id = UINT32_MAX,
         .out_port = OFPP_ANY,
         .out_group = OFPG_ANY,
-        .ofpacts = command == OFPFC_ADD ? f->ofpacts : NULL,
+        .ofpacts = (command == OFPFC_ADD
+                    ? CONST_CAST(struct ofpact *, f->ofpacts) : NULL),
         .ofpacts_len = command == OFPFC_ADD ? f->ofpacts_len : 0,
     };
     fm.match = f->match;        /* Shallow: encoding only reads it. */
@@ -826,7 +835,9 @@ start_sync(struct flowsync *fs, struct ofsession *s, long long int now)
              fs->n_group_mods);
 }
 
-/* Applies the committed diff of the bundle in flight to 'fs->installed'. */
+/* Applies the committed diff of the bundle in flight to 'fs->installed'.
+ * The flows added or modified are not copied: 'installed' takes a
+ * reference to the very flows of the desired set (or of 'held'). */
 static void
 apply_diff(struct flowsync *fs)
 {
@@ -834,20 +845,17 @@ apply_diff(struct flowsync *fs)
     const struct flowset_ref *r;
 
     LIST_FOR_EACH (r, node, &d->del_flows) {
-        flowset_remove_flow(&fs->installed,
-                            CONST_CAST(struct flowset_flow *, r->old));
+        flowset_remove_flow(&fs->installed, r->old);
     }
     LIST_FOR_EACH (r, node, &d->del_groups) {
         flowset_remove_group(&fs->installed,
                              CONST_CAST(struct flowset_group *, r->old));
     }
     for (int i = 0; i < 2; i++) {
+        /* A modified flow replaces (and releases) 'r->old', which no later
+         * ref points to: each installed flow is in at most one ref. */
         LIST_FOR_EACH (r, node, i ? &d->mod_flows : &d->add_flows) {
-            const struct flowset_flow *f = r->new;
-            struct match match;
-            minimatch_expand(&f->match, &match);
-            flowset_add_flow(&fs->installed, f->table_id, f->priority,
-                             &match, f->cookie, f->ofpacts, f->ofpacts_len);
+            flowset_add_shared(&fs->installed, r->new);
         }
         LIST_FOR_EACH (r, node, i ? &d->mod_groups : &d->add_groups) {
             const struct flowset_group *g = r->new;
@@ -981,9 +989,9 @@ handle_drift_flow(struct flowsync *fs, const struct ofputil_flow_update *fu,
     if (fu->event == OFPFME_REMOVED) {
         struct minimatch mm;
         minimatch_init(&mm, &fu->match);
-        struct flowset_flow *f = flowset_find_flow(&fs->installed,
-                                                   fu->table_id,
-                                                   fu->priority, &mm);
+        const struct flowset_flow *f = flowset_find_flow(&fs->installed,
+                                                         fu->table_id,
+                                                         fu->priority, &mm);
         minimatch_destroy(&mm);
         if (f) {
             flowset_remove_flow(&fs->installed, f);
@@ -1225,7 +1233,10 @@ maybe_start_sync(struct flowsync *fs, struct ofsession *s,
     if (now < fs->retry_at || !fs->dirty) {
         return;
     }
-    flowset_diff(&fs->installed, &fs->desired, &fs->diff);
+    /* Also makes 'installed' share the flows it agrees on with 'desired'
+     * (after a reload or a read-back, each side holds its own copy of
+     * them): no bridge's flows are held twice for long. */
+    flowset_diff_share(&fs->installed, &fs->desired, &fs->diff);
     if (flowset_diff_is_empty(&fs->diff)) {
         flowset_diff_destroy(&fs->diff);
         fs->dirty = false;

@@ -78,8 +78,8 @@ format_missing_ports(const struct swconn *conn,
     svec_destroy(&names);
 }
 
-/* Initializes 'sel' with copies of the flows of 'fs' that policy 'p'
- * produced: its cookies of every policy kind (PIPELINE_COOKIE_POLICY to
+/* Initializes 'sel' with the flows of 'fs' (shared, not copied) that
+ * policy 'p' produced: its cookies of every policy kind (PIPELINE_COOKIE_POLICY to
  * PIPELINE_COOKIE_POLICY_MONITOR), any rule.  No groups. */
 static void
 select_policy_flows(const struct flowset *fs, const struct intent_policy *p,
@@ -87,15 +87,12 @@ select_policy_flows(const struct flowset *fs, const struct intent_policy *p,
 {
     flowset_init(sel);
     const struct flowset_flow *f;
-    HMAP_FOR_EACH (f, node, &fs->flows) {
+    FLOWSET_FOR_EACH_FLOW (f, fs) {
         uint64_t cookie = ntohll(f->cookie) & PIPELINE_COOKIE_OBJECT_MASK;
         for (int kind = PIPELINE_COOKIE_POLICY;
              kind <= PIPELINE_COOKIE_POLICY_MONITOR; kind++) {
             if (cookie == pipeline_cookie_policy(kind, p, 0)) {
-                struct match match;
-                minimatch_expand(&f->match, &match);
-                flowset_add_flow(sel, f->table_id, f->priority, &match,
-                                 f->cookie, f->ofpacts, f->ofpacts_len);
+                flowset_add_shared(sel, f);
                 break;
             }
         }
@@ -653,7 +650,7 @@ fill_switch_metrics(const struct swconn *conn, struct metrics_switch *sw)
     sw->connected = true;
     sw->in_sync = flowsync_in_sync(conn->sync);
     const struct flowset_flow *f;
-    HMAP_FOR_EACH (f, node, &installed->flows) {
+    FLOWSET_FOR_EACH_FLOW (f, installed) {
         sw->flows_per_table[f->table_id]++;
     }
     sw->groups = flowset_n_groups(installed);

@@ -57,7 +57,7 @@ explain_create(const struct flowset *fs, const struct portmap *ports)
     ex->rules = xcalloc(MAX(flowset_n_flows(fs), 1), sizeof *ex->rules);
 
     const struct flowset_flow *f;
-    HMAP_FOR_EACH (f, node, &fs->flows) {
+    FLOWSET_FOR_EACH_FLOW (f, fs) {
         struct classifier **cls = &ex->tables[f->table_id];
         if (!*cls) {
             *cls = xmalloc(sizeof **cls);

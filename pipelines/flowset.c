@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "byte-order.h"
+#include "flow.h"
 #include "hash.h"
 #include "openflow/openflow.h"
 #include "openvswitch/dynamic-string.h"
@@ -17,6 +18,7 @@
 #include "openvswitch/ofp-group.h"
 #include "openvswitch/ofp-port.h"
 #include "openvswitch/ofpbuf.h"
+#include "tun-metadata.h"
 #include "util.h"
 
 /* Initializes 'fs' as an empty flow set. */
@@ -27,15 +29,6 @@ flowset_init(struct flowset *fs)
     hmap_init(&fs->groups);
 }
 
-/* Frees flow 'f' (already out of any map). */
-static void
-flowset_flow_free(struct flowset_flow *f)
-{
-    minimatch_destroy(&f->match);
-    free(f->ofpacts);
-    free(f);
-}
-
 /* Frees group 'g' (already out of any map). */
 static void
 flowset_group_free(struct flowset_group *g)
@@ -44,14 +37,189 @@ flowset_group_free(struct flowset_group *g)
     free(g);
 }
 
-/* Removes and frees every flow and group of 'fs', leaving it empty. */
+/* Flows. */
+
+/* Returns the bytes of a miniflow with 'n_values' values. */
+static size_t
+miniflow_bytes(size_t n_values)
+{
+    return sizeof(struct miniflow) + MINIFLOW_VALUES_SIZE(n_values);
+}
+
+/* Allocates a flow with room for a match whose flow and mask have
+ * 'flow_values' and 'mask_values' values and for 'ofpacts_len' bytes of
+ * actions, all in one block, and points its match and actions there. */
+static struct flowset_flow *
+flowset_flow_alloc(uint8_t table_id, uint16_t priority, ovs_be64 cookie,
+                   size_t flow_values, size_t mask_values,
+                   size_t ofpacts_len)
+{
+    size_t flow_bytes = miniflow_bytes(flow_values);
+    size_t mask_bytes = miniflow_bytes(mask_values);
+    ovs_assert(ofpacts_len <= UINT32_MAX);
+    BUILD_ASSERT_DECL(sizeof(struct flowset_flow) % 8 == 0);
+    struct flowset_flow *f = xmalloc(sizeof *f + flow_bytes + mask_bytes
+                                     + ofpacts_len);
+    uint8_t *p = (uint8_t *) (f + 1);
+    f->hash = 0;
+    f->ref_cnt = 0;
+    f->cookie = cookie;
+    f->match.flow = (struct miniflow *) p;
+    f->match.mask = (struct minimask *) (p + flow_bytes);
+    f->match.tun_md = NULL;
+    f->ofpacts = (ofpacts_len
+                  ? (const struct ofpact *) (p + flow_bytes + mask_bytes)
+                  : NULL);
+    f->ofpacts_len = ofpacts_len;
+    f->priority = priority;
+    f->table_id = table_id;
+    return f;
+}
+
+/* Returns the hash of the flow key ('table_id', 'priority', 'match'). */
+static uint32_t
+flowset_key_hash(uint8_t table_id, uint16_t priority,
+                 const struct minimatch *match)
+{
+    return hash_int(((uint32_t) table_id << 16) | priority,
+                    minimatch_hash(match, 0));
+}
+
+/* Builds a flow with key ('table_id', 'priority', 'match'), 'cookie' and
+ * a copy of the 'ofpacts_len' bytes at 'ofpacts'. */
+static struct flowset_flow *
+flowset_flow_create(uint8_t table_id, uint16_t priority,
+                    const struct match *match, ovs_be64 cookie,
+                    const struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    /* As minimatch_init() does: the flow keeps the values under the mask's
+     * map. */
+    struct miniflow map;
+    miniflow_map_init(&map, &match->wc.masks);
+    size_t n_values = miniflow_n_values(&map);
+    struct flowset_flow *f = flowset_flow_alloc(table_id, priority, cookie,
+                                                n_values, n_values,
+                                                ofpacts_len);
+    *f->match.flow = map;
+    miniflow_init(f->match.flow, &match->flow);
+    f->match.mask->masks = map;
+    minimask_init(f->match.mask, &match->wc);
+    f->match.tun_md = tun_metadata_allocation_clone(&match->tun_md);
+    if (ofpacts_len) {
+        memcpy(CONST_CAST(struct ofpact *, f->ofpacts), ofpacts,
+               ofpacts_len);
+    }
+    f->hash = flowset_key_hash(table_id, priority, &f->match);
+    return f;
+}
+
+/* Builds a flow like flowset_flow_create(), from the minimatch 'mm'. */
+static struct flowset_flow *
+flowset_flow_create_mini(uint8_t table_id, uint16_t priority,
+                         const struct minimatch *mm, ovs_be64 cookie,
+                         const struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    size_t flow_values = miniflow_n_values(mm->flow);
+    size_t mask_values = miniflow_n_values(&mm->mask->masks);
+    struct flowset_flow *f = flowset_flow_alloc(table_id, priority, cookie,
+                                                flow_values, mask_values,
+                                                ofpacts_len);
+    memcpy(f->match.flow, mm->flow, miniflow_bytes(flow_values));
+    memcpy(f->match.mask, mm->mask, miniflow_bytes(mask_values));
+    f->match.tun_md = tun_metadata_allocation_clone(mm->tun_md);
+    if (ofpacts_len) {
+        memcpy(CONST_CAST(struct ofpact *, f->ofpacts), ofpacts,
+               ofpacts_len);
+    }
+    f->hash = flowset_key_hash(table_id, priority, &f->match);
+    return f;
+}
+
+/* Takes a reference to 'f'. */
+static const struct flowset_flow *
+flowset_flow_ref(const struct flowset_flow *f_)
+{
+    struct flowset_flow *f = CONST_CAST(struct flowset_flow *, f_);
+    ovs_assert(f->ref_cnt < UINT32_MAX);
+    f->ref_cnt++;
+    return f;
+}
+
+/* Drops a reference to 'f', freeing it with the last one. */
+static void
+flowset_flow_unref(const struct flowset_flow *f_)
+{
+    struct flowset_flow *f = CONST_CAST(struct flowset_flow *, f_);
+    ovs_assert(f->ref_cnt > 0);
+    if (!--f->ref_cnt) {
+        free(f->match.tun_md);
+        free(f);
+    }
+}
+
+/* Returns the member of 'fs' that holds the flow with key ('table_id',
+ * 'priority', 'match') whose hash is 'hash', or NULL. */
+static struct flowset_member *
+flowset_find_member(const struct flowset *fs, uint32_t hash,
+                    uint8_t table_id, uint16_t priority,
+                    const struct minimatch *match)
+{
+    struct flowset_member *m;
+    HMAP_FOR_EACH_WITH_HASH (m, node, hash, &fs->flows) {
+        const struct flowset_flow *f = m->flow;
+        if (f->table_id == table_id && f->priority == priority
+            && (f->match.flow == match->flow
+                || minimatch_equal(&f->match, match))) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+/* Returns the member of 'fs' that holds 'f' itself, or NULL. */
+static struct flowset_member *
+flowset_find_member_of(const struct flowset *fs,
+                       const struct flowset_flow *f)
+{
+    struct flowset_member *m;
+    HMAP_FOR_EACH_WITH_HASH (m, node, f->hash, &fs->flows) {
+        if (m->flow == f) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+/* Puts 'f' (whose reference the caller passes on) into 'fs', in place of
+ * a flow with the same key, if any. */
+static void
+flowset_put(struct flowset *fs, const struct flowset_flow *f)
+{
+    struct flowset_member *m = flowset_find_member(fs, f->hash, f->table_id,
+                                                   f->priority, &f->match);
+    if (m) {
+        const struct flowset_flow *old = m->flow;
+        m->flow = f;
+        flowset_flow_unref(old);
+    } else {
+        m = xmalloc(sizeof *m);
+        m->flow = f;
+        hmap_insert(&fs->flows, &m->node, f->hash);
+    }
+}
+
+/* Removes and releases every flow and group of 'fs', leaving it empty. */
 void
 flowset_clear(struct flowset *fs)
 {
-    struct flowset_flow *f;
-    HMAP_FOR_EACH_POP (f, node, &fs->flows) {
-        flowset_flow_free(f);
+    struct flowset_member *m;
+    HMAP_FOR_EACH_POP (m, node, &fs->flows) {
+        flowset_flow_unref(m->flow);
+        free(m);
     }
+    /* Also frees the buckets, as a set may stay empty for long. */
+    hmap_destroy(&fs->flows);
+    hmap_init(&fs->flows);
 
     struct flowset_group *g;
     HMAP_FOR_EACH_POP (g, node, &fs->groups) {
@@ -78,20 +246,16 @@ flowset_swap(struct flowset *a, struct flowset *b)
     hmap_swap(&a->groups, &b->groups);
 }
 
-/* Initializes 'dst' as a deep copy of 'src'. */
+/* Initializes 'dst' as a copy of 'src': the same flows (shared, not
+ * copied) and copies of the groups. */
 void
 flowset_clone(struct flowset *dst, const struct flowset *src)
 {
     flowset_init(dst);
 
     const struct flowset_flow *f;
-    HMAP_FOR_EACH (f, node, &src->flows) {
-        struct minimatch mm;
-        minimatch_clone(&mm, &f->match);
-        flowset_add_flow_owned(dst, f->table_id, f->priority, &mm,
-                               f->cookie,
-                               xmemdup(f->ofpacts, f->ofpacts_len),
-                               f->ofpacts_len);
+    FLOWSET_FOR_EACH_FLOW (f, src) {
+        flowset_add_shared(dst, f);
     }
 
     const struct flowset_group *g;
@@ -102,59 +266,57 @@ flowset_clone(struct flowset *dst, const struct flowset *src)
     }
 }
 
-/* Returns the hash of the flow key ('table_id', 'priority', 'match'). */
-static uint32_t
-flowset_key_hash(uint8_t table_id, uint16_t priority,
-                 const struct minimatch *match)
-{
-    return hash_int(((uint32_t) table_id << 16) | priority,
-                    minimatch_hash(match, 0));
-}
-
 /* Returns the flow of 'fs' with key ('table_id', 'priority', 'match'), or
  * NULL. */
-struct flowset_flow *
+const struct flowset_flow *
 flowset_find_flow(const struct flowset *fs, uint8_t table_id,
                   uint16_t priority, const struct minimatch *match)
 {
-    uint32_t hash = flowset_key_hash(table_id, priority, match);
-    struct flowset_flow *f;
-    HMAP_FOR_EACH_WITH_HASH (f, node, hash, &fs->flows) {
-        if (f->table_id == table_id && f->priority == priority
-            && minimatch_equal(&f->match, match)) {
-            return f;
-        }
+    if (hmap_is_empty(&fs->flows)) {
+        return NULL;
     }
-    return NULL;
+    uint32_t hash = flowset_key_hash(table_id, priority, match);
+    const struct flowset_member *m = flowset_find_member(fs, hash, table_id,
+                                                         priority, match);
+    return m ? m->flow : NULL;
 }
 
-/* Adds to 'fs' a flow in 'table_id' at 'priority' with 'match' (which this
- * function takes over and leaves destroyed-equivalent: the caller must not
- * use or destroy it again), 'cookie', and the 'ofpacts_len' bytes of
- * actions 'ofpacts' (malloc'ed, taken over too).  A flow with the same key
- * is replaced.  Returns the flow in 'fs'. */
-struct flowset_flow *
+/* Returns the flow of 'fs' with the key of 'f' (of any set), or NULL. */
+static const struct flowset_flow *
+flowset_find_same_key(const struct flowset *fs, const struct flowset_flow *f)
+{
+    const struct flowset_member *m = flowset_find_member(fs, f->hash,
+                                                         f->table_id,
+                                                         f->priority,
+                                                         &f->match);
+    return m ? m->flow : NULL;
+}
+
+/* Adds 'f' (a flow of any set) to 'fs' without copying it: both hold it.
+ * A flow with the same key is replaced. */
+void
+flowset_add_shared(struct flowset *fs, const struct flowset_flow *f)
+{
+    flowset_put(fs, flowset_flow_ref(f));
+}
+
+/* Adds to 'fs' a flow in 'table_id' at 'priority' with 'match' and
+ * 'cookie' and the 'ofpacts_len' bytes of actions 'ofpacts' (malloc'ed).
+ * Takes over 'match' and 'ofpacts' and frees them (the flow holds copies):
+ * the caller must not use or destroy them again.  A flow with the same
+ * key is replaced.  Returns the flow in 'fs'. */
+const struct flowset_flow *
 flowset_add_flow_owned(struct flowset *fs, uint8_t table_id,
                        uint16_t priority, struct minimatch *match,
                        ovs_be64 cookie, struct ofpact *ofpacts,
                        size_t ofpacts_len)
 {
-    struct flowset_flow *f = flowset_find_flow(fs, table_id, priority,
-                                               match);
-    if (f) {
-        minimatch_destroy(match);
-        free(f->ofpacts);
-    } else {
-        f = xzalloc(sizeof *f);
-        f->table_id = table_id;
-        f->priority = priority;
-        minimatch_move(&f->match, match);
-        hmap_insert(&fs->flows, &f->node,
-                    flowset_key_hash(table_id, priority, &f->match));
-    }
-    f->cookie = cookie;
-    f->ofpacts = ofpacts;
-    f->ofpacts_len = ofpacts_len;
+    struct flowset_flow *f = flowset_flow_create_mini(table_id, priority,
+                                                      match, cookie, ofpacts,
+                                                      ofpacts_len);
+    minimatch_destroy(match);
+    free(ofpacts);
+    flowset_put(fs, flowset_flow_ref(f));
     return f;
 }
 
@@ -166,36 +328,40 @@ flowset_add_flow_owned(struct flowset *fs, uint8_t table_id,
  * read back from a switch has the same key: a match on any packet field
  * (Ethernet and above, everything from dl_dst on in struct flow) also
  * matches packet_type=Ethernet, as the decoder adds that prerequisite. */
-struct flowset_flow *
+const struct flowset_flow *
 flowset_add_flow(struct flowset *fs, uint8_t table_id, uint16_t priority,
                  const struct match *match, ovs_be64 cookie,
                  const struct ofpact *ofpacts, size_t ofpacts_len)
 {
     const size_t packet_ofs = offsetof(struct flow, dl_dst);
     const uint8_t *masks = (const uint8_t *) &match->wc.masks;
-    struct minimatch mm;
+    struct flowset_flow *f;
 
     if (!match->wc.masks.packet_type
         && !is_all_zeros(masks + packet_ofs,
                          sizeof match->wc.masks - packet_ofs)) {
         struct match copy = *match;
         match_set_default_packet_type(&copy);
-        minimatch_init(&mm, &copy);
+        f = flowset_flow_create(table_id, priority, &copy, cookie, ofpacts,
+                                ofpacts_len);
     } else {
-        minimatch_init(&mm, match);
+        f = flowset_flow_create(table_id, priority, match, cookie, ofpacts,
+                                ofpacts_len);
     }
-    return flowset_add_flow_owned(fs, table_id, priority, &mm, cookie,
-                                  ofpacts_len
-                                  ? xmemdup(ofpacts, ofpacts_len) : NULL,
-                                  ofpacts_len);
+    flowset_put(fs, flowset_flow_ref(f));
+    return f;
 }
 
-/* Removes flow 'f' from 'fs' and frees it. */
+/* Removes flow 'f', which must be in 'fs', from 'fs' and releases it (it
+ * is freed unless another set holds it). */
 void
-flowset_remove_flow(struct flowset *fs, struct flowset_flow *f)
+flowset_remove_flow(struct flowset *fs, const struct flowset_flow *f)
 {
-    hmap_remove(&fs->flows, &f->node);
-    flowset_flow_free(f);
+    struct flowset_member *m = flowset_find_member_of(fs, f);
+    ovs_assert(m);
+    hmap_remove(&fs->flows, &m->node);
+    free(m);
+    flowset_flow_unref(f);
 }
 
 /* Returns the group of 'fs' with 'group_id', or NULL. */
@@ -314,8 +480,8 @@ bool
 flowset_flow_same_body(const struct flowset_flow *a,
                        const struct flowset_flow *b)
 {
-    return (a->cookie == b->cookie
-            && flowset_ofpacts_equivalent(a->ofpacts, a->ofpacts_len,
+    return a == b || (a->cookie == b->cookie
+                      && flowset_ofpacts_equivalent(a->ofpacts, a->ofpacts_len,
                                           b->ofpacts, b->ofpacts_len, true));
 }
 
@@ -360,13 +526,23 @@ flowset_ref_push(struct ovs_list *list, const void *old, const void *new)
     ovs_list_push_back(list, &ref->node);
 }
 
-/* Computes in 'diff' (which need not be initialized) the flows and groups
- * to add, modify and delete to turn 'installed' into 'desired'.  The
- * result points into both sets.  Lookups are hashed, so the cost is one
- * pass over each set. */
-void
-flowset_diff(const struct flowset *installed, const struct flowset *desired,
-             struct flowset_diff *diff)
+/* Puts 'new' (of any set) in place of 'old' in 'fs'; they have the same
+ * key. */
+static void
+flowset_replace(struct flowset *fs, const struct flowset_flow *old,
+                const struct flowset_flow *new)
+{
+    struct flowset_member *m = flowset_find_member_of(fs, old);
+    ovs_assert(m && new->hash == old->hash);
+    m->flow = flowset_flow_ref(new);
+    flowset_flow_unref(old);
+}
+
+/* flowset_diff() and flowset_diff_share(): 'share' is NULL or
+ * 'installed'. */
+static void
+flowset_diff__(const struct flowset *installed, struct flowset *share,
+               const struct flowset *desired, struct flowset_diff *diff)
 {
     memset(diff, 0, sizeof *diff);
     ovs_list_init(&diff->add_flows);
@@ -377,20 +553,24 @@ flowset_diff(const struct flowset *installed, const struct flowset *desired,
     ovs_list_init(&diff->del_groups);
 
     const struct flowset_flow *f;
-    HMAP_FOR_EACH (f, node, &desired->flows) {
-        const struct flowset_flow *old = flowset_find_flow(
-            installed, f->table_id, f->priority, &f->match);
+    FLOWSET_FOR_EACH_FLOW (f, desired) {
+        const struct flowset_flow *old = flowset_find_same_key(installed, f);
         if (!old) {
             flowset_ref_push(&diff->add_flows, NULL, f);
             diff->n_add_flows++;
+        } else if (old == f) {
+            /* Shared: the same flow. */
         } else if (!flowset_flow_same_body(old, f)) {
             flowset_ref_push(&diff->mod_flows, old, f);
             diff->n_mod_flows++;
+        } else if (share) {
+            /* Equal, two copies: keep desired's.  Same key, same member
+             * of 'share'; 'old' is in no list of 'diff'. */
+            flowset_replace(share, old, f);
         }
     }
-    HMAP_FOR_EACH (f, node, &installed->flows) {
-        if (!flowset_find_flow(desired, f->table_id, f->priority,
-                               &f->match)) {
+    FLOWSET_FOR_EACH_FLOW (f, installed) {
+        if (!flowset_find_same_key(desired, f)) {
             flowset_ref_push(&diff->del_flows, f, NULL);
             diff->n_del_flows++;
         }
@@ -414,6 +594,29 @@ flowset_diff(const struct flowset *installed, const struct flowset *desired,
             diff->n_del_groups++;
         }
     }
+}
+
+/* Computes in 'diff' (which need not be initialized) the flows and groups
+ * to add, modify and delete to turn 'installed' into 'desired'.  The
+ * result points into both sets.  Lookups are hashed, so the cost is one
+ * pass over each set. */
+void
+flowset_diff(const struct flowset *installed, const struct flowset *desired,
+             struct flowset_diff *diff)
+{
+    flowset_diff__(installed, NULL, desired, diff);
+}
+
+/* Same as flowset_diff(), and makes 'installed' share with 'desired' the
+ * flows they agree on: an installed flow equal to a desired one (same key,
+ * cookie and equivalent actions) but a different object, such as one read
+ * back from the switch or left from an earlier desired set, is replaced by
+ * desired's, and freed unless another set holds it. */
+void
+flowset_diff_share(struct flowset *installed, const struct flowset *desired,
+                   struct flowset_diff *diff)
+{
+    flowset_diff__(installed, installed, desired, diff);
 }
 
 /* Returns true if 'diff' changes nothing. */
@@ -592,7 +795,7 @@ flowset_format_filtered(const struct flowset *fs, uint64_t cookie,
     struct flowset_line *lines = xmalloc((flowset_n_flows(fs) + 1)
                                          * sizeof *lines);
     const struct flowset_flow *f;
-    HMAP_FOR_EACH (f, node, &fs->flows) {
+    FLOWSET_FOR_EACH_FLOW (f, fs) {
         if ((ntohll(f->cookie) ^ cookie) & cookie_mask) {
             continue;
         }

@@ -3,12 +3,20 @@
  *
  * The pipeline compiler fills a desired flow set; the controller keeps an
  * installed one per switch.  Flows are keyed, as OpenFlow keys them, by
- * (table, priority, match); groups by group ID.  Both live in hash maps, so
- * flowset_diff() costs O(size of the smaller side + changes) and a lookup
- * is O(1).
+ * (table, priority, match); groups by group ID.  Both live in hash tables,
+ * so flowset_diff() costs O(size of the smaller side + changes) and a
+ * lookup is O(1).
  *
- * A flow set owns everything in it: flowset_add_flow() copies the match and
- * actions it is given.
+ * Flows are immutable and shared: a struct flowset_flow is one allocation
+ * (key, cookie, match and actions together), reference-counted, and any
+ * number of flow sets may hold the same one, each through a small node of
+ * its own (struct flowset_member) in its hmap.  flowset_add_flow() builds a
+ * new flow from the match and actions it is given; flowset_add_shared()
+ * adds a flow of another set without copying it, which is how the
+ * controller's installed set takes over the flows of the desired set a
+ * bundle installed.  Nothing may change a flow once it is in a set:
+ * "replacing" a flow puts a different one in its place.  Groups are few
+ * and still owned, one copy per set.
  */
 #ifndef PIPELINES_FLOWSET_H
 #define PIPELINES_FLOWSET_H 1
@@ -26,14 +34,25 @@ struct ofpact;
 struct ofpbuf;
 struct ofputil_port_map;
 
+/* One flow.  Immutable once built; the match and the actions live in the
+ * same allocation, after the struct. */
 struct flowset_flow {
-    struct hmap_node node;      /* In flowset 'flows', by key hash. */
-    uint8_t table_id;
-    uint16_t priority;
-    struct minimatch match;
+    uint32_t hash;              /* Of the key (table, priority, match). */
+    uint32_t ref_cnt;           /* Flow sets holding it.  Private. */
     ovs_be64 cookie;
-    struct ofpact *ofpacts;     /* Owned. */
-    size_t ofpacts_len;
+    struct minimatch match;     /* Points into this allocation. */
+    const struct ofpact *ofpacts;  /* Points into this allocation. */
+    uint32_t ofpacts_len;
+    uint16_t priority;
+    uint8_t table_id;
+};
+
+/* A flow's place in one set.  A shared flow cannot sit in the hmaps of
+ * several sets through one node of its own, so each set holds its flows
+ * through these, one per flow it holds. */
+struct flowset_member {
+    struct hmap_node node;      /* In flowset 'flows', by the flow's hash. */
+    const struct flowset_flow *flow;    /* Holds a reference. */
 };
 
 struct flowset_group {
@@ -45,7 +64,7 @@ struct flowset_group {
 };
 
 struct flowset {
-    struct hmap flows;
+    struct hmap flows;          /* struct flowset_member. */
     struct hmap groups;
 };
 
@@ -53,28 +72,37 @@ void flowset_init(struct flowset *);
 void flowset_destroy(struct flowset *);
 void flowset_clear(struct flowset *);
 void flowset_swap(struct flowset *, struct flowset *);
-/* Initializes 'dst' as a deep copy of 'src'. */
+/* Initializes 'dst' as a copy of 'src': the same (shared) flows, copies
+ * of the groups. */
 void flowset_clone(struct flowset *dst, const struct flowset *src);
 
-/* Adds a flow; copies 'match' and 'ofpacts'.  A flow with the same key
- * already present is replaced (the last writer wins). */
-struct flowset_flow *flowset_add_flow(struct flowset *, uint8_t table_id,
-                                      uint16_t priority,
-                                      const struct match *, ovs_be64 cookie,
-                                      const struct ofpact *ofpacts,
-                                      size_t ofpacts_len);
-/* Same, taking ownership of an already built minimatch and ofpacts. */
-struct flowset_flow *flowset_add_flow_owned(struct flowset *,
+/* Adds a new flow built from 'match' and a copy of 'ofpacts'.  A flow with
+ * the same key already present is replaced (the last writer wins). */
+const struct flowset_flow *flowset_add_flow(struct flowset *,
                                             uint8_t table_id,
                                             uint16_t priority,
-                                            struct minimatch *,
+                                            const struct match *,
                                             ovs_be64 cookie,
-                                            struct ofpact *ofpacts,
+                                            const struct ofpact *ofpacts,
                                             size_t ofpacts_len);
-struct flowset_flow *flowset_find_flow(const struct flowset *,
-                                       uint8_t table_id, uint16_t priority,
-                                       const struct minimatch *);
-void flowset_remove_flow(struct flowset *, struct flowset_flow *);
+/* Same, from an already built minimatch and malloc'ed ofpacts, which it
+ * takes over (and frees: the flow holds copies). */
+const struct flowset_flow *flowset_add_flow_owned(struct flowset *,
+                                                  uint8_t table_id,
+                                                  uint16_t priority,
+                                                  struct minimatch *,
+                                                  ovs_be64 cookie,
+                                                  struct ofpact *ofpacts,
+                                                  size_t ofpacts_len);
+/* Adds 'flow' (of any flow set) itself, not a copy: both sets hold it.  A
+ * flow with the same key already present is replaced. */
+void flowset_add_shared(struct flowset *, const struct flowset_flow *flow);
+const struct flowset_flow *flowset_find_flow(const struct flowset *,
+                                             uint8_t table_id,
+                                             uint16_t priority,
+                                             const struct minimatch *);
+/* Removes 'flow' from the set (frees it unless another set holds it). */
+void flowset_remove_flow(struct flowset *, const struct flowset_flow *);
 
 /* Adds a group of 'type' with no buckets; the caller appends buckets with
  * flowset_group_add_bucket().  Replaces a group with the same ID. */
@@ -90,6 +118,30 @@ struct flowset_group *flowset_find_group(const struct flowset *,
 void flowset_remove_group(struct flowset *, struct flowset_group *);
 
 size_t flowset_n_flows(const struct flowset *);
+/* Iterates over the flows of a flow set, in no particular order, with
+ * FLOW a 'const struct flowset_flow *' (NULL after the last one).  The set
+ * must not change during the loop. */
+#define FLOWSET_FOR_EACH_FLOW(FLOW, FLOWSET)                            \
+    for (const struct hmap_node *FLOW##_node__                          \
+             = hmap_first(&(FLOWSET)->flows);                           \
+         ((FLOW) = flowset_node_flow__(FLOW##_node__)) != NULL;         \
+         FLOW##_node__ = hmap_next(&(FLOWSET)->flows, FLOW##_node__))
+/* Same, but the loop may remove FLOW (only) from the set with
+ * flowset_remove_flow(). */
+#define FLOWSET_FOR_EACH_FLOW_SAFE(FLOW, FLOWSET)                       \
+    for (const struct hmap_node *FLOW##_node__                          \
+             = hmap_first(&(FLOWSET)->flows), *FLOW##_next__;           \
+         ((FLOW) = flowset_node_flow__(FLOW##_node__)) != NULL          \
+         && ((FLOW##_next__ = hmap_next(&(FLOWSET)->flows,              \
+                                        FLOW##_node__)), true);         \
+         FLOW##_node__ = FLOW##_next__)
+static inline const struct flowset_flow *
+flowset_node_flow__(const struct hmap_node *node)
+{
+    return (node
+            ? CONTAINER_OF(node, struct flowset_member, node)->flow
+            : NULL);
+}
 size_t flowset_n_groups(const struct flowset *);
 
 /* True if the two flows have the same cookie and actions (their keys are
@@ -123,6 +175,13 @@ struct flowset_diff {
 };
 void flowset_diff(const struct flowset *installed,
                   const struct flowset *desired, struct flowset_diff *);
+/* Same, and every flow of 'installed' that equals a flow of 'desired'
+ * (same key, cookie and equivalent actions) but is a different object is
+ * replaced by desired's: afterwards the two sets share every flow they
+ * agree on, instead of each holding a copy. */
+void flowset_diff_share(struct flowset *installed,
+                        const struct flowset *desired,
+                        struct flowset_diff *);
 bool flowset_diff_is_empty(const struct flowset_diff *);
 void flowset_diff_destroy(struct flowset_diff *);
 

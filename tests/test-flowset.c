@@ -90,7 +90,7 @@ test_add_find(void)
     struct minimatch mm;
     make_match(&m, 1, 0);
     minimatch_init(&mm, &m);
-    struct flowset_flow *f = flowset_find_flow(&fs, 0, 90, &mm);
+    const struct flowset_flow *f = flowset_find_flow(&fs, 0, 90, &mm);
     UNIT_CHECK(f != NULL);
     if (f) {
         const struct ofpact_output *out = ofpact_get_OUTPUT(f->ofpacts);
@@ -245,6 +245,225 @@ test_diff(void)
     flowset_destroy(&copy);
     flowset_destroy(&installed);
     flowset_destroy(&desired);
+}
+
+
+/* Returns the one flow of 'fs' in 'table' at 'priority' matching in_port
+ * 'in_port', or NULL. */
+static const struct flowset_flow *
+find_output_flow(const struct flowset *fs, uint8_t table, uint16_t priority,
+                 int in_port)
+{
+    struct match m;
+    struct minimatch mm;
+    make_match(&m, in_port, 0);
+    minimatch_init(&mm, &m);
+    const struct flowset_flow *f = flowset_find_flow(fs, table, priority,
+                                                     &mm);
+    minimatch_destroy(&mm);
+    return f;
+}
+
+static void
+test_shared_flows(void)
+{
+    /* Flows are shared between sets, not copied: a set may drop, replace
+     * or remove its flows without freeing (AddressSanitizer: use after
+     * free, double free) or changing those of another set. */
+    struct flowset a, b;
+    flowset_init(&a);
+    for (int i = 1; i <= 3; i++) {
+        add_output_flow(&a, 0, 100, i, 10 + i, 0xfc01);
+    }
+    add_output_group(&a, 7, OFPGT11_ALL, (int[]) { 1, 2, 0 });
+    char *a_text = format_set(&a);
+
+    flowset_clone(&b, &a);
+    const struct flowset_flow *fa = find_output_flow(&a, 0, 100, 1);
+    const struct flowset_flow *fb = find_output_flow(&b, 0, 100, 1);
+    UNIT_CHECK(fa && fa == fb);     /* The same object. */
+    UNIT_CHECK(fa && fa->ref_cnt == 2);
+    char *b_text = format_set(&b);
+    UNIT_CHECK_STREQ(b_text, a_text);
+    free(b_text);
+
+    /* Replacing a shared flow in 'b' puts a new one there; 'a' keeps its
+     * own, unchanged. */
+    add_output_flow(&b, 0, 100, 1, 99, 0xfc02);
+    fb = find_output_flow(&b, 0, 100, 1);
+    UNIT_CHECK(fb && fb != fa && fb->cookie == htonll(0xfc02));
+    UNIT_CHECK(fa->ref_cnt == 1);
+    /* Removing one from 'b' leaves it in 'a'. */
+    flowset_remove_flow(&b, find_output_flow(&b, 0, 100, 2));
+    UNIT_CHECK(find_output_flow(&a, 0, 100, 2) != NULL);
+    UNIT_CHECK(flowset_n_flows(&a) == 3 && flowset_n_flows(&b) == 2);
+    b_text = format_set(&a);
+    UNIT_CHECK_STREQ(b_text, a_text);
+    free(b_text);
+
+    /* Sharing into a set that holds an equal-key flow replaces it. */
+    flowset_add_shared(&b, fa);
+    UNIT_CHECK(find_output_flow(&b, 0, 100, 1) == fa && fa->ref_cnt == 2);
+    /* Sharing a flow the set already holds changes nothing. */
+    flowset_add_shared(&b, fa);
+    UNIT_CHECK(fa->ref_cnt == 2 && flowset_n_flows(&b) == 2);
+
+    /* 'a' goes first: 'b' still holds valid flows. */
+    flowset_destroy(&a);
+    UNIT_CHECK(fa->ref_cnt == 1);
+    b_text = format_set(&b);
+    UNIT_CHECK_STREQ(b_text,
+                     "table=0, priority=100, cookie=0xfc01, in_port=1 "
+                     "actions=output:11\n"
+                     "table=0, priority=100, cookie=0xfc01, in_port=3 "
+                     "actions=output:13\n"
+                     "group_id=7,type=all,bucket=actions=output:1,"
+                     "bucket=actions=output:2\n");
+    free(b_text);
+    free(a_text);
+    flowset_destroy(&b);
+}
+
+static void
+test_diff_share(void)
+{
+    /* flowset_diff_share() makes the installed set hold desired's flows
+     * where the two agree, and only there. */
+    struct flowset installed, desired;
+    flowset_init(&installed);
+    flowset_init(&desired);
+    for (int i = 1; i <= 50; i++) {
+        add_output_flow(&installed, 0, 100, i, 2, 0xfc01);
+        add_output_flow(&desired, 0, 100, i, i == 7 ? 3 : 2, 0xfc01);
+    }
+    add_output_flow(&installed, 0, 90, 1, 2, 0xfc01);    /* Deleted. */
+    add_output_flow(&desired, 0, 80, 1, 2, 0xfc01);      /* Added. */
+    char *before = format_set(&installed);
+
+    struct flowset_diff d;
+    flowset_diff_share(&installed, &desired, &d);
+    UNIT_CHECK(d.n_add_flows == 1 && d.n_del_flows == 1
+               && d.n_mod_flows == 1);
+    const struct flowset_ref *ref;
+    LIST_FOR_EACH (ref, node, &d.mod_flows) {
+        const struct flowset_flow *o = ref->old;
+        UNIT_CHECK(o == find_output_flow(&installed, 0, 100, 7));
+    }
+    flowset_diff_destroy(&d);
+
+    for (int i = 1; i <= 50; i++) {
+        const struct flowset_flow *fi = find_output_flow(&installed, 0, 100,
+                                                         i);
+        const struct flowset_flow *fd = find_output_flow(&desired, 0, 100,
+                                                         i);
+        UNIT_CHECK(fi && fd && (i == 7 ? fi != fd : fi == fd));
+    }
+    /* The installed set means what it meant. */
+    char *after = format_set(&installed);
+    UNIT_CHECK_STREQ(after, before);
+    free(after);
+
+    /* Again: nothing more to share; desired goes away first. */
+    flowset_diff_share(&installed, &desired, &d);
+    UNIT_CHECK(d.n_add_flows == 1 && d.n_del_flows == 1
+               && d.n_mod_flows == 1);
+    flowset_diff_destroy(&d);
+    flowset_destroy(&desired);
+    after = format_set(&installed);
+    UNIT_CHECK_STREQ(after, before);
+    free(after);
+    free(before);
+    flowset_destroy(&installed);
+}
+
+static void
+test_many_flows(void)
+{
+    /* The table through growth and random removals: every flow stays
+     * findable, and the set iterates over each exactly once. */
+    enum { N = 3000 };
+    struct flowset fs;
+    flowset_init(&fs);
+    bool present[N + 1];
+    for (int i = 1; i <= N; i++) {
+        add_output_flow(&fs, i % 4, 100, i, 1, 0xfc01);
+        present[i] = true;
+    }
+    UNIT_CHECK(flowset_n_flows(&fs) == N);
+    unsigned int x = 12345;
+    for (int round = 0; round < 2 * N; round++) {
+        x = x * 1103515245 + 12345;
+        int i = 1 + (x >> 8) % N;
+        if (present[i]) {
+            flowset_remove_flow(&fs, find_output_flow(&fs, i % 4, 100, i));
+        } else {
+            add_output_flow(&fs, i % 4, 100, i, 1, 0xfc01);
+        }
+        present[i] = !present[i];
+    }
+    size_t n = 0;
+    for (int i = 1; i <= N; i++) {
+        const struct flowset_flow *f = find_output_flow(&fs, i % 4, 100, i);
+        UNIT_CHECK(!f == !present[i]);
+        n += present[i];
+    }
+    UNIT_CHECK(flowset_n_flows(&fs) == n);
+    size_t seen = 0;
+    const struct flowset_flow *f;
+    FLOWSET_FOR_EACH_FLOW (f, &fs) {
+        seen++;
+    }
+    UNIT_CHECK(seen == n);
+    flowset_destroy(&fs);
+}
+
+static void
+test_remove_while_iterating(void)
+{
+    /* FLOWSET_FOR_EACH_FLOW_SAFE may remove the flow it is on: the loop
+     * still visits every flow once, and a set sharing the flows keeps
+     * them all. */
+    enum { N = 500 };
+    struct flowset a, b;
+    flowset_init(&a);
+    for (int i = 1; i <= N; i++) {
+        add_output_flow(&a, i % 3, 100, i, i, 0xfc01);
+    }
+    flowset_clone(&b, &a);
+    char *a_text = format_set(&a);
+
+    size_t seen = 0;
+    const struct flowset_flow *f;
+    FLOWSET_FOR_EACH_FLOW_SAFE (f, &b) {
+        seen++;
+        if (ofp_to_u16(ofpact_get_OUTPUT(f->ofpacts)->port) % 2) {
+            flowset_remove_flow(&b, f);
+        }
+    }
+    UNIT_CHECK(f == NULL);
+    UNIT_CHECK(seen == N);
+    UNIT_CHECK(flowset_n_flows(&b) == N / 2);
+    FLOWSET_FOR_EACH_FLOW (f, &b) {
+        UNIT_CHECK(!(ofp_to_u16(ofpact_get_OUTPUT(f->ofpacts)->port) % 2));
+        UNIT_CHECK(f->ref_cnt == 2);
+    }
+    UNIT_CHECK(find_output_flow(&a, 1, 100, 1)->ref_cnt == 1);
+
+    /* Removing every flow empties the set. */
+    FLOWSET_FOR_EACH_FLOW_SAFE (f, &b) {
+        flowset_remove_flow(&b, f);
+    }
+    UNIT_CHECK(flowset_n_flows(&b) == 0);
+    FLOWSET_FOR_EACH_FLOW (f, &b) {
+        UNIT_CHECK(false);
+    }
+    flowset_destroy(&b);
+
+    char *text = format_set(&a);
+    UNIT_CHECK_STREQ(text, a_text);
+    free(text);
+    free(a_text);
+    flowset_destroy(&a);
 }
 
 static void
@@ -500,6 +719,10 @@ main(void)
     UNIT_RUN(test_add_find);
     UNIT_RUN(test_replace);
     UNIT_RUN(test_diff);
+    UNIT_RUN(test_shared_flows);
+    UNIT_RUN(test_diff_share);
+    UNIT_RUN(test_many_flows);
+    UNIT_RUN(test_remove_while_iterating);
     UNIT_RUN(test_format_deterministic);
     UNIT_RUN(test_equivalent_actions);
     UNIT_RUN(test_packet_type_normalized);

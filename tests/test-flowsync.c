@@ -210,7 +210,7 @@ rig_answer_dump(struct rig *rig, const struct flowset *sw)
         struct ovs_list replies;
         ofpmp_init(&replies, fdump->data);
         const struct flowset_flow *f;
-        HMAP_FOR_EACH (f, node, &sw->flows) {
+        FLOWSET_FOR_EACH_FLOW (f, sw) {
             struct ofputil_flow_stats fs = {
                 .cookie = f->cookie, .table_id = f->table_id,
                 .priority = f->priority, .idle_age = -1, .hard_age = -1,
@@ -297,7 +297,7 @@ test_rejected_bundle_rereads(void)
     flowset_init(&sw);
     one_group(&sw);
     const struct flowset_flow *f;
-    HMAP_FOR_EACH (f, node, &flowsync_desired(rig.sync)->flows) {
+    FLOWSET_FOR_EACH_FLOW (f, flowsync_desired(rig.sync)) {
         if (!sw.flows.n) {
             struct match match;
             minimatch_expand(&f->match, &match);
@@ -334,6 +334,141 @@ test_rejected_bundle_rereads(void)
     ofpbuf_delete(add1);
     ofpbuf_delete(add2);
     flowset_destroy(&sw);
+    flowset_destroy(&desired);
+    rig_destroy(&rig);
+}
+
+/* True if every installed flow of 'sync' is the very flow (the same
+ * object) of its desired set with that key, and the two sets have the
+ * same flows. */
+static bool
+installed_shares_desired(const struct flowsync *sync)
+{
+    const struct flowset *inst = flowsync_installed(sync);
+    const struct flowset *des = flowsync_desired(sync);
+    const struct flowset_flow *f;
+    FLOWSET_FOR_EACH_FLOW (f, inst) {
+        if (flowset_find_flow(des, f->table_id, f->priority, &f->match)
+            != f) {
+            return false;
+        }
+    }
+    return flowset_n_flows(inst) == flowset_n_flows(des);
+}
+
+/* Returns flowset_format() of 'fs' (caller frees). */
+static char *
+format_flows(const struct flowset *fs)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    flowset_format(fs, &s);
+    return ds_steal_cstr(&s);
+}
+
+static void
+test_installed_shares_desired(void)
+{
+    /* The installed set holds the desired set's flows themselves, not
+     * copies: after a bundle, after an equal desired set replaces the
+     * old one (a reload), and after a read-back.  A flow freed while the
+     * other set holds it, freed twice, or changed in place shows up under
+     * AddressSanitizer or in the formatted sets. */
+    struct rig rig;
+    rig_init(&rig);
+
+    struct flowset desired;
+    flowset_init(&desired);
+    two_flows(&desired);
+    flowsync_set_desired(rig.sync, &desired);
+    rig_run(&rig);
+    UNIT_CHECK(rig_ack_barrier(&rig));
+    UNIT_CHECK(flowsync_in_sync(rig.sync));
+    UNIT_CHECK(installed_shares_desired(rig.sync));
+    char *text = format_flows(flowsync_installed(rig.sync));
+
+    /* A reload with the same flows (new objects): nothing to send, and the
+     * installed set moves over to the new objects; the old ones go. */
+    two_flows(&desired);
+    flowsync_set_desired(rig.sync, &desired);
+    ofmsgs_clear(&rig.sent);
+    rig_run(&rig);
+    UNIT_CHECK(ovs_list_is_empty(&rig.sent));
+    UNIT_CHECK(flowsync_in_sync(rig.sync));
+    UNIT_CHECK(installed_shares_desired(rig.sync));
+    char *now = format_flows(flowsync_installed(rig.sync));
+    UNIT_CHECK_STREQ(now, text);
+    free(now);
+
+    /* One flow changes: the bundle modifies it; the installed set takes
+     * the new flow and the other stays shared. */
+    flowset_clear(&desired);
+    two_flows(&desired);
+    struct match match;
+    match_init_catchall(&match);
+    match_set_in_port(&match, u16_to_ofp(1));
+    flowset_add_flow(&desired, 0, 100, &match,
+                     htonll(PIPELINE_COOKIE_MARKER | 9), NULL, 0);
+    flowsync_set_desired(rig.sync, &desired);
+    rig_run(&rig);
+    UNIT_CHECK(ofmsgs_count(&rig.sent, OFPTYPE_BUNDLE_ADD_MESSAGE) == 1);
+    UNIT_CHECK(rig_ack_barrier(&rig));
+    UNIT_CHECK(flowsync_in_sync(rig.sync));
+    UNIT_CHECK(installed_shares_desired(rig.sync));
+    struct minimatch mm;
+    minimatch_init(&mm, &match);
+    const struct flowset_flow *f = flowset_find_flow(
+        flowsync_installed(rig.sync), 0, 100, &mm);
+    minimatch_destroy(&mm);
+    UNIT_CHECK(f && f->cookie == htonll(PIPELINE_COOKIE_MARKER | 9));
+
+    /* A new desired set arrives while a bundle built from the old one is
+     * in flight: the installed set takes the old set's flows ('held'),
+     * which must outlive that set. */
+    flowset_clear(&desired);
+    two_flows(&desired);
+    flowsync_set_desired(rig.sync, &desired);
+    ofmsgs_clear(&rig.sent);
+    rig_run(&rig);
+    UNIT_CHECK(!strcmp(flowsync_state(rig.sync), "syncing"));
+    flowset_clear(&desired);
+    flowsync_set_desired(rig.sync, &desired);   /* Empty. */
+    UNIT_CHECK(rig_ack_barrier(&rig));
+    UNIT_CHECK(flowset_n_flows(flowsync_installed(rig.sync)) == 2);
+    free(text);
+    text = format_flows(flowsync_installed(rig.sync));
+    ofmsgs_clear(&rig.sent);
+    rig_run(&rig);              /* Deletes both. */
+    UNIT_CHECK(ofmsgs_count(&rig.sent, OFPTYPE_BUNDLE_ADD_MESSAGE) == 2);
+    UNIT_CHECK(rig_ack_barrier(&rig));
+    UNIT_CHECK(flowsync_in_sync(rig.sync));
+    UNIT_CHECK(flowset_n_flows(flowsync_installed(rig.sync)) == 0);
+
+    /* Read-back: the switch's copies are replaced by desired's. */
+    two_flows(&desired);
+    flowsync_set_desired(rig.sync, &desired);
+    rig_run(&rig);
+    UNIT_CHECK(rig_ack_barrier(&rig));
+    struct flowset sw;
+    flowset_init(&sw);
+    two_flows(&sw);
+    rig.now += 1000;
+    flowsync_connected(rig.sync, rig.s);
+    ofmsgs_clear(&rig.sent);
+    ofmsgs_drain(rig.s, rig.now, &rig.sent);
+    UNIT_CHECK(rig_answer_dump(&rig, &sw));
+    flowset_destroy(&sw);
+    /* Already while reading the dump, not only at the next diff. */
+    UNIT_CHECK(installed_shares_desired(rig.sync));
+    ofmsgs_clear(&rig.sent);
+    rig_run(&rig);
+    UNIT_CHECK(!ofmsgs_count(&rig.sent, OFPTYPE_BUNDLE_ADD_MESSAGE));
+    UNIT_CHECK(flowsync_in_sync(rig.sync));
+    UNIT_CHECK(installed_shares_desired(rig.sync));
+    now = format_flows(flowsync_installed(rig.sync));
+    UNIT_CHECK_STREQ(now, text);
+    free(now);
+
+    free(text);
     flowset_destroy(&desired);
     rig_destroy(&rig);
 }
@@ -381,7 +516,7 @@ test_change_during_failed_bundle_not_delayed(void)
     struct flowset sw;
     flowset_init(&sw);
     const struct flowset_flow *f;
-    HMAP_FOR_EACH (f, node, &flowsync_desired(rig.sync)->flows) {
+    FLOWSET_FOR_EACH_FLOW (f, flowsync_desired(rig.sync)) {
         if (f->cookie == htonll(PIPELINE_COOKIE_MARKER | 1)) {
             struct match m;
             minimatch_expand(&f->match, &m);
@@ -475,7 +610,7 @@ test_dump_counts_as_installed(void)
         struct ovs_list replies;
         ofpmp_init(&replies, fdump->data);
         const struct flowset_flow *f;
-        HMAP_FOR_EACH (f, node, &flowsync_desired(rig.sync)->flows) {
+        FLOWSET_FOR_EACH_FLOW (f, flowsync_desired(rig.sync)) {
             struct ofputil_flow_stats fs = {
                 .cookie = f->cookie, .table_id = f->table_id,
                 .priority = f->priority, .idle_age = -1, .hard_age = -1,
@@ -707,7 +842,7 @@ test_drift_flow_monitor(void)
     ofputil_start_flow_update(&replies, OFPUTIL_P_OF13_OXM);
     int i = 0;
     const struct flowset_flow *f;
-    HMAP_FOR_EACH (f, node, &flowsync_desired(rig.sync)->flows) {
+    FLOWSET_FOR_EACH_FLOW (f, flowsync_desired(rig.sync)) {
         uint64_t stub[64 / 8];
         struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
         ofpact_put_OUTPUT(&ofpacts)->port = u16_to_ofp(9);
@@ -776,8 +911,10 @@ test_drift_flow_count(void)
     ofmsgs_drain(rig.s, rig.now, &rig.sent);
     struct flowset sw;
     flowset_clone(&sw, flowsync_desired(rig.sync));
-    struct flowset_flow *f = CONTAINER_OF(hmap_first(&sw.flows),
-                                          struct flowset_flow, node);
+    const struct flowset_flow *f;
+    FLOWSET_FOR_EACH_FLOW (f, &sw) {
+        break;                  /* The first one. */
+    }
     flowset_remove_flow(&sw, f);
     UNIT_CHECK(rig_answer_dump(&rig, &sw));
     ofmsgs_clear(&rig.sent);
@@ -931,6 +1068,7 @@ main(int argc OVS_UNUSED, char *argv[])
     UNIT_RUN(test_rejected_bundle_rereads);
     UNIT_RUN(test_error_after_desired_replaced);
     UNIT_RUN(test_change_during_failed_bundle_not_delayed);
+    UNIT_RUN(test_installed_shares_desired);
     UNIT_RUN(test_dump_counts_as_installed);
     UNIT_RUN(test_bundle_streams_within_bound);
     UNIT_RUN(test_many_errors_rate_limited);

@@ -1090,7 +1090,7 @@ count_cookie(const struct flowset *fs, uint64_t cookie, uint64_t mask)
 {
     size_t n = 0;
     const struct flowset_flow *f;
-    HMAP_FOR_EACH (f, node, &fs->flows) {
+    FLOWSET_FOR_EACH_FLOW (f, fs) {
         n += !((ntohll(f->cookie) ^ cookie) & mask);
     }
     return n;
@@ -1290,7 +1290,7 @@ round_trip(const struct flowset *fs)
     flowset_init(&back);
 
     const struct flowset_flow *f;
-    HMAP_FOR_EACH (f, node, &fs->flows) {
+    FLOWSET_FOR_EACH_FLOW (f, fs) {
         struct ofputil_flow_mod fm = {
             .priority = f->priority,
             .new_cookie = f->cookie,
@@ -1299,7 +1299,7 @@ round_trip(const struct flowset *fs)
             .buffer_id = UINT32_MAX,
             .out_port = OFPP_ANY,
             .out_group = OFPG_ANY,
-            .ofpacts = f->ofpacts,
+            .ofpacts = CONST_CAST(struct ofpact *, f->ofpacts),
             .ofpacts_len = f->ofpacts_len,
         };
         minimatch_clone(&fm.match, &f->match);
@@ -1528,7 +1528,7 @@ count_tables(const struct flowset *fs, int lo, int hi)
 {
     size_t n = 0;
     const struct flowset_flow *f;
-    HMAP_FOR_EACH (f, node, &fs->flows) {
+    FLOWSET_FOR_EACH_FLOW (f, fs) {
         n += f->table_id >= lo && f->table_id <= hi;
     }
     return n;
@@ -1671,7 +1671,7 @@ test_microseg_monitor_and_isolation(void)
                                  PIPELINE_COOKIE_POLICY_MONITOR, 0);
     const struct flowset_flow *f;
     size_t n_mon = 0;
-    HMAP_FOR_EACH (f, node, &fs.flows) {
+    FLOWSET_FOR_EACH_FLOW (f, &fs) {
         if (ntohll(f->cookie) == mon) {
             n_mon++;
             /* Counting only: no action at all. */

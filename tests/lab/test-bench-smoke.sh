@@ -72,6 +72,8 @@ no_ns_left() {
     [ -n "$1" ] || return 1
     ! ip netns list | grep -q "^$1-"
 }
+t_check "B1: the heap per installed flow is in the table" \
+    grep -q '^| B1 | heap per installed flow as flowchaind holds it' "$table"
 t_check "B4: the restarted controller sent 0 flow mods" \
     grep -q '^| B4 | restart, unchanged intent: flow mods sent | 0 |' "$table"
 t_check "B8: the instances that took over after kill -9 sent 0 flow mods" \

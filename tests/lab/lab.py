@@ -2,7 +2,7 @@
 # flowchain lab: real Open vSwitch bridges in network namespaces, built from
 # an intent file (the format of docs/intent.md).
 #
-#   lab.py up INTENT --dir DIR --prefix P [--controller TARGET] [--ipv6]
+#   lab.py up INTENT --dir DIR --prefix P [--controller "TARGET..."] [--ipv6]
 #             [--controller-ns] [--ssl-certs DIR --ssl-ca-cert FILE]
 #             [--phys-lacp [--phys-lacp-time slow|fast]]
 #   lab.py down --dir DIR

@@ -872,8 +872,9 @@ static bool
 daemon_self_live(const struct daemon *d)
 {
     long long int now = time_msec();
-    if (shash_count(&d->db_peers) <= 1) {
-        return true;
+    if (shash_count(&d->db_peers)
+        == (shash_find(&d->db_peers, d->instance_id) ? 1 : 0)) {
+        return true;            /* No other instance in the database. */
     }
     return (d->db_self_since_ms
             && now - d->db_self_last_hb_ms <= DB_PEER_DEAD_MS

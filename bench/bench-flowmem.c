@@ -79,23 +79,6 @@ heap_bytes(void)
     return mi.uordblks + mi.hblkhd;
 }
 
-/* Numbers the ports 'br' names, in intent order, all live. */
-static void
-full_portmap(const struct intent_bridge *br, struct portmap *pm)
-{
-    uint16_t n = 0;
-    portmap_init(pm);
-    for (size_t i = 0; i < br->uplink.n_members; i++) {
-        portmap_set(pm, br->uplink.members[i], u16_to_ofp(++n), true);
-    }
-    for (size_t i = 0; i < br->n_adapters; i++) {
-        portmap_set(pm, br->adapters[i].port, u16_to_ofp(++n), true);
-    }
-    for (size_t i = 0; i < br->n_nics; i++) {
-        portmap_set(pm, br->nics[i]->port, u16_to_ofp(++n), true);
-    }
-}
-
 /* Answers the dump requests among the sent messages with the flows and
  * groups of 'sw'. */
 static bool
@@ -247,7 +230,7 @@ main(int argc, char *argv[])
     ofmsgs_clear(&rig.sent);
 
     struct portmap pm;
-    full_portmap(br, &pm);
+    portmap_assume(&pm, br);
     size_t base = heap_bytes();
 
     /* install */

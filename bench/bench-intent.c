@@ -124,24 +124,6 @@ compare_doubles(const void *a_, const void *b_)
     return *a < *b ? -1 : *a > *b;
 }
 
-/* Numbers the ports 'br' names, in intent order (uplink members, adapters,
- * VM NICs), all live: the port map of a switch that has every port. */
-static void
-full_portmap(const struct intent_bridge *br, struct portmap *pm)
-{
-    uint16_t n = 0;
-    portmap_init(pm);
-    for (size_t i = 0; i < br->uplink.n_members; i++) {
-        portmap_set(pm, br->uplink.members[i], u16_to_ofp(++n), true);
-    }
-    for (size_t i = 0; i < br->n_adapters; i++) {
-        portmap_set(pm, br->adapters[i].port, u16_to_ofp(++n), true);
-    }
-    for (size_t i = 0; i < br->n_nics; i++) {
-        portmap_set(pm, br->nics[i]->port, u16_to_ofp(++n), true);
-    }
-}
-
 struct compile_result {
     size_t flows, groups;       /* Over every bridge. */
     size_t heap_bytes;          /* Heap held by their flow sets (glibc's
@@ -173,7 +155,7 @@ compile_all(const struct intent *intent, struct compile_result *r)
             struct portmap pm;
 
             flowset_init(&fs);
-            full_portmap(br, &pm);
+            portmap_assume(&pm, br);
             size_t heap_before = heap_in_use();
             pipeline_compile(intent, br, &pm, &fs);
             size_t heap_after = heap_in_use();

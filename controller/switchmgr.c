@@ -1324,24 +1324,6 @@ switchmgr_find_ready(const struct switchmgr *mgr, uint64_t dpid)
     return NULL;
 }
 
-/* Numbers the ports 'br' names, in intent order, for showing the flows of
- * a bridge whose switch is not connected. */
-static void
-assumed_portmap(const struct intent_bridge *br, struct portmap *pm)
-{
-    uint16_t n = 0;
-    portmap_init(pm);
-    for (size_t i = 0; i < br->uplink.n_members; i++) {
-        portmap_set(pm, br->uplink.members[i], u16_to_ofp(++n), true);
-    }
-    for (size_t i = 0; i < br->n_adapters; i++) {
-        portmap_set(pm, br->adapters[i].port, u16_to_ofp(++n), true);
-    }
-    for (size_t i = 0; i < br->n_nics; i++) {
-        portmap_set(pm, br->nics[i]->port, u16_to_ofp(++n), true);
-    }
-}
-
 /* Compiles 'br' of 'intent' into 'out' with the ports of its connected
  * switch, or assumed ports if it is not connected; returns true if
  * connected. */
@@ -1355,7 +1337,7 @@ switchmgr_compile_bridge(const struct switchmgr *mgr,
     if (conn) {
         swconn_portmap(conn, &pm);
     } else {
-        assumed_portmap(br, &pm);
+        portmap_assume(&pm, br);
     }
     pipeline_compile(intent, br, &pm, out);
     portmap_destroy(&pm);
@@ -1375,7 +1357,7 @@ switchmgr_bridge_desired(const struct switchmgr *mgr,
         swconn_portmap(conn, pm);
         return conn->sync ? flowsync_desired(conn->sync) : NULL;
     }
-    assumed_portmap(br, pm);
+    portmap_assume(pm, br);
     return NULL;
 }
 

@@ -8,7 +8,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "flow.h"
 #include "hash.h"
+#include "models/intent.h"
 #include "util.h"
 
 /* Initializes 'pm' as an empty port map. */
@@ -153,4 +155,20 @@ portmap_equal(const struct portmap *a, const struct portmap *b)
         }
     }
     return true;
+}
+
+void
+portmap_assume(struct portmap *pm, const struct intent_bridge *br)
+{
+    uint16_t n = 0;
+    portmap_init(pm);
+    for (size_t i = 0; i < br->uplink.n_members; i++) {
+        portmap_set(pm, br->uplink.members[i], u16_to_ofp(++n), true);
+    }
+    for (size_t i = 0; i < br->n_adapters; i++) {
+        portmap_set(pm, br->adapters[i].port, u16_to_ofp(++n), true);
+    }
+    for (size_t i = 0; i < br->n_nics; i++) {
+        portmap_set(pm, br->nics[i]->port, u16_to_ofp(++n), true);
+    }
 }

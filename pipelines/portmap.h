@@ -12,6 +12,8 @@
 #include "openvswitch/hmap.h"
 #include "openvswitch/types.h"
 
+struct intent_bridge;
+
 struct portmap_port {
     struct hmap_node node;      /* In portmap 'ports', by name hash. */
     char *name;
@@ -39,6 +41,12 @@ void portmap_set(struct portmap *, const char *name, ofp_port_t, bool live);
 void portmap_set_lacp(struct portmap *, const char *name, bool partner,
                       bool collecting, bool distributing);
 void portmap_remove(struct portmap *, const char *name);
+
+/* Initializes 'pm' with the ports 'br' names, numbered 1, 2, ... in intent
+ * order (uplink members, adapters, VM NICs), all live: the port map of a
+ * switch that has every port, for a bridge whose switch is not connected
+ * (and for benchmarks). */
+void portmap_assume(struct portmap *pm, const struct intent_bridge *br);
 const struct portmap_port *portmap_find(const struct portmap *,
                                         const char *name);
 const struct portmap_port *portmap_find_by_number(const struct portmap *,

@@ -1100,6 +1100,10 @@ db_timer_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *w,
             SHASH_FOR_EACH (node, &d->db_peers) {
                 struct db_peer *p = node->data;
                 p->seen_ms = d->db_connected_ms;
+                if (!p->live) {
+                    /* A dead one must still show 2 s of heartbeats. */
+                    p->moving_since_ms = d->db_connected_ms;
+                }
             }
             if (d->db_self_last_hb_ms) {
                 d->db_self_last_hb_ms = d->db_connected_ms;

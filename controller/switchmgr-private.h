@@ -147,6 +147,11 @@ const char *switchmgr_role_name(enum swconn_role role);
 /* Returns the event loop's current time, in milliseconds. */
 long long int switchmgr_now_ms(const struct switchmgr *);
 
+/* Returns the connection of the switch with datapath ID 'dpid' that
+ * finished its handshake (synced or not: with roles, a slave), or NULL. */
+const struct swconn *switchmgr_find_session(const struct switchmgr *,
+                                            uint64_t dpid);
+
 /* Returns the connection of the ready switch with datapath ID 'dpid' whose
  * flow sync has started, or NULL. */
 const struct swconn *switchmgr_find_ready(const struct switchmgr *,

@@ -706,15 +706,10 @@ add_bridge_metrics(const struct switchmgr *mgr,
     }
     if (mgr->roles) {
         /* A slave's session counts as connected; only a master syncs. */
-        const struct swconn *c;
-        sw->master = 0;
-        LIST_FOR_EACH (c, node, &mgr->conns) {
-            if (ofsession_is_ready(c->session)
-                && ofsession_dpid(c->session) == br->datapath_id) {
-                sw->connected = true;
-                sw->master = c->role == SWCONN_MASTER;
-            }
-        }
+        const struct swconn *c = switchmgr_find_session(mgr,
+                                                        br->datapath_id);
+        sw->connected = c != NULL;
+        sw->master = c && c->role == SWCONN_MASTER;
     }
     for (size_t i = 0; i < br->uplink.n_members; i++) {
         const char *member = br->uplink.members[i];

@@ -1314,9 +1314,18 @@ switchmgr_get_totals(const struct switchmgr *mgr, uint64_t *flow_mods,
 const struct swconn *
 switchmgr_find_ready(const struct switchmgr *mgr, uint64_t dpid)
 {
+    /* A switch has at most one ready connection (a newer one replaces an
+     * older one in session_ready()). */
+    const struct swconn *conn = switchmgr_find_session(mgr, dpid);
+    return conn && conn->sync ? conn : NULL;
+}
+
+const struct swconn *
+switchmgr_find_session(const struct switchmgr *mgr, uint64_t dpid)
+{
     const struct swconn *conn;
     LIST_FOR_EACH (conn, node, &mgr->conns) {
-        if (conn->sync && ofsession_is_ready(conn->session)
+        if (ofsession_is_ready(conn->session)
             && ofsession_dpid(conn->session) == dpid) {
             return conn;
         }

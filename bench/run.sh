@@ -497,11 +497,10 @@ b8_ctl() {
 }
 # b8_roles NAME: "MASTERS INSYNC SLAVES" of instance NAME.
 b8_roles() {
-    b8_ctl "$1" status 2>/dev/null | sed -nE \
-        's/^roles: master of ([0-9]+) switche?s? \(([0-9]+) in sync\), slave of ([0-9]+),.*/\1 \2 \3/p'
+    FCD_CTL=$B8_DIR/$1.ctl fcd_roles
 }
 b8_mods() {
-    b8_ctl "$1" status 2>/dev/null | sed -n 's/^flow mods sent since start: \([0-9]*\),.*/\1/p'
+    FCD_CTL=$B8_DIR/$1.ctl fcd_flow_mods 2>/dev/null
 }
 b8_ovs_roles() {
     ovsh ovs-vsctl --bare --columns=role list controller | grep -cx "$1"

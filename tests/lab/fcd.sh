@@ -8,6 +8,8 @@
 #       lab's "ctl" namespace of `lab.py up --controller-ns`).
 #   fcd_stop                              SIGTERM, waits, checks the exit.
 #   fcctl ARGS...                         flowchainctl against FCD_CTL.
+#   fcd_flow_mods, fcd_roles              figures from its status (set
+#                                         FCD_CTL for another instance).
 
 FCD_BIN=${FLOWCHAIN_BUILDDIR:-$LAB_HOME/../../build}
 
@@ -63,6 +65,13 @@ fcd_all_in_sync() {
 # fcd_flow_mods: flow mods flowchaind sent since it started.
 fcd_flow_mods() {
     fcctl status | sed -n 's/^flow mods sent since start: \([0-9]*\),.*/\1/p'
+}
+
+# fcd_roles: "MASTERS INSYNC SLAVES" from the "roles:" line of the status of
+# a flowchaind --db instance (docs/ha.md); nothing if it does not answer.
+fcd_roles() {
+    fcctl status 2>/dev/null | sed -nE \
+        's/^roles: master of ([0-9]+) switche?s? \(([0-9]+) in sync\), slave of ([0-9]+),.*/\1 \2 \3/p'
 }
 
 # lab_flows HOST BRIDGE: the switch's flows without counters, sorted.

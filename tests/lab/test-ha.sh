@@ -140,8 +140,7 @@ ovs_roles() {
 }
 # roles_of NAME: "MASTERS INSYNC SLAVES" from instance NAME's status.
 roles_of() {
-    ictl "$1" status 2>/dev/null | sed -nE \
-        's/^roles: master of ([0-9]+) switche?s? \(([0-9]+) in sync\), slave of ([0-9]+),.*/\1 \2 \3/p'
+    FCD_CTL=$HA_DIR/$1.ctl fcd_roles
 }
 # inst_in_sync NAME...: the instances NAME... together master every bridge
 # once, each in sync (their own view).
@@ -172,7 +171,7 @@ master_of() {
     return 1
 }
 mods_of() {
-    ictl "$1" status | sed -n 's/^flow mods sent since start: \([0-9]*\),.*/\1/p'
+    FCD_CTL=$HA_DIR/$1.ctl fcd_flow_mods
 }
 t_check "the instances answer" wait_until 20 eval \
     'ictl a version && ictl b version && ictl c version' >/dev/null

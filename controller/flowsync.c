@@ -111,6 +111,9 @@ struct flowsync {
     bool holding;
     struct flowset_diff diff;
     bool has_diff;
+    bool diff_prepared;         /* 'diff' comes from a patch and waits for
+                                 * its bundle (state FS_IDLE). */
+    uint64_t prepared_gen;      /* 'installed_gen' when it was made. */
     size_t phase;               /* Index into phase_ops[]. */
     const struct ovs_list *pos; /* Next ref of that phase's list. */
     bool all_sent;              /* Commit (or discard) and barrier sent. */
@@ -149,6 +152,7 @@ struct flowsync {
 };
 
 static void clear_in_flight(struct flowsync *);
+static void drop_prepared_diff(struct flowsync *);
 
 static long long int
 wall_ms(void)
@@ -241,7 +245,7 @@ clear_in_flight(struct flowsync *fs)
 {
     if (fs->has_diff) {
         flowset_diff_destroy(&fs->diff);
-        fs->has_diff = false;
+        fs->has_diff = fs->diff_prepared = false;
     }
     hmap_destroy(&fs->sent);
     hmap_init(&fs->sent);
@@ -299,6 +303,7 @@ add_test_flow(const struct flowsync *fs, struct flowset *desired)
 void
 flowsync_set_desired(struct flowsync *fs, struct flowset *desired)
 {
+    drop_prepared_diff(fs);
     add_test_flow(fs, desired);
     if (fs->state == FS_SYNCING && !fs->holding) {
         flowset_swap(&fs->held, &fs->desired);
@@ -310,6 +315,45 @@ flowsync_set_desired(struct flowsync *fs, struct flowset *desired)
     free(fs->blocked);
     fs->blocked = NULL;
     fs->dirty = true;
+}
+
+/* Patches the desired set: the flows with the keys of the flows of 'old'
+ * leave it, those of 'new' (shared, not copied) and its groups come in
+ * (flowset_patch()).  Only while idle and in sync, when the difference to
+ * send is what the patch itself changes: the diff costs O(changes), not a
+ * pass over the whole bridge.  Returns false, changing nothing, in any
+ * other state, or if 'old' does not match the desired set: the caller then
+ * sets the whole desired set (flowsync_set_desired()). */
+bool
+flowsync_patch_desired(struct flowsync *fs, const struct flowset *old,
+                       const struct flowset *new)
+{
+    if (fs->state != FS_IDLE || fs->dirty || fs->has_diff || fs->blocked
+        || fs->test_flow || fs->test_bulk
+        || !flowset_patch(&fs->installed, &fs->desired, old, new,
+                          &fs->diff)) {
+        return false;
+    }
+    fs->retry_at = 0;
+    if (flowset_diff_is_empty(&fs->diff)) {
+        flowset_diff_destroy(&fs->diff);
+    } else {
+        fs->has_diff = fs->diff_prepared = true;
+        fs->prepared_gen = fs->installed_gen;
+        fs->dirty = true;
+    }
+    return true;
+}
+
+/* Forgets a diff prepared by flowsync_patch_desired() and not sent yet
+ * (the desired or the installed set changed since). */
+static void
+drop_prepared_diff(struct flowsync *fs)
+{
+    if (fs->diff_prepared) {
+        flowset_diff_destroy(&fs->diff);
+        fs->has_diff = fs->diff_prepared = false;
+    }
 }
 
 const struct flowset *
@@ -1232,6 +1276,14 @@ maybe_start_sync(struct flowsync *fs, struct ofsession *s,
 {
     if (now < fs->retry_at || !fs->dirty) {
         return;
+    }
+    if (fs->diff_prepared) {
+        if (fs->prepared_gen == fs->installed_gen) {
+            fs->diff_prepared = false;
+            start_sync(fs, s, now);
+            return;
+        }
+        drop_prepared_diff(fs);
     }
     /* Also makes 'installed' share the flows it agrees on with 'desired'
      * (after a reload or a read-back, each side holds its own copy of

@@ -89,6 +89,11 @@ void flowsync_destroy(struct flowsync *);
 /* Makes 'desired' the state to reach; its contents are moved into the
  * sync, leaving 'desired' empty. */
 void flowsync_set_desired(struct flowsync *, struct flowset *desired);
+/* Patches the desired set in place: out with the flows with the keys of
+ * 'old', in with those of 'new' and its groups.  Only while idle and in
+ * sync; false (nothing changed) otherwise: then set the whole set. */
+bool flowsync_patch_desired(struct flowsync *, const struct flowset *old,
+                            const struct flowset *new);
 const struct flowset *flowsync_desired(const struct flowsync *);
 const struct flowset *flowsync_installed(const struct flowsync *);
 

@@ -1,5 +1,6 @@
 libmodels_a_SOURCES += \
 	models/addr.c \
+	models/compare.c \
 	models/host.c \
 	models/intent-private.h \
 	models/intent.c \

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "openvswitch/types.h"
+#include "sset.h"
 
 struct ds;
 struct svec;
@@ -327,6 +328,20 @@ const char *intent_protocol_to_string(enum intent_protocol);
 /* True if 'vm''s categories hold every pair of 'sel'. */
 bool intent_selector_matches(const struct intent_selector *,
                              const struct intent_vm *);
+
+/* What differs between two valid models (models/compare.c), for the
+ * incremental compile: names of the VMs and of the policies added, removed
+ * or changed; 'other' if anything else differs ("version", "networks",
+ * "hosts", or the order of the policies both have), which leaves only a
+ * full compile.  When 'other' is true, 'vms' and 'policies' are empty. */
+struct intent_change {
+    bool other;
+    struct sset vms;
+    struct sset policies;
+};
+void intent_compare(const struct intent *old, const struct intent *new,
+                    struct intent_change *);
+void intent_change_destroy(struct intent_change *);
 
 /* The one-line summary "flowchainctl check" prints for a valid model, e.g.
  * "valid: 2 hosts, 6 bridges, 6 networks, 3 VMs, 3 NICs, 0 policies". */

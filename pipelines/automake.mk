@@ -7,6 +7,7 @@ libpipelines_a_SOURCES += \
 	pipelines/pipeline.h \
 	pipelines/stages.h \
 	pipelines/cookie.c \
+	pipelines/delta.c \
 	pipelines/explain.c \
 	pipelines/explain.h \
 	pipelines/classify.c \

@@ -246,6 +246,22 @@ flowset_swap(struct flowset *a, struct flowset *b)
     hmap_swap(&a->groups, &b->groups);
 }
 
+/* Replaces the groups of 'dst' with copies of those of 'src'. */
+static void
+flowset_copy_groups(struct flowset *dst, const struct flowset *src)
+{
+    struct flowset_group *g;
+    HMAP_FOR_EACH_POP (g, node, &dst->groups) {
+        flowset_group_free(g);
+    }
+    const struct flowset_group *sg;
+    HMAP_FOR_EACH (sg, node, &src->groups) {
+        struct flowset_group *copy = flowset_add_group(dst, sg->group_id,
+                                                       sg->type);
+        ofputil_bucket_clone_list(&copy->buckets, &sg->buckets, NULL);
+    }
+}
+
 /* Initializes 'dst' as a copy of 'src': the same flows (shared, not
  * copied) and copies of the groups. */
 void
@@ -258,12 +274,7 @@ flowset_clone(struct flowset *dst, const struct flowset *src)
         flowset_add_shared(dst, f);
     }
 
-    const struct flowset_group *g;
-    HMAP_FOR_EACH (g, node, &src->groups) {
-        struct flowset_group *copy = flowset_add_group(dst, g->group_id,
-                                                       g->type);
-        ofputil_bucket_clone_list(&copy->buckets, &g->buckets, NULL);
-    }
+    flowset_copy_groups(dst, src);
 }
 
 /* Returns the flow of 'fs' with key ('table_id', 'priority', 'match'), or
@@ -538,11 +549,9 @@ flowset_replace(struct flowset *fs, const struct flowset_flow *old,
     flowset_flow_unref(old);
 }
 
-/* flowset_diff() and flowset_diff_share(): 'share' is NULL or
- * 'installed'. */
+/* Initializes 'diff' as empty. */
 static void
-flowset_diff__(const struct flowset *installed, struct flowset *share,
-               const struct flowset *desired, struct flowset_diff *diff)
+flowset_diff_init(struct flowset_diff *diff)
 {
     memset(diff, 0, sizeof *diff);
     ovs_list_init(&diff->add_flows);
@@ -551,31 +560,36 @@ flowset_diff__(const struct flowset *installed, struct flowset *share,
     ovs_list_init(&diff->add_groups);
     ovs_list_init(&diff->mod_groups);
     ovs_list_init(&diff->del_groups);
+}
 
-    const struct flowset_flow *f;
-    FLOWSET_FOR_EACH_FLOW (f, desired) {
-        const struct flowset_flow *old = flowset_find_same_key(installed, f);
-        if (!old) {
-            flowset_ref_push(&diff->add_flows, NULL, f);
-            diff->n_add_flows++;
-        } else if (old == f) {
-            /* Shared: the same flow. */
-        } else if (!flowset_flow_same_body(old, f)) {
-            flowset_ref_push(&diff->mod_flows, old, f);
-            diff->n_mod_flows++;
-        } else if (share) {
-            /* Equal, two copies: keep desired's.  Same key, same member
-             * of 'share'; 'old' is in no list of 'diff'. */
-            flowset_replace(share, old, f);
-        }
+/* Adds to 'diff' what desired flow 'f' needs, given 'installed': an add, a
+ * modify or nothing.  If 'share' (NULL or 'installed') holds an equal copy
+ * of 'f', 'f' takes its place there. */
+static void
+flowset_diff_flow(const struct flowset *installed, struct flowset *share,
+                  const struct flowset_flow *f, struct flowset_diff *diff)
+{
+    const struct flowset_flow *old = flowset_find_same_key(installed, f);
+    if (!old) {
+        flowset_ref_push(&diff->add_flows, NULL, f);
+        diff->n_add_flows++;
+    } else if (old == f) {
+        /* Shared: the same flow. */
+    } else if (!flowset_flow_same_body(old, f)) {
+        flowset_ref_push(&diff->mod_flows, old, f);
+        diff->n_mod_flows++;
+    } else if (share) {
+        /* Equal, two copies: keep desired's.  Same key, same member of
+         * 'share'; 'old' is in no list of 'diff'. */
+        flowset_replace(share, old, f);
     }
-    FLOWSET_FOR_EACH_FLOW (f, installed) {
-        if (!flowset_find_same_key(desired, f)) {
-            flowset_ref_push(&diff->del_flows, f, NULL);
-            diff->n_del_flows++;
-        }
-    }
+}
 
+/* Adds to 'diff' the group changes that turn 'installed' into 'desired'. */
+static void
+flowset_diff_groups(const struct flowset *installed,
+                    const struct flowset *desired, struct flowset_diff *diff)
+{
     const struct flowset_group *g;
     HMAP_FOR_EACH (g, node, &desired->groups) {
         const struct flowset_group *old = flowset_find_group(installed,
@@ -594,6 +608,28 @@ flowset_diff__(const struct flowset *installed, struct flowset *share,
             diff->n_del_groups++;
         }
     }
+}
+
+/* flowset_diff() and flowset_diff_share(): 'share' is NULL or
+ * 'installed'. */
+static void
+flowset_diff__(const struct flowset *installed, struct flowset *share,
+               const struct flowset *desired, struct flowset_diff *diff)
+{
+    flowset_diff_init(diff);
+
+    const struct flowset_flow *f;
+    FLOWSET_FOR_EACH_FLOW (f, desired) {
+        flowset_diff_flow(installed, share, f, diff);
+    }
+    FLOWSET_FOR_EACH_FLOW (f, installed) {
+        if (!flowset_find_same_key(desired, f)) {
+            flowset_ref_push(&diff->del_flows, f, NULL);
+            diff->n_del_flows++;
+        }
+    }
+
+    flowset_diff_groups(installed, desired, diff);
 }
 
 /* Computes in 'diff' (which need not be initialized) the flows and groups
@@ -617,6 +653,59 @@ flowset_diff_share(struct flowset *installed, const struct flowset *desired,
                    struct flowset_diff *diff)
 {
     flowset_diff__(installed, installed, desired, diff);
+}
+
+/* Patches 'desired' in place: the flows with the keys of the flows of
+ * 'old' leave it, the flows of 'new' join it (shared, not copied), and
+ * copies of the groups of 'new' replace its groups.  'installed' must hold
+ * the same flows and groups as 'desired' before the patch (the switch was
+ * in sync).  Puts in 'diff' (which need not be initialized) what turns
+ * 'installed' into the patched 'desired', at a cost that grows with the
+ * sizes of 'old' and 'new', not of 'desired'; like flowset_diff_share(),
+ * an installed flow equal to one of 'new' is replaced by it.
+ *
+ * Returns false, changing nothing, if some flow of 'old' is not in
+ * 'desired' with the same cookie and actions: 'old' is then not what the
+ * flows it names were, and the caller must set the whole desired set. */
+bool
+flowset_patch(struct flowset *installed, struct flowset *desired,
+              const struct flowset *old, const struct flowset *new,
+              struct flowset_diff *diff)
+{
+    const struct flowset_flow *f;
+    FLOWSET_FOR_EACH_FLOW (f, old) {
+        const struct flowset_flow *d = flowset_find_same_key(desired, f);
+        if (!d || (d != f && !flowset_flow_same_body(d, f))) {
+            return false;
+        }
+    }
+
+    /* Out with the old flows (the installed set still holds them), in with
+     * the new. */
+    FLOWSET_FOR_EACH_FLOW (f, old) {
+        flowset_remove_flow(desired, flowset_find_same_key(desired, f));
+    }
+    FLOWSET_FOR_EACH_FLOW (f, new) {
+        flowset_add_shared(desired, f);
+    }
+    flowset_copy_groups(desired, new);
+
+    flowset_diff_init(diff);
+    FLOWSET_FOR_EACH_FLOW (f, new) {
+        flowset_diff_flow(installed, installed, f, diff);
+    }
+    FLOWSET_FOR_EACH_FLOW (f, old) {
+        if (!flowset_find_same_key(desired, f)) {
+            const struct flowset_flow *i = flowset_find_same_key(installed,
+                                                                 f);
+            if (i) {
+                flowset_ref_push(&diff->del_flows, i, NULL);
+                diff->n_del_flows++;
+            }
+        }
+    }
+    flowset_diff_groups(installed, desired, diff);
+    return true;
 }
 
 /* Returns true if 'diff' changes nothing. */

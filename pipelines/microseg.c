@@ -926,7 +926,8 @@ ms_policy_flows(struct ms_ctx *mc)
         uint8_t roles = mc->roles_used[i];
         bool enforce = p->mode == INTENT_POLICY_ENFORCE;
 
-        if (!roles) {
+        if (!roles || (mc->ctx->delta
+                       && !pipeline_delta_touches_policy(mc->ctx->delta, p))) {
             continue;
         }
         switch (p->type) {
@@ -1003,7 +1004,24 @@ ms_compile_side(struct pipeline_ctx *ctx, const struct ms_side *side)
     if (mc.n_ports) {
         ms_side_flows(&mc);
         for (size_t i = 0; i < mc.n_ports; i++) {
-            ms_port_flows(&mc, &mc.ports[i]);
+            /* In a partial compile, a touched VM's port gets all of its
+             * flows, even the one with the cookie of the policy that
+             * denies its other EtherTypes (which may be another policy
+             * now); an untouched one only that flow, if that policy is
+             * touched. */
+            const struct ms_port *mp = &mc.ports[i];
+            bool touched = (!ctx->delta
+                            || pipeline_delta_touches_vm(ctx->delta,
+                                                         mp->port->nic->vm));
+            if (!touched
+                && !(mp->non_ip_denier
+                     && pipeline_delta_touches_policy(ctx->delta,
+                                                      mp->non_ip_denier))) {
+                continue;
+            }
+            ctx->force = ctx->delta && touched;
+            ms_port_flows(&mc, mp);
+            ctx->force = false;
         }
         ms_policy_flows(&mc);
     }

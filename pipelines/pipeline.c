@@ -46,12 +46,17 @@ pipeline_table_name(uint8_t id)
 }
 
 /* Adds to 'ctx''s output a flow in 'table' at 'priority' matching 'match',
- * with 'cookie' and the actions in 'ofpacts'. */
+ * with 'cookie' and the actions in 'ofpacts'.  A partial compile leaves
+ * out the flows its delta does not touch, unless 'ctx->force'. */
 void
 pipeline_add_flow(struct pipeline_ctx *ctx, enum pipeline_table table,
                   uint16_t priority, const struct match *match,
                   ovs_be64 cookie, const struct ofpbuf *ofpacts)
 {
+    if (ctx->delta && !ctx->force
+        && !pipeline_delta_touches(ctx->delta, ntohll(cookie))) {
+        return;
+    }
     flowset_add_flow(ctx->out, table, priority, match, cookie,
                      ofpacts->data, ofpacts->size);
 }
@@ -319,9 +324,22 @@ void
 pipeline_compile(const struct intent *intent, const struct intent_bridge *br,
                  const struct portmap *portmap, struct flowset *out)
 {
+    pipeline_compile_partial(intent, br, portmap, NULL, out);
+}
+
+/* Like pipeline_compile(), but if 'delta' is nonnull, adds only the flows
+ * that 'delta' touches (and every group): see pipelines/delta.c. */
+void
+pipeline_compile_partial(const struct intent *intent,
+                         const struct intent_bridge *br,
+                         const struct portmap *portmap,
+                         const struct pipeline_delta *delta,
+                         struct flowset *out)
+{
     struct pipeline_ctx ctx;
 
     pipeline_ctx_init(&ctx, intent, br, portmap, out);
+    ctx.delta = delta;
     pipeline_classify(&ctx);
     pipeline_vlan_in(&ctx);
     pipeline_port_security(&ctx);

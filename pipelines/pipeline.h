@@ -10,6 +10,7 @@
 #define PIPELINES_PIPELINE_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ds;
@@ -49,6 +50,33 @@ const char *pipeline_table_name(uint8_t id);
  * a switch whose ports are 'ports', and adds them to 'out'. */
 void pipeline_compile(const struct intent *, const struct intent_bridge *,
                       const struct portmap *, struct flowset *out);
+
+/* The incremental compile (pipelines/delta.c): what a change of intent
+ * from 'old' to 'new' (both valid) touches, named by flow cookies.  NULL
+ * from pipeline_delta_create() means "compile every bridge in full". */
+struct pipeline_delta;
+struct pipeline_delta *pipeline_delta_create(const struct intent *old,
+                                             const struct intent *new);
+void pipeline_delta_destroy(struct pipeline_delta *);
+bool pipeline_delta_is_empty(const struct pipeline_delta *);
+void pipeline_delta_count(const struct pipeline_delta *, size_t *n_vms,
+                          size_t *n_policies);
+bool pipeline_delta_touches(const struct pipeline_delta *, uint64_t cookie);
+bool pipeline_delta_touches_policy(const struct pipeline_delta *,
+                                   const struct intent_policy *);
+bool pipeline_delta_touches_vm(const struct pipeline_delta *,
+                               const struct intent_vm *);
+
+/* Compiles, like pipeline_compile(), only the flows of 'bridge' that
+ * 'delta' touches, and all of its groups.  Compiling them with the old
+ * model and with the new one (same port map) gives the flows to take out
+ * of the bridge's desired set and those to put in: the result equals a
+ * full compile of the new model.  A null 'delta' compiles everything. */
+void pipeline_compile_partial(const struct intent *,
+                              const struct intent_bridge *,
+                              const struct portmap *,
+                              const struct pipeline_delta *,
+                              struct flowset *out);
 
 /* Returns true if 'br' has an LACP uplink and no member in 'ports' has an
  * LACP partner: the bond forwards by its "lacp_fallback". */

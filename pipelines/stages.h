@@ -167,6 +167,11 @@ struct pipeline_ctx {
 
     ovs_be64 bridge_cookie;
     ovs_be64 uplink_cookie;
+
+    /* A partial compile (pipelines/delta.c): only the flows 'delta'
+     * touches, and those added while 'force' is true. */
+    const struct pipeline_delta *delta;
+    bool force;
 };
 
 /* Shared helpers (pipeline.c). */

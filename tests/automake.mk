@@ -74,3 +74,10 @@ tests_test_diagram_LDADD = $(FLOWCHAIN_LIBS)
 check_PROGRAMS += tests/test-metrics
 tests_test_metrics_SOURCES = tests/test-metrics.c tests/unit.h
 tests_test_metrics_LDADD = libcontroller.a $(EXT_LIBS)
+
+# The incremental compile: patched desired sets equal full compiles over
+# chains of changes (pipelines/delta.c, flowset_patch()).
+check_PROGRAMS += tests/test-delta
+tests_test_delta_SOURCES = tests/test-delta.c tests/unit.h
+tests_test_delta_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_test_delta_LDADD = $(PIPELINES_LIBS)

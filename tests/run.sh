@@ -58,6 +58,15 @@ run unit-metrics "$builddir/tests/test-metrics"
 run unit-flowset "$builddir/tests/test-flowset"
 run unit-pipeline "$builddir/tests/test-pipeline"
 run unit-explain "$builddir/tests/test-explain"
+run unit-delta "$builddir/tests/test-delta"
+# The same on generated intents: more VMs, NICs, bridges and policies.
+/usr/bin/python3 "$top/bench/gen-intent.py" --hosts 3 --vms-per-host 12 \
+    --vlans 6 --nics-per-vm 2 --categories 9 --policies 10 -o "$log/delta1.json"
+/usr/bin/python3 "$top/bench/gen-intent.py" --hosts 2 --bridges-per-host 4 \
+    --vms-per-host 20 --vlans 8 --categories 12 --policies 12 --seed 3 \
+    -o "$log/delta2.json"
+run unit-delta-generated "$builddir/tests/test-delta" "$log/delta1.json" \
+    "$log/delta2.json"
 run unit-intent "$builddir/tests/test-intent" "$top/tests/intent"
 run intent-schema "$top/tests/test-intent-schema.sh" "$top"
 

@@ -1,0 +1,159 @@
+/*
+ * intent_compare(): which objects differ between two valid models, for the
+ * incremental compile (pipelines/delta.c).
+ *
+ * Each model keeps the JSON it was parsed from, so an object is compared
+ * as JSON: a VM or a policy is "changed" if its member values differ (in
+ * any order of members), "added" or "removed" if its name is in only one
+ * model.  Everything else ("version", "networks", "hosts") is compared as
+ * a whole; so is the order of the policies both models have, since a
+ * port's policies are evaluated in file order.
+ */
+#include <config.h>
+
+#include "models/intent-private.h"
+
+#include <stdlib.h>
+#include "util.h"
+
+/* Fills 'items' (of 'n' entries) with the elements of array 'key' of
+ * 'root', in order; fewer if the array is shorter. */
+static void
+collect_items(const cJSON *root, const char *key, const cJSON **items,
+              size_t n)
+{
+    const cJSON *array = cJSON_GetObjectItemCaseSensitive(root, key);
+    const cJSON *item;
+    size_t i = 0;
+    cJSON_ArrayForEach (item, array) {
+        if (i >= n) {
+            break;
+        }
+        items[i++] = item;
+    }
+}
+
+/* True if member 'key' is the same JSON in 'a' and 'b' (both absent
+ * counts as the same). */
+static bool
+same_member(const cJSON *a, const cJSON *b, const char *key)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, key);
+    const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, key);
+    return (!x && !y) || (x && y && cJSON_Compare(x, y, true));
+}
+
+/* Adds to 'changed' the name of every object of array 'key' ("vms" or
+ * "policies", 'n_a' and 'n_b' of them) that is in only one of the models,
+ * or in both with other JSON.  'name_at' gives a model's object name by
+ * index, 'index_of' a name's index (SIZE_MAX if absent). */
+static void
+compare_objects(const struct intent *a, const struct intent *b,
+                const char *key, size_t n_a, size_t n_b,
+                const char *(*name_at)(const struct intent *, size_t),
+                size_t (*index_of)(const struct intent *, const char *),
+                struct sset *changed)
+{
+    const cJSON **items_a = xcalloc(n_a + 1, sizeof *items_a);
+    const cJSON **items_b = xcalloc(n_b + 1, sizeof *items_b);
+    collect_items(a->json, key, items_a, n_a);
+    collect_items(b->json, key, items_b, n_b);
+
+    for (size_t i = 0; i < n_b; i++) {
+        const char *name = name_at(b, i);
+        size_t j = index_of(a, name);
+        if (j == SIZE_MAX || !items_a[j] || !items_b[i]
+            || !cJSON_Compare(items_a[j], items_b[i], true)) {
+            sset_add(changed, name);
+        }
+    }
+    for (size_t j = 0; j < n_a; j++) {
+        const char *name = name_at(a, j);
+        if (index_of(b, name) == SIZE_MAX) {
+            sset_add(changed, name);
+        }
+    }
+    free(items_a);
+    free(items_b);
+}
+
+static const char *
+vm_name_at(const struct intent *intent, size_t i)
+{
+    return intent->vms[i].name;
+}
+
+static size_t
+vm_index_of(const struct intent *intent, const char *name)
+{
+    const struct intent_vm *vm = shash_find_data(&intent->vms_by_name, name);
+    return vm ? vm->index : SIZE_MAX;
+}
+
+static const char *
+policy_name_at(const struct intent *intent, size_t i)
+{
+    return intent->policies[i].name;
+}
+
+static size_t
+policy_index_of(const struct intent *intent, const char *name)
+{
+    const struct intent_policy *p = shash_find_data(&intent->policies_by_name,
+                                                    name);
+    return p ? p->index : SIZE_MAX;
+}
+
+/* True if the policies that both 'a' and 'b' have come in the same order
+ * in both. */
+static bool
+same_policy_order(const struct intent *a, const struct intent *b)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < b->n_policies; i++) {
+        const char *name = b->policies[i].name;
+        if (policy_index_of(a, name) == SIZE_MAX) {
+            continue;
+        }
+        while (j < a->n_policies
+               && policy_index_of(b, a->policies[j].name) == SIZE_MAX) {
+            j++;
+        }
+        if (j >= a->n_policies || strcmp(a->policies[j].name, name)) {
+            return false;
+        }
+        j++;
+    }
+    return true;
+}
+
+/* Compares the valid models 'a' (the running one) and 'b' (the next) and
+ * fills 'change' (which this initializes) with what differs. */
+void
+intent_compare(const struct intent *a, const struct intent *b,
+               struct intent_change *change)
+{
+    change->other = (!same_member(a->json, b->json, "version")
+                     || !same_member(a->json, b->json, "networks")
+                     || !same_member(a->json, b->json, "hosts")
+                     || !same_policy_order(a, b));
+    sset_init(&change->vms);
+    sset_init(&change->policies);
+    if (change->other) {
+        return;
+    }
+    compare_objects(a, b, "vms", a->n_vms, b->n_vms, vm_name_at,
+                    vm_index_of, &change->vms);
+    compare_objects(a, b, "policies", a->n_policies, b->n_policies,
+                    policy_name_at, policy_index_of, &change->policies);
+}
+
+/* Frees what 'change' holds.  Accepts NULL. */
+void
+intent_change_destroy(struct intent_change *change)
+{
+    if (change) {
+        sset_destroy(&change->vms);
+        sset_destroy(&change->policies);
+    }
+}

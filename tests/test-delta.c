@@ -1,0 +1,665 @@
+/*
+ * Unit tests of the incremental compile (pipelines/delta.c,
+ * flowset_patch()): after each change of intent, a bridge's desired set
+ * patched with the partial compiles of the old and the new model must be
+ * exactly the full compile of the new model, and the diff the patch gives
+ * must be the full diff.
+ *
+ * Each intent file given on the command line goes through a fixed list of
+ * changes (one of each kind: a VM's category, a VM removed, added,
+ * reordered, two VMs' addresses swapped, a policy's rule, mode, removal
+ * and addition, a quarantine), then a seeded series of random ones.  The
+ * changes are chained as reloads are: each step starts from the set the
+ * previous step patched, as the daemon does.  Changes outside VMs and
+ * policies (a network, the order of the policies) must give no delta.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+
+#include "flow.h"
+#include "hash.h"
+#include "models/intent.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "pipelines/flowset.h"
+#include "pipelines/pipeline.h"
+#include "pipelines/portmap.h"
+#include "svec.h"
+#include "tests/unit.h"
+#include "util.h"
+
+#ifndef TOP_SRCDIR
+#define TOP_SRCDIR "."
+#endif
+
+/* The state of one bridge across the chain of changes: its switch's ports
+ * (stable numbers; ports of new VMs are added, none removed) and the
+ * desired set, patched at each step. */
+struct bridge_state {
+    struct hmap_node node;      /* By datapath ID. */
+    uint64_t dpid;
+    struct portmap ports;
+    ofp_port_t next_port;
+    struct flowset desired;
+};
+
+struct chain {
+    struct hmap bridges;
+    struct intent *intent;      /* The running model. */
+    cJSON *json;                /* Its JSON, to change. */
+    unsigned int seed;
+    size_t n_changes, n_patched_flows, n_full_flows;
+};
+
+static unsigned int
+next_random(struct chain *c)
+{
+    c->seed = c->seed * 1103515245u + 12345u;
+    return (c->seed >> 16) & 0x7fff;
+}
+
+/* Adds to 'b''s ports those of 'br' it lacks. */
+static void
+add_missing_ports(struct bridge_state *b, const struct intent_bridge *br)
+{
+    struct portmap all;
+    portmap_assume(&all, br);
+    const struct portmap_port *p;
+    HMAP_FOR_EACH (p, node, &all.ports) {
+        if (!portmap_find(&b->ports, p->name)) {
+            portmap_set(&b->ports, p->name, b->next_port, true);
+            b->next_port = u16_to_ofp(ofp_to_u16(b->next_port) + 1);
+        }
+    }
+    portmap_destroy(&all);
+}
+
+static struct intent *
+parse_or_report(const cJSON *json)
+{
+    char *text = cJSON_PrintUnformatted(json);
+    struct svec errors = SVEC_EMPTY_INITIALIZER;
+    struct intent *intent = intent_parse(text, &errors);
+    for (size_t i = 0; i < errors.n; i++) {
+        fprintf(stderr, "  intent error: %s\n", errors.names[i]);
+    }
+    svec_destroy(&errors);
+    free(text);
+    return intent;
+}
+
+/* Starts a chain on the intent in file 'path'. */
+static bool
+chain_init(struct chain *c, const char *path, unsigned int seed)
+{
+    struct svec errors = SVEC_EMPTY_INITIALIZER;
+    c->intent = intent_load_file(path, &errors);
+    svec_destroy(&errors);
+    if (!c->intent) {
+        fprintf(stderr, "%s: invalid\n", path);
+        return false;
+    }
+    FILE *f = fopen(path, "r");
+    struct ds text = DS_EMPTY_INITIALIZER;
+    char buf[4096];
+    size_t n;
+    while (f && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+        ds_put_buffer(&text, buf, n);
+    }
+    if (f) {
+        fclose(f);
+    }
+    c->json = cJSON_Parse(ds_cstr(&text));
+    ds_destroy(&text);
+    hmap_init(&c->bridges);
+    c->seed = seed;
+    c->n_changes = c->n_patched_flows = c->n_full_flows = 0;
+
+    for (size_t h = 0; h < intent_n_hosts(c->intent); h++) {
+        const struct intent_host *host = intent_host_at(c->intent, h);
+        for (size_t i = 0; i < host->n_bridges; i++) {
+            const struct intent_bridge *br = &host->bridges[i];
+            struct bridge_state *b = xzalloc(sizeof *b);
+            b->dpid = br->datapath_id;
+            portmap_init(&b->ports);
+            b->next_port = u16_to_ofp(1);
+            add_missing_ports(b, br);
+            flowset_init(&b->desired);
+            pipeline_compile(c->intent, br, &b->ports, &b->desired);
+            hmap_insert(&c->bridges, &b->node, hash_uint64(b->dpid));
+        }
+    }
+    return true;
+}
+
+static void
+chain_destroy(struct chain *c)
+{
+    struct bridge_state *b;
+    HMAP_FOR_EACH_POP (b, node, &c->bridges) {
+        portmap_destroy(&b->ports);
+        flowset_destroy(&b->desired);
+        free(b);
+    }
+    hmap_destroy(&c->bridges);
+    intent_destroy(c->intent);
+    cJSON_Delete(c->json);
+}
+
+/* True if 'a' and 'b' hold flows with the same keys and bodies, and equal
+ * groups; prints the first difference. */
+static bool
+same_sets(const struct flowset *a, const struct flowset *b, const char *what)
+{
+    struct ds sa = DS_EMPTY_INITIALIZER, sb = DS_EMPTY_INITIALIZER;
+    flowset_format(a, &sa);
+    flowset_format(b, &sb);
+    bool same = !strcmp(ds_cstr(&sa), ds_cstr(&sb));
+    if (!same) {
+        const char *x = ds_cstr(&sa), *y = ds_cstr(&sb);
+        while (*x && *x == *y) {
+            x++, y++;
+        }
+        while (x > ds_cstr(&sa) && x[-1] != '\n') {
+            x--, y--;
+        }
+        fprintf(stderr, "  %s: first difference:\n  patched: %.300s\n"
+                "  full:    %.300s\n", what, x, y);
+    }
+    ds_destroy(&sa);
+    ds_destroy(&sb);
+    return same;
+}
+
+/* Makes 'next' (a changed copy of the running JSON, taken over) the
+ * running intent, checking every bridge.  'expect_delta': the change is
+ * one a delta covers.  Returns false if a check failed. */
+static bool
+chain_step(struct chain *c, cJSON *next, bool expect_delta,
+           const char *what)
+{
+    struct intent *new = parse_or_report(next);
+    if (!new) {
+        fprintf(stderr, "  %s: the changed intent is invalid\n", what);
+        cJSON_Delete(next);
+        return false;
+    }
+    bool ok = true;
+    struct pipeline_delta *delta = pipeline_delta_create(c->intent, new);
+    if (!delta != !expect_delta) {
+        fprintf(stderr, "  %s: %s delta\n", what,
+                delta ? "unexpected" : "no");
+        ok = false;
+    }
+
+    struct bridge_state *b;
+    HMAP_FOR_EACH (b, node, &c->bridges) {
+        const struct intent_bridge *old_br
+            = intent_find_bridge_by_dpid(c->intent, b->dpid);
+        const struct intent_bridge *new_br
+            = intent_find_bridge_by_dpid(new, b->dpid);
+        if (!old_br || !new_br) {
+            continue;
+        }
+        add_missing_ports(b, new_br);
+        struct flowset full;
+        flowset_init(&full);
+        pipeline_compile(new, new_br, &b->ports, &full);
+
+        if (delta) {
+            struct flowset old_part, new_part, installed;
+            struct flowset_diff patch_diff, full_diff;
+            flowset_init(&old_part);
+            flowset_init(&new_part);
+            pipeline_compile_partial(c->intent, old_br, &b->ports, delta,
+                                     &old_part);
+            pipeline_compile_partial(new, new_br, &b->ports, delta,
+                                     &new_part);
+            flowset_clone(&installed, &b->desired);
+            flowset_diff(&installed, &full, &full_diff);
+            if (!flowset_patch(&installed, &b->desired, &old_part,
+                               &new_part, &patch_diff)) {
+                fprintf(stderr, "  %s: %s: the old partial set does not "
+                        "match the desired set\n", what, new_br->name);
+                ok = false;
+                flowset_destroy(&b->desired);
+                flowset_clone(&b->desired, &full);
+            } else {
+                if (!same_sets(&b->desired, &full, what)) {
+                    ok = false;
+                }
+                if (patch_diff.n_add_flows != full_diff.n_add_flows
+                    || patch_diff.n_mod_flows != full_diff.n_mod_flows
+                    || patch_diff.n_del_flows != full_diff.n_del_flows
+                    || patch_diff.n_add_groups != full_diff.n_add_groups
+                    || patch_diff.n_mod_groups != full_diff.n_mod_groups
+                    || patch_diff.n_del_groups != full_diff.n_del_groups) {
+                    fprintf(stderr, "  %s: %s: the patch's diff (+%"PRIuSIZE
+                            " ~%"PRIuSIZE" -%"PRIuSIZE") is not the full "
+                            "diff (+%"PRIuSIZE" ~%"PRIuSIZE" -%"PRIuSIZE")\n",
+                            what, new_br->name, patch_diff.n_add_flows,
+                            patch_diff.n_mod_flows, patch_diff.n_del_flows,
+                            full_diff.n_add_flows, full_diff.n_mod_flows,
+                            full_diff.n_del_flows);
+                    ok = false;
+                }
+                flowset_diff_destroy(&patch_diff);
+            }
+            c->n_patched_flows += (flowset_n_flows(&old_part)
+                                   + flowset_n_flows(&new_part));
+            c->n_full_flows += flowset_n_flows(&full);
+            flowset_diff_destroy(&full_diff);
+            flowset_destroy(&installed);
+            flowset_destroy(&old_part);
+            flowset_destroy(&new_part);
+        } else {
+            flowset_destroy(&b->desired);
+            flowset_clone(&b->desired, &full);
+        }
+        flowset_destroy(&full);
+    }
+    pipeline_delta_destroy(delta);
+    intent_destroy(c->intent);
+    c->intent = new;
+    cJSON_Delete(c->json);
+    c->json = next;
+    c->n_changes++;
+    return ok;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Changes, on a copy of the running JSON. */
+
+static cJSON *
+array_of(cJSON *root, const char *key)
+{
+    return cJSON_GetObjectItemCaseSensitive(root, key);
+}
+
+static cJSON *
+item_at(cJSON *root, const char *key, int i)
+{
+    return cJSON_GetArrayItem(array_of(root, key), i);
+}
+
+static int
+count_of(cJSON *root, const char *key)
+{
+    return cJSON_GetArraySize(array_of(root, key));
+}
+
+static void
+set_string(cJSON *obj, const char *key, const char *value)
+{
+    if (cJSON_GetObjectItemCaseSensitive(obj, key)) {
+        cJSON_ReplaceItemInObjectCaseSensitive(obj, key,
+                                               cJSON_CreateString(value));
+    } else {
+        cJSON_AddStringToObject(obj, key, value);
+    }
+}
+
+/* VM 'i' takes one category (key and value) of VM 'j'. */
+static bool
+change_category(cJSON *root, int i, int j)
+{
+    cJSON *from = cJSON_GetObjectItemCaseSensitive(item_at(root, "vms", j),
+                                                   "categories");
+    cJSON *vm = item_at(root, "vms", i);
+    if (!from || !from->child || !vm) {
+        return false;
+    }
+    const cJSON *pair = from->child;
+    cJSON *cats = cJSON_GetObjectItemCaseSensitive(vm, "categories");
+    if (!cats) {
+        cats = cJSON_AddObjectToObject(vm, "categories");
+    }
+    set_string(cats, pair->string, pair->valuestring);
+    return true;
+}
+
+/* True if some quarantine names VM 'i'. */
+static bool
+is_quarantined(cJSON *root, int i)
+{
+    const char *name = cJSON_GetObjectItemCaseSensitive(
+        item_at(root, "vms", i), "name")->valuestring;
+    cJSON *p;
+    cJSON_ArrayForEach (p, array_of(root, "policies")) {
+        cJSON *v;
+        cJSON_ArrayForEach (v, cJSON_GetObjectItemCaseSensitive(p, "vms")) {
+            if (cJSON_IsString(v) && !strcmp(v->valuestring, name)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static bool
+remove_vm(cJSON *root, int i)
+{
+    if (count_of(root, "vms") < 2 || is_quarantined(root, i)) {
+        return false;
+    }
+    cJSON_DeleteItemFromArray(array_of(root, "vms"), i);
+    return true;
+}
+
+/* A copy of VM 'i' as a new VM (new name, ports and MACs, no addresses). */
+static bool
+add_vm(cJSON *root, int i, unsigned int serial)
+{
+    cJSON *vm = cJSON_Duplicate(item_at(root, "vms", i), true);
+    char name[32];
+    snprintf(name, sizeof name, "dvm%u", serial);
+    set_string(vm, "name", name);
+    cJSON_DeleteItemFromObjectCaseSensitive(vm, "migrating_to");
+    cJSON *nic;
+    int k = 0;
+    cJSON_ArrayForEach (nic, cJSON_GetObjectItemCaseSensitive(vm, "nics")) {
+        char port[32], mac[32];
+        snprintf(port, sizeof port, "dt%u-%d", serial % 100000, k % 100);
+        snprintf(mac, sizeof mac, "02:de:%02x:%02x:%02x:%02x",
+                 (serial >> 16) & 0xff, (serial >> 8) & 0xff, serial & 0xff,
+                 k & 0xff);
+        set_string(nic, "port", port);
+        set_string(nic, "mac", mac);
+        cJSON_DeleteItemFromObjectCaseSensitive(nic, "ip");
+        k++;
+    }
+    cJSON_AddItemToArray(array_of(root, "vms"), vm);
+    return true;
+}
+
+/* Moves VM 'i' to the end of "vms". */
+static bool
+reorder_vm(cJSON *root, int i)
+{
+    cJSON *vms = array_of(root, "vms");
+    cJSON_AddItemToArray(vms, cJSON_DetachItemFromArray(vms, i));
+    return true;
+}
+
+static cJSON *
+first_nic(cJSON *vm)
+{
+    return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(vm, "nics"),
+                              0);
+}
+
+/* Swaps the addresses of the first NICs of VM 'i' and of another VM whose
+ * first NIC is on the same network. */
+static bool
+swap_ips(cJSON *root, int i)
+{
+    cJSON *a = first_nic(item_at(root, "vms", i));
+    const cJSON *net_a = cJSON_GetObjectItemCaseSensitive(a, "network");
+    cJSON *ip_a = cJSON_GetObjectItemCaseSensitive(a, "ip");
+    if (!net_a || !ip_a) {
+        return false;
+    }
+    for (int j = 0; j < count_of(root, "vms"); j++) {
+        cJSON *b = first_nic(item_at(root, "vms", j));
+        const cJSON *net_b = cJSON_GetObjectItemCaseSensitive(b, "network");
+        cJSON *ip_b = cJSON_GetObjectItemCaseSensitive(b, "ip");
+        if (j != i && net_b && ip_b && cJSON_Compare(net_a, net_b, true)
+            && strcmp(ip_a->valuestring, ip_b->valuestring)) {
+            char *tmp = xstrdup(ip_a->valuestring);
+            set_string(a, "ip", ip_b->valuestring);
+            set_string(b, "ip", tmp);
+            free(tmp);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Changes the first port of the first rule with ports of policy 'k', or
+ * its first rule's protocol to icmp. */
+static bool
+change_rule(cJSON *root, int k)
+{
+    cJSON *p = item_at(root, "policies", k);
+    for (int dir = 0; dir < 2; dir++) {
+        cJSON *rs = cJSON_GetObjectItemCaseSensitive(p, dir ? "outbound"
+                                                     : "inbound");
+        cJSON *rule;
+        cJSON_ArrayForEach (rule, cJSON_GetObjectItemCaseSensitive(rs,
+                                                                   "allow")) {
+            cJSON *ports = cJSON_GetObjectItemCaseSensitive(rule, "ports");
+            if (ports && cJSON_GetArraySize(ports)) {
+                cJSON_ReplaceItemInArray(ports, 0, cJSON_CreateNumber(4242));
+            } else {
+                set_string(rule, "protocol", "icmp");
+                cJSON_DeleteItemFromObjectCaseSensitive(rule, "ports");
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+toggle_mode(cJSON *root, int k)
+{
+    cJSON *p = item_at(root, "policies", k);
+    const cJSON *mode = cJSON_GetObjectItemCaseSensitive(p, "mode");
+    set_string(p, "mode", (mode && !strcmp(mode->valuestring, "monitor")
+                           ? "enforce" : "monitor"));
+    return true;
+}
+
+static bool
+remove_policy(cJSON *root, int k)
+{
+    cJSON_DeleteItemFromArray(array_of(root, "policies"), k);
+    return true;
+}
+
+/* A copy of policy 'k' under a new name, at the end. */
+static bool
+add_policy(cJSON *root, int k, unsigned int serial)
+{
+    cJSON *p = cJSON_Duplicate(item_at(root, "policies", k), true);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(p, "type");
+    if (type && !strcmp(type->valuestring, "quarantine")) {
+        cJSON_Delete(p);
+        return false;           /* A VM may be in one quarantine only. */
+    }
+    char name[32];
+    snprintf(name, sizeof name, "dpol%u", serial);
+    set_string(p, "name", name);
+    cJSON_AddItemToArray(array_of(root, "policies"), p);
+    return true;
+}
+
+/* A strict quarantine of VM 'i', unless some quarantine names it. */
+static bool
+quarantine_vm(cJSON *root, int i, unsigned int serial)
+{
+    if (is_quarantined(root, i)) {
+        return false;
+    }
+    const char *name = cJSON_GetObjectItemCaseSensitive(
+        item_at(root, "vms", i), "name")->valuestring;
+    char pname[32];
+    snprintf(pname, sizeof pname, "dq%u", serial);
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "name", pname);
+    cJSON_AddStringToObject(p, "type", "quarantine");
+    cJSON_AddStringToObject(p, "level", "strict");
+    cJSON *vms = cJSON_AddArrayToObject(p, "vms");
+    cJSON_AddItemToArray(vms, cJSON_CreateString(name));
+    if (!array_of(root, "policies")) {
+        cJSON_AddArrayToObject(root, "policies");
+    }
+    cJSON_AddItemToArray(array_of(root, "policies"), p);
+    return true;
+}
+
+enum change_kind {
+    CH_CATEGORY, CH_REMOVE_VM, CH_ADD_VM, CH_REORDER_VM, CH_SWAP_IPS,
+    CH_RULE, CH_MODE, CH_REMOVE_POLICY, CH_ADD_POLICY, CH_QUARANTINE,
+    N_CHANGE_KINDS
+};
+
+static const char *const change_names[] = {
+    "VM category", "VM removed", "VM added", "VM reordered",
+    "VM addresses swapped", "policy rule", "policy mode", "policy removed",
+    "policy added", "quarantine added",
+};
+
+/* Applies change 'kind' to a copy of the running JSON (VM 'i', policy
+ * 'k', other VM 'j') and checks the step; a change that does not apply
+ * is skipped (returns true). */
+static bool
+apply_change(struct chain *c, enum change_kind kind, int i, int j, int k)
+{
+    cJSON *next = cJSON_Duplicate(c->json, true);
+    int n_vms = count_of(next, "vms");
+    int n_policies = count_of(next, "policies");
+    unsigned int serial = c->n_changes + 1;
+    bool applied = false;
+
+    i = n_vms ? i % n_vms : 0;
+    j = n_vms ? j % n_vms : 0;
+    k = n_policies ? k % n_policies : 0;
+    switch (kind) {
+    case CH_CATEGORY: applied = n_vms && change_category(next, i, j); break;
+    case CH_REMOVE_VM: applied = n_vms && remove_vm(next, i); break;
+    case CH_ADD_VM: applied = n_vms && add_vm(next, i, serial); break;
+    case CH_REORDER_VM: applied = n_vms && reorder_vm(next, i); break;
+    case CH_SWAP_IPS: applied = n_vms && swap_ips(next, i); break;
+    case CH_RULE: applied = n_policies && change_rule(next, k); break;
+    case CH_MODE: applied = n_policies && toggle_mode(next, k); break;
+    case CH_REMOVE_POLICY:
+        applied = n_policies && remove_policy(next, k);
+        break;
+    case CH_ADD_POLICY:
+        applied = n_policies && add_policy(next, k, serial);
+        break;
+    case CH_QUARANTINE:
+        applied = n_vms && quarantine_vm(next, i, serial);
+        break;
+    case N_CHANGE_KINDS:
+        break;
+    }
+    if (!applied) {
+        cJSON_Delete(next);
+        return true;
+    }
+    return chain_step(c, next, true, change_names[kind]);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static const char **files;
+static size_t n_files;
+
+/* One of each change, on each file. */
+static void
+test_each_change(void)
+{
+    for (size_t f = 0; f < n_files; f++) {
+        struct chain c;
+        UNIT_CHECK(chain_init(&c, files[f], 1));
+        for (int kind = 0; kind < N_CHANGE_KINDS; kind++) {
+            bool ok = apply_change(&c, kind, 1, 2, 1);
+            if (!ok) {
+                fprintf(stderr, "  in %s\n", files[f]);
+            }
+            UNIT_CHECK(ok);
+        }
+        chain_destroy(&c);
+    }
+}
+
+/* A seeded series of random changes, on each file. */
+static void
+test_random_changes(void)
+{
+    int n = getenv("DELTA_TEST_CHANGES") ? atoi(getenv("DELTA_TEST_CHANGES"))
+            : 60;
+    for (size_t f = 0; f < n_files; f++) {
+        struct chain c;
+        UNIT_CHECK(chain_init(&c, files[f], 7));
+        for (int step = 0; step < n; step++) {
+            int kind = next_random(&c) % N_CHANGE_KINDS;
+            int i = next_random(&c), j = next_random(&c);
+            int k = next_random(&c);
+            bool ok = apply_change(&c, kind, i, j, k);
+            if (!ok) {
+                fprintf(stderr, "  in %s, step %d\n", files[f], step);
+            }
+            UNIT_CHECK(ok);
+        }
+        /* The partial compiles are a small part of full ones. */
+        if (c.n_full_flows) {
+            printf("%s: %"PRIuSIZE" changes, flows compiled by the partial "
+                   "compiles (old + new): %.1f%% of the full ones\n",
+                   files[f], c.n_changes,
+                   100.0 * c.n_patched_flows / c.n_full_flows);
+        }
+        chain_destroy(&c);
+    }
+}
+
+/* Changes that no delta covers: every bridge is compiled in full. */
+static void
+test_no_delta(void)
+{
+    for (size_t f = 0; f < n_files; f++) {
+        struct chain c;
+        UNIT_CHECK(chain_init(&c, files[f], 3));
+
+        /* A network's VLAN. */
+        cJSON *next = cJSON_Duplicate(c.json, true);
+        cJSON *net = item_at(next, "networks", 0);
+        cJSON_ReplaceItemInObjectCaseSensitive(net, "vlan",
+                                               cJSON_CreateNumber(3999));
+        UNIT_CHECK(chain_step(&c, next, false, "network VLAN"));
+
+        /* The order of two policies. */
+        if (count_of(c.json, "policies") >= 2) {
+            next = cJSON_Duplicate(c.json, true);
+            cJSON *pols = array_of(next, "policies");
+            cJSON_AddItemToArray(pols, cJSON_DetachItemFromArray(pols, 0));
+            UNIT_CHECK(chain_step(&c, next, false, "policy order"));
+        }
+
+        /* Nothing at all: a delta that touches nothing. */
+        struct intent *same = parse_or_report(c.json);
+        struct pipeline_delta *d = pipeline_delta_create(c.intent, same);
+        UNIT_CHECK(d && pipeline_delta_is_empty(d));
+        pipeline_delta_destroy(d);
+        intent_destroy(same);
+        chain_destroy(&c);
+    }
+}
+
+int
+main(int argc, char *argv[])
+{
+    static const char *defaults[] = {
+        TOP_SRCDIR "/tests/lab/explain-intent.json",
+        TOP_SRCDIR "/tests/polmon-intent.json",
+        TOP_SRCDIR "/tests/lab/microseg-intent.json",
+    };
+    unit_program = "test-delta";
+    if (argc > 1) {
+        files = (const char **) argv + 1;
+        n_files = argc - 1;
+    } else {
+        files = defaults;
+        n_files = ARRAY_SIZE(defaults);
+    }
+    UNIT_RUN(test_each_change);
+    UNIT_RUN(test_random_changes);
+    UNIT_RUN(test_no_delta);
+    return unit_finish();
+}

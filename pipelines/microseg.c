@@ -134,51 +134,81 @@ ms_rule_set(const struct intent_policy *p, const struct ms_side *side)
     return side->inbound ? &p->inbound : &p->outbound;
 }
 
+/* Returns the evaluations of policy 'p' that apply to 'vm' on 'side': bit
+ * 'role' set for each (pipeline_policy_eval_id()); 0 if none. */
+static unsigned int
+ms_policy_roles(const struct intent_policy *p, const struct ms_side *side,
+                const struct intent_vm *vm)
+{
+    unsigned int roles = 0;
+    switch (p->type) {
+    case INTENT_POLICY_QUARANTINE:
+        if (ms_quarantines(p, vm)) {
+            roles |= 1u << 0;
+        }
+        break;
+    case INTENT_POLICY_ISOLATION:
+        for (unsigned int role = 1; role <= 2; role++) {
+            if (intent_selector_matches(&p->between[role - 1], vm)) {
+                roles |= 1u << role;
+            }
+        }
+        break;
+    case INTENT_POLICY_APPLICATION:
+        /* A direction whose default is "allow" can deny nothing: its rules
+         * change no decision and are not compiled. */
+        if (intent_selector_matches(&p->target, vm)
+            && !ms_rule_set(p, side)->default_allow) {
+            roles |= 1u << 0;
+        }
+        break;
+    }
+    return roles;
+}
+
 /* Fills 'mp' with the evaluations that the policies of 'intent' ask for
- * local port 'port' (a VM's NIC) on 'side', in dispatch order. */
+ * local port 'port' (a VM's NIC) on 'side', in dispatch order: the
+ * quarantines, then the isolations, then the application policies, each
+ * in file order. */
 static void
 ms_port_collect(const struct intent *intent, const struct ms_side *side,
                 const struct pipeline_port *port, struct ms_port *mp)
 {
+    static const enum intent_policy_type order[] = {
+        INTENT_POLICY_QUARANTINE, INTENT_POLICY_ISOLATION,
+        INTENT_POLICY_APPLICATION,
+    };
     const struct intent_vm *vm = port->nic->vm;
     size_t n = intent_n_policies(intent);
 
     memset(mp, 0, sizeof *mp);
     mp->port = port;
-    for (int pass = 0; pass < 3; pass++) {
+    for (size_t pass = 0; pass < ARRAY_SIZE(order); pass++) {
         for (size_t i = 0; i < n; i++) {
             const struct intent_policy *p = intent_policy_at(intent, i);
+            if (p->type != order[pass]) {
+                continue;
+            }
+            unsigned int roles = ms_policy_roles(p, side, vm);
+            if (!roles) {
+                continue;
+            }
             bool enforce = p->mode == INTENT_POLICY_ENFORCE;
-
-            if (pass == 0 && p->type == INTENT_POLICY_QUARANTINE
-                && ms_quarantines(p, vm)) {
-                ms_port_add_eval(mp, p, 0);
-                if (enforce) {
+            for (unsigned int role = 0; role <= 2; role++) {
+                if (roles & (1u << role)) {
+                    ms_port_add_eval(mp, p, role);
+                }
+            }
+            if (p->type == INTENT_POLICY_ISOLATION) {
+                mp->has_isolation = true;
+            } else if (enforce) {
+                if (p->type == INTENT_POLICY_QUARANTINE) {
                     mp->quarantined = true;
-                    if (!mp->non_ip_denier) {
-                        mp->non_ip_denier = p;
-                    }
+                } else if (!mp->denier) {
+                    mp->denier = p;
                 }
-            } else if (pass == 1 && p->type == INTENT_POLICY_ISOLATION) {
-                for (unsigned int role = 1; role <= 2; role++) {
-                    if (intent_selector_matches(&p->between[role - 1], vm)) {
-                        ms_port_add_eval(mp, p, role);
-                        mp->has_isolation = true;
-                    }
-                }
-            } else if (pass == 2 && p->type == INTENT_POLICY_APPLICATION
-                       && intent_selector_matches(&p->target, vm)
-                       && !ms_rule_set(p, side)->default_allow) {
-                /* A direction whose default is "allow" can deny nothing:
-                 * its rules change no decision and are not compiled. */
-                ms_port_add_eval(mp, p, 0);
-                if (enforce) {
-                    if (!mp->denier) {
-                        mp->denier = p;
-                    }
-                    if (!mp->non_ip_denier) {
-                        mp->non_ip_denier = p;
-                    }
+                if (!mp->non_ip_denier) {
+                    mp->non_ip_denier = p;
                 }
             }
         }
@@ -984,45 +1014,69 @@ ms_compile_side(struct pipeline_ctx *ctx, const struct ms_side *side)
         .roles_used = xcalloc(intent_n_policies(ctx->intent) + 1, 1),
     };
 
+    /* A partial compile compiles only the touched VMs' ports.  An
+     * untouched one counts only for whether any port is policed and for
+     * the evaluations of the touched policies it uses: a touched VM
+     * touches the policies that name it as a peer, not the VMs they apply
+     * to, whose ports keep using them. */
+    const struct intent_policy **touched_policies = NULL;
+    size_t n_touched_policies = 0;
+    if (ctx->delta) {
+        size_t n = intent_n_policies(ctx->intent);
+        touched_policies = xcalloc(n + 1, sizeof *touched_policies);
+        for (size_t i = 0; i < n; i++) {
+            const struct intent_policy *p = intent_policy_at(ctx->intent, i);
+            if (pipeline_delta_touches_policy(ctx->delta, p)) {
+                touched_policies[n_touched_policies++] = p;
+            }
+        }
+    }
+    bool any_policed = false;
     for (size_t i = 0; i < ctx->n_ports; i++) {
         const struct pipeline_port *port = &ctx->ports[i];
         struct ms_port *mp = &mc.ports[mc.n_ports];
         if (!port->nic) {
             continue;           /* Host adapters are not policed. */
         }
+        if (ctx->delta && !pipeline_delta_touches_vm(ctx->delta,
+                                                     port->nic->vm)) {
+            for (size_t j = 0; j < n_touched_policies; j++) {
+                const struct intent_policy *p = touched_policies[j];
+                unsigned int roles = ms_policy_roles(p, side, port->nic->vm);
+                mc.roles_used[p->index] |= roles;
+                any_policed = any_policed || roles;
+            }
+            if (!any_policed) {
+                ms_port_collect(ctx->intent, side, port, mp);
+                any_policed = (mp->n_evals
+                               || ms_port_policed(ctx->intent, side, port));
+                free(mp->evals);
+            }
+            continue;
+        }
         ms_port_collect(ctx->intent, side, port, mp);
         if (!mp->n_evals && !ms_port_policed(ctx->intent, side, port)) {
             free(mp->evals);
             continue;
         }
+        any_policed = true;
         for (size_t j = 0; j < mp->n_evals; j++) {
             mc.roles_used[mp->evals[j].p->index] |= 1u << mp->evals[j].role;
         }
         mc.n_ports++;
     }
+    free(touched_policies);
 
-    if (mc.n_ports) {
+    if (any_policed) {
         ms_side_flows(&mc);
+        /* In a partial compile, a touched VM's port gets all of its flows,
+         * even the one with the cookie of the policy that denies its other
+         * EtherTypes (which may be another policy now). */
+        ctx->force = ctx->delta != NULL;
         for (size_t i = 0; i < mc.n_ports; i++) {
-            /* In a partial compile, a touched VM's port gets all of its
-             * flows, even the one with the cookie of the policy that
-             * denies its other EtherTypes (which may be another policy
-             * now); an untouched one only that flow, if that policy is
-             * touched. */
-            const struct ms_port *mp = &mc.ports[i];
-            bool touched = (!ctx->delta
-                            || pipeline_delta_touches_vm(ctx->delta,
-                                                         mp->port->nic->vm));
-            if (!touched
-                && !(mp->non_ip_denier
-                     && pipeline_delta_touches_policy(ctx->delta,
-                                                      mp->non_ip_denier))) {
-                continue;
-            }
-            ctx->force = ctx->delta && touched;
-            ms_port_flows(&mc, mp);
-            ctx->force = false;
+            ms_port_flows(&mc, &mc.ports[i]);
         }
+        ctx->force = false;
         ms_policy_flows(&mc);
     }
     pipeline_add_miss(ctx, side->entry, true, side->next);

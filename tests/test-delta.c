@@ -579,7 +579,8 @@ test_each_change(void)
     }
 }
 
-/* A seeded series of random changes, on each file. */
+/* A seeded series of random changes, on each file: DELTA_TEST_CHANGES of
+ * them (default 60), from seed DELTA_TEST_SEED (default 7). */
 static void
 test_random_changes(void)
 {
@@ -587,7 +588,9 @@ test_random_changes(void)
             : 60;
     for (size_t f = 0; f < n_files; f++) {
         struct chain c;
-        UNIT_CHECK(chain_init(&c, files[f], 7));
+        unsigned int seed = (getenv("DELTA_TEST_SEED")
+                             ? atoi(getenv("DELTA_TEST_SEED")) : 7);
+        UNIT_CHECK(chain_init(&c, files[f], seed));
         for (int step = 0; step < n; step++) {
             int kind = next_random(&c) % N_CHANGE_KINDS;
             int i = next_random(&c), j = next_random(&c);

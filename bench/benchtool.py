@@ -233,7 +233,8 @@ ROWS = [
     ("B2", "  sync time in flowchaind's `synced:` line (from the loop "
      "iteration that began the sync: compile, diff, bundle, barrier)", "ms",
      "b2.bundle_only_ms", None, None, ""),
-    ("B2", "  reference: `ovs-ofctl add-groups` + `add-flows`, no bundle",
+    ("B2", "  reference: `ovs-ofctl add-groups` + `add-flows`, no bundle "
+     "(first run only)",
      "ms", "b2.nobundle_ms", None, None, ""),
     ("B3", "add one VM: intent written -> in sync", "ms",
      "b3.addvm.ms", "b3.addvm.replace_ms", None, ""),

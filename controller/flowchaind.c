@@ -53,6 +53,9 @@ struct daemon {
     struct switchmgr *switches;
     struct ctlserver *ctl;
     struct intent *intent;
+    struct intent *retired;     /* The intent 'intent' replaced, freed
+                                 * by 'retire_timer'. */
+    ev_timer retire_timer;
     char *intent_path;
     bool exiting;
     ev_stat intent_watch;
@@ -337,6 +340,18 @@ log_intent_warnings(const struct intent *intent)
     }
 }
 
+/* Seconds a replaced intent is kept before it is freed. */
+#define RETIRE_DELAY 0.5
+
+static void
+retire_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *t,
+          int revents OVS_UNUSED)
+{
+    struct daemon *d = t->data;
+    intent_destroy(d->retired);
+    d->retired = NULL;
+}
+
 /* Makes 'next' (a valid model, taken over) the running intent, loaded from
  * 'source' (a file name or the database): only bridges whose flows change
  * are touched.  Appends the summary to 'msg'. */
@@ -346,7 +361,13 @@ daemon_install(struct daemon *d, struct intent *next, const char *source,
 {
     log_intent_warnings(next);
     switchmgr_set_intent(d->switches, next);
-    intent_destroy(d->intent);
+    /* Freeing a large model takes a while (tens of ms at 10,000 VMs): do
+     * it once the switches' replies to the change have been read. */
+    intent_destroy(d->retired);
+    d->retired = d->intent;
+    ev_timer_stop(d->loop, &d->retire_timer);
+    ev_timer_set(&d->retire_timer, RETIRE_DELAY, 0.0);
+    ev_timer_start(d->loop, &d->retire_timer);
     d->intent = next;
     d->reloads_ok++;
     struct ds summary = DS_EMPTY_INITIALIZER;
@@ -1464,6 +1485,8 @@ main(int argc, char *argv[])
     ev_signal_init(&sigint, signal_cb, SIGINT);
     ev_signal_start(d.loop, &sigterm);
     ev_signal_start(d.loop, &sigint);
+    ev_timer_init(&d.retire_timer, retire_cb, RETIRE_DELAY, 0.0);
+    d.retire_timer.data = &d;
     ev_signal_init(&d.sighup, sighup_cb, SIGHUP);
     d.sighup.data = &d;
     ev_signal_start(d.loop, &d.sighup);
@@ -1506,6 +1529,8 @@ main(int argc, char *argv[])
     metrics_http_destroy(d.metrics);
     switchmgr_destroy(d.switches);
     ctlserver_destroy(d.ctl);
+    ev_timer_stop(d.loop, &d.retire_timer);
+    intent_destroy(d.retired);
     intent_destroy(d.intent);
     svec_destroy(&listens);
     if (pidfile) {

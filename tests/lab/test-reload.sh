@@ -63,6 +63,8 @@ echo "    flow mods sent for the new VM: $((m1 - m0)); its flows: $vm_flows"
 t_check "adding one VM sent exactly its flows ($((m1 - m0)) = $vm_flows)" \
     eval '[ "$vm_flows" -gt 0 ] && [ $((m1 - m0)) -eq "$vm_flows" ]'
 t_check "plan predicted them" [ "$plan_adds" -eq "$vm_flows" ]
+t_check "incremental: 1 VM touched, all $N switches patched, none compiled in full" \
+    grep -q "intent change: 1 VMs and 0 policies touched; $N switches patched, 0 compiled in full" "$FCD_LOG"
 t_check "vm101-3 now reaches vm101-1 and vm101-2" \
     eval 'ping_ok vm101-3 10.8.101.1 && ping_ok vm101-3 10.8.101.2'
 t_check "vm101-3 still cannot reach vm102-1" ping_fails vm101-3 10.8.102.1

@@ -29,6 +29,7 @@ libcontroller_a_SOURCES += \
 	controller/stream-tls.c \
 	controller/stream-tls.h \
 	controller/switchmgr.c \
+	controller/switchmgr-compile.c \
 	controller/switchmgr.h \
 	controller/switchmgr-private.h \
 	controller/switchmgr-views.c \

@@ -137,6 +137,38 @@ void switchmgr_conn_stop_sync(struct swconn *conn);
 /* Sends what is queued for 'conn'; returns false if it closed. */
 bool switchmgr_conn_flush(struct swconn *conn);
 
+/* Connection handling (switchmgr.c) for the compile code: checks that
+ * 'conn''s certificate may claim 'dpid' (kills its session if not), and
+ * closes a connection whose session died (true if it did). */
+bool switchmgr_conn_may_claim(struct swconn *conn, uint64_t dpid);
+bool switchmgr_conn_reap(struct swconn *conn);
+
+/* Compile orchestration (switchmgr-compile.c). */
+/* Fills 'pm' with the ports 'conn''s switch reported and the LACP state of
+ * its uplink members. */
+void switchmgr_conn_portmap(const struct swconn *conn, struct portmap *pm);
+/* Recompiles 'conn''s desired flows in full and starts sending the
+ * difference. */
+void switchmgr_conn_compile(struct swconn *conn);
+/* Recompiles 'conn' for the PORT_STATUS messages received since the last
+ * time, coalesced; the timer callback of 'conn->ports_timer'. */
+void switchmgr_conn_ports_changed(struct swconn *conn);
+void switchmgr_conn_ports_timer_cb(struct ev_loop *, ev_timer *,
+                                   int revents);
+/* Runs 'conn''s LACP actor; true if a member's forwarding state changed
+ * (the bridge needs a recompile). */
+bool switchmgr_conn_lacp_run(struct swconn *conn, long long int now);
+/* Offers packet-in 'oh' to 'conn''s LACP actor; true if it was a
+ * slow-protocol frame. */
+bool switchmgr_conn_lacp_packet_in(struct swconn *conn,
+                                   const struct ofp_header *oh,
+                                   long long int now);
+/* Once 'conn' is in sync, announces the VM NICs that became active on its
+ * bridge; and the same check on every switch but 'except'. */
+void switchmgr_conn_announce(struct swconn *conn);
+void switchmgr_recheck_announcements(struct switchmgr *,
+                                     const struct swconn *except);
+
 /* Roles (switchmgr-roles.c).  Called when the handshake of 'conn' ends,
  * with roles on: asks the switch's generation ID. */
 void switchmgr_roles_ready(struct swconn *conn);

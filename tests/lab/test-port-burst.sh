@@ -9,6 +9,7 @@
 INTENT=$FLOWCHAIN_SRCDIR/tests/lab/one-host.json
 fcd_lab "$INTENT"
 fcctl vlog/set switchmgr:file:dbg >/dev/null
+fcctl vlog/set switchmgr_compile:file:dbg >/dev/null
 
 args=()
 for i in $(seq 30); do

@@ -209,6 +209,11 @@ def fmt(x):
     return "%.2f" % x
 
 
+def fmt_ratio(x):
+    """Two decimals; three below 0.1 (B6's ratios to OVN are that small)."""
+    return "%.3f" % x if x < 0.1 else "%.2f" % x
+
+
 # (id, figure, unit, key, baseline key or None, target "<= X" on the value
 # (no baseline) or on the ratio (with one), reference-only note)
 ROWS = [
@@ -268,6 +273,9 @@ ROWS = [
     ("B6", "converge: flowchain `set-controller` -> in sync; OVN: one NB "
      "transaction -> `ovn-nbctl --wait=hv sync` returns", "ms",
      "b6.fc.converge_ms", "b6.ovn.converge_ms", 1000, "baseline: OVN"),
+    ("B6", "  flowchain: sync time in flowchaind's `synced:` line "
+     "(compile, diff, bundle, barrier)", "ms", "b6.fc.synced_ms", None,
+     None, ""),
     ("B6", "  OVN alone", "ms", "b6.ovn.converge_ms", None, None, ""),
     ("B6", "OpenFlow flows on the bridge (`dump-aggregate`; OVN: br-int)",
      "", "b6.fc.flows", "b6.ovn.flows", 30000, "baseline: OVN"),
@@ -290,6 +298,8 @@ ROWS = [
     ("B6", "without rules (OVN: without ACLs): converge", "ms",
      "b6.fc.norules.converge_ms", "b6.ovn.noacl.converge_ms", None,
      "baseline: OVN"),
+    ("B6", "  flowchain: sync time in flowchaind's `synced:` line", "ms",
+     "b6.fc.norules.synced_ms", None, None, ""),
     ("B6", "  OVN alone", "ms", "b6.ovn.noacl.converge_ms", None, None, ""),
     ("B6", "without rules (OVN: without ACLs): OpenFlow flows", "",
      "b6.fc.norules.flows", "b6.ovn.noacl.flows", None, "baseline: OVN"),
@@ -353,7 +363,8 @@ def cmd_report(path, out):
             ratios = [x / y for x, y in zip(v, b) if y > 0]
             if ratios:
                 rm = statistics.median(ratios)
-                rcell = "%.2f (%.2f-%.2f)" % (rm, min(ratios), max(ratios))
+                rcell = "%s (%s-%s)" % (fmt_ratio(rm), fmt_ratio(min(ratios)),
+                                        fmt_ratio(max(ratios)))
             if note:
                 bcell += " (%s)" % note.replace("baseline: ", "")
         if key.startswith("b3.") and key.endswith(".ms"):

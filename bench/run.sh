@@ -899,6 +899,8 @@ b6_fc_run() {
     fcd_start "$LAB_DIR/intent.json"
     [ -n "${FCD_PID:-}" ] || return 1
     sleep 1
+    local l0
+    l0=$(log_lines)
     t0=$(now_ms)
     set_controllers br0
     while ! fc_in_sync; do
@@ -909,7 +911,9 @@ b6_fc_run() {
     n=$(flow_count br0)
     result "$pfx.converge_ms" $((t1 - t0))
     result "$pfx.flows" "$n"
-    local line="flowchain ($v): set-controller -> in sync $((t1 - t0)) ms, $n flows on br0"
+    wait_until 30 log_has "$l0" "synced: " && log_find "$l0" "synced: " &&
+        result "$pfx.synced_ms" "$(sed -n 's/.* bundle, \([0-9]*\) ms.*/\1/p' <<<"$LOG_LINE")"
+    local line="flowchain ($v): set-controller -> in sync $((t1 - t0)) ms, $n flows on br0 ($LOG_LINE)"
     if [ "$v" = full ]; then
         result b6.fc.ctl_rss_mb "$(rss_mb "$FCD_PID")"
         result b6.fc.vswitchd_rss_mb "$(rss_mb "$vpid")"

@@ -935,11 +935,15 @@ b6_cleanup() {
     exit "$rc"
 }
 bench_b6() {
+    local f
+    for f in ovn-northd ovn-controller ovn-nbctl ovn-sbctl "$B6_NBSCHEMA" "$B6_SBSCHEMA"; do
+        [ -e "$f" ] || command -v "$f" >/dev/null ||
+            { say "B6: $f missing (Debian's ovn-central and ovn-host: scripts/setup.sh)"; return 1; }
+    done
     say "B6: generating the workload ($B6_ARGS)"
     B6_DIR=$WORK/b6
     # shellcheck disable=SC2086
     $GEN_B6 $B6_ARGS -d "$B6_DIR" || return 1
-    local f
     for f in intent intent-norules category rule; do
         "$BUILD/flowchainctl" check "$B6_DIR/$f.json" >/dev/null || { say "B6: $f.json is not valid"; return 1; }
     done

@@ -5,7 +5,7 @@
 noinst_PROGRAMS += bench/bench-intent
 bench_bench_intent_SOURCES = bench/bench-intent.c
 bench_bench_intent_LDADD = $(PIPELINES_LIBS)
-EXTRA_DIST += bench/gen-intent.py bench/bench-sync.sh bench/run.sh
+EXTRA_DIST += bench/gen-intent.py bench/gen-b6.py bench/bench-sync.sh bench/run.sh
 noinst_PROGRAMS += bench/bench-flowmem
 bench_bench_flowmem_SOURCES = bench/bench-flowmem.c tests/ofmsgs.c \
 	tests/ofmsgs.h

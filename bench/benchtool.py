@@ -209,6 +209,11 @@ def fmt(x):
     return "%.2f" % x
 
 
+def fmt_ratio(x):
+    """Two decimals; three below 0.1 (B6's ratios to OVN are that small)."""
+    return "%.3f" % x if x < 0.1 else "%.2f" % x
+
+
 # (id, figure, unit, key, baseline key or None, target "<= X" on the value
 # (no baseline) or on the ratio (with one), reference-only note)
 ROWS = [
@@ -264,6 +269,42 @@ ROWS = [
      "b5.cpu_ms", None, None, ""),
     ("B5", "  flowchaind peak RSS (VmHWM)", "MB", "b5.rss_mb", None, None,
      ""),
+    # B6: flowchain against OVN, one after the other in the same run; the
+    # baseline is OVN, the target is on flowchain's own figure.
+    ("B6", "converge: flowchain `set-controller` -> in sync; OVN: one NB "
+     "transaction -> `ovn-nbctl --wait=hv sync` returns", "ms",
+     "b6.fc.converge_ms", "b6.ovn.converge_ms", 1000, "baseline: OVN"),
+    ("B6", "  flowchain: sync time in flowchaind's `synced:` line "
+     "(compile, diff, bundle, barrier)", "ms", "b6.fc.synced_ms", None,
+     None, ""),
+    ("B6", "  OVN alone", "ms", "b6.ovn.converge_ms", None, None, ""),
+    ("B6", "OpenFlow flows on the bridge (`dump-aggregate`; OVN: br-int)",
+     "", "b6.fc.flows", "b6.ovn.flows", 30000, "baseline: OVN"),
+    ("B6", "  OVN alone", "", "b6.ovn.flows", None, None, ""),
+    ("B6", "controller RSS once converged: flowchaind (OVN: "
+     "ovn-controller)", "MB", "b6.fc.ctl_rss_mb", "b6.ovn.ctl_rss_mb", None,
+     "baseline: OVN"),
+    ("B6", "  OVN alone", "MB", "b6.ovn.ctl_rss_mb", None, None, ""),
+    ("B6", "ovs-vswitchd RSS once converged", "MB", "b6.fc.vswitchd_rss_mb",
+     "b6.ovn.vswitchd_rss_mb", None, "baseline: OVN"),
+    ("B6", "  OVN alone", "MB", "b6.ovn.vswitchd_rss_mb", None, None, ""),
+    ("B6", "one VM into a category: intent written -> in sync (OVN: from "
+     "one port group into another, `ovn-nbctl --wait=hv`)", "ms",
+     "b6.fc.category_ms", "b6.ovn.pg_ms", 20, "baseline: OVN"),
+    ("B6", "  OVN alone", "ms", "b6.ovn.pg_ms", None, None, ""),
+    ("B6", "one new allow rule: intent written -> in sync (OVN: one new "
+     "allow-related ACL, `ovn-nbctl --wait=hv`)", "ms", "b6.fc.rule_ms",
+     "b6.ovn.acl_ms", 50, "baseline: OVN"),
+    ("B6", "  OVN alone", "ms", "b6.ovn.acl_ms", None, None, ""),
+    ("B6", "without rules (OVN: without ACLs): converge", "ms",
+     "b6.fc.norules.converge_ms", "b6.ovn.noacl.converge_ms", None,
+     "baseline: OVN"),
+    ("B6", "  flowchain: sync time in flowchaind's `synced:` line", "ms",
+     "b6.fc.norules.synced_ms", None, None, ""),
+    ("B6", "  OVN alone", "ms", "b6.ovn.noacl.converge_ms", None, None, ""),
+    ("B6", "without rules (OVN: without ACLs): OpenFlow flows", "",
+     "b6.fc.norules.flows", "b6.ovn.noacl.flows", None, "baseline: OVN"),
+    ("B6", "  OVN alone", "", "b6.ovn.noacl.flows", None, None, ""),
     ("B7", "TCP throughput, two VMs on one host, full pipeline with "
      "policies", "Mbit/s", "b7.local_mbps", "b7.local_normal_mbps", 0.9,
      "baseline: the same switch with one `NORMAL` flow"),
@@ -323,7 +364,8 @@ def cmd_report(path, out):
             ratios = [x / y for x, y in zip(v, b) if y > 0]
             if ratios:
                 rm = statistics.median(ratios)
-                rcell = "%.2f (%.2f-%.2f)" % (rm, min(ratios), max(ratios))
+                rcell = "%s (%s-%s)" % (fmt_ratio(rm), fmt_ratio(min(ratios)),
+                                        fmt_ratio(max(ratios)))
             if note:
                 bcell += " (%s)" % note.replace("baseline: ", "")
         if key.startswith("b3.") and key.endswith(".ms"):

@@ -1,8 +1,8 @@
 #!/bin/bash
-# The benchmark: figures B1..B5, B7 and B8 of docs/performance.md,
-# measured against real ovs-vswitchd (userspace datapath) in lab
-# namespaces, each the median of N runs with min and max, and each ratio to
-# a baseline measured in the same run.  Writes the Markdown of
+# The benchmark: figures B1..B8 of docs/performance.md, measured against
+# real ovs-vswitchd (userspace datapath) in lab namespaces, each the median
+# of N runs with min and max, and each ratio to a baseline measured in the
+# same run.  Writes the Markdown of
 # docs/performance.md (machine, versions, parameters, table); the text
 # after the line "<!-- end of generated part -->" of an existing OUT is
 # kept.
@@ -31,7 +31,10 @@
 # through flowchain's pipeline and through one NORMAL flow.  B8: one host
 # with 300 bridges, the intent in a three-member Raft cluster, three
 # flowchaind --db instances, each bridge pointed at all three (roles,
-# kill -9 failover).  B6 (OVN) is not written yet.
+# kill -9 failover).  B6: flowchain against OVN (Debian's ovn-central and
+# ovn-host, in a namespace of its own with its own ovsdb-servers,
+# ovs-vswitchd, ovn-northd and ovn-controller), the same workload of
+# bench/gen-b6.py on one host, one system after the other in each run.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=5 SCALE=full OUT=$top/docs/performance.md BUILD=$top/build-rel KEEP=0
@@ -46,7 +49,7 @@ while getopts "n:s:o:b:k" opt; do
     esac
 done
 shift $((OPTIND - 1))
-ONLY=${*:-B1 B2 B3 B4 B5 B7 B8}
+ONLY=${*:-B1 B2 B3 B4 B5 B6 B7 B8}
 case $RUNS in ''|*[!0-9]*|0) echo "bench: -n wants a positive number" >&2; exit 2 ;; esac
 BUILD=$(cd "$BUILD" && pwd) || { echo "bench: no build in $BUILD" >&2; exit 1; }
 for f in flowchaind flowchainctl bench/bench-intent bench/bench-flowmem; do
@@ -55,6 +58,7 @@ done
 export FLOWCHAIN_SRCDIR=$top FLOWCHAIN_BUILDDIR=$BUILD
 PY=/usr/bin/python3
 GEN="$PY $top/bench/gen-intent.py"
+GEN_B6="$PY $top/bench/gen-b6.py"
 TOOL="$PY $top/bench/benchtool.py"
 
 case $SCALE in
@@ -64,14 +68,16 @@ case $SCALE in
         B5_ARGS="--hosts 1 --bridges-per-host 50 --vms-per-host 1000 --vlans 1000 --categories 30 --policies 50"
         B5_BRIDGES=50 TIMEOUT=900 B7_SECONDS=10
         B8_ARGS="--hosts 1 --bridges-per-host 300 --vms-per-host 1500 --vlans 1000 --categories 30 --policies 50"
-        B8_BRIDGES=300 ;;
+        B8_BRIDGES=300
+        B6_ARGS="--networks 100 --vms-per-network 10 --rules-per-tier 15" ;;
     tiny)
         B1_ARGS="--hosts 3 --vms-per-host 4 --vlans 8 --categories 8 --policies 6"
         B2_ARGS="--hosts 3 --vms-per-host 8 --vlans 3 --nics-per-vm 2 --categories 8 --policies 6"
         B5_ARGS="--hosts 1 --bridges-per-host 4 --vms-per-host 8 --vlans 8 --categories 8 --policies 6"
         B5_BRIDGES=4 TIMEOUT=120 B7_SECONDS=1
         B8_ARGS="--hosts 1 --bridges-per-host 6 --vms-per-host 12 --vlans 8 --categories 8 --policies 6"
-        B8_BRIDGES=6 ;;
+        B8_BRIDGES=6
+        B6_ARGS="--networks 3 --vms-per-network 4 --rules-per-tier 3" ;;
     *) echo "bench: -s full or tiny" >&2; exit 2 ;;
 esac
 
@@ -711,6 +717,273 @@ bench_b8() {
     return 0
 }
 
+# ---------------------------------------------------------------- B6
+# B6: flowchain against OVN on one host, the same workload
+# (bench/gen-b6.py), one system after the other in each run (never at the
+# same time).  flowchain: a lab host (tests/lab/lab.py) with br0, its bond
+# and every VM NIC as an internal port; per run and per variant (with the
+# rules, without) ovs-vswitchd restarted (no flows), flowchaind started
+# on the intent, then `set-controller` -> in sync.  OVN (Debian's
+# ovn-central and ovn-host on userspace OVS): in a namespace of its own,
+# per run and variant from scratch: ovsdb-server for the Open_vSwitch, NB
+# and SB databases, ovs-vswitchd, ovn-northd and ovn-controller, all with
+# files in one directory of this run; br-int holds the VM ports as
+# internal ports with external_ids:iface-id before anything is in NB; then
+# one ovn-nbctl transaction creates everything, and `ovn-nbctl --wait=hv
+# sync` returns when ovn-controller has installed it.
+B6_OVSSCHEMA=/usr/share/openvswitch/vswitch.ovsschema
+B6_NBSCHEMA=/usr/share/ovn/ovn-nb.ovsschema
+B6_SBSCHEMA=/usr/share/ovn/ovn-sb.ovsschema
+rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+# b6_ovs CMD...: an OVS tool against the OVN side's Open vSwitch.
+declare -gA B6_PID
+b6_ovs() {
+    OVS_RUNDIR=$OD OVS_LOGDIR=$OD OVS_DBDIR=$OD OVS_SYSCONFDIR=$OD "$@"
+}
+b6_nbctl() { ovn-nbctl --db="unix:$OD/nb.sock" --timeout="$TIMEOUT" "$@"; }
+b6_sbctl() { ovn-sbctl --db="unix:$OD/sb.sock" --timeout=30 "$@"; }
+# b6_daemon NAME CMD...: CMD in the OVN namespace, in the background (a
+# child of this shell, stopped by pid in b6_ovn_down or lab_down); its pid
+# in B6_PID[NAME].  Its pidfile and log are DIR/NAME.pid and .log; its
+# control socket is the default of OVN_RUNDIR or OVS_RUNDIR = DIR (some
+# take --unixctl, ovn-controller 23.03 does not): DIR/NAME.PID.ctl.
+b6_daemon() {
+    local name=$1; shift
+    lab_spawn ip netns exec "$B6_NS" env OVS_RUNDIR="$OD" OVS_LOGDIR="$OD" \
+        OVS_DBDIR="$OD" OVS_SYSCONFDIR="$OD" OVN_RUNDIR="$OD" OVN_LOGDIR="$OD" \
+        OVN_DBDIR="$OD" OVN_SYSCONFDIR="$OD" "$@" -vconsole:off -vfile:info \
+        --no-chdir --pidfile="$OD/$name.pid" --log-file="$OD/$name.log" \
+        2>>"$OD/$name.stderr"
+    B6_PID[$name]=$LAB_LAST_PID
+    B6_PIDS="$LAB_LAST_PID ${B6_PIDS:-}"
+}
+b6_answers() {
+    local pid
+    pid=$(cat "$OD/$1.pid" 2>/dev/null) && [ -S "$OD/$2.$pid.ctl" ] &&
+        ovs-appctl -t "$OD/$2.$pid.ctl" version >/dev/null 2>&1
+}
+# b6_ovn_up DIR: the OVN side from scratch in DIR, with the VM ports on
+# br-int, NB empty and ovn-controller registered and in sync with it.
+b6_ovn_up() {
+    OD=$1 B6_PIDS=
+    mkdir -p "$OD"
+    ovsdb-tool create "$OD/conf.db" "$B6_OVSSCHEMA" &&
+    ovsdb-tool create "$OD/nb.db" "$B6_NBSCHEMA" &&
+    ovsdb-tool create "$OD/sb.db" "$B6_SBSCHEMA" || return 1
+    b6_daemon ovsdb-server ovsdb-server "$OD/conf.db" --remote="punix:$OD/db.sock"
+    b6_daemon nb ovsdb-server "$OD/nb.db" --remote="punix:$OD/nb.sock"
+    b6_daemon sb ovsdb-server "$OD/sb.db" --remote="punix:$OD/sb.sock"
+    local d
+    for d in ovsdb-server nb sb; do
+        wait_until 20 b6_answers "$d" ovsdb-server || { say "B6: $d does not start"; return 1; }
+    done
+    b6_ovs ovs-vsctl --no-wait init || return 1
+    b6_daemon ovs-vswitchd ovs-vswitchd "unix:$OD/db.sock"
+    wait_until 20 b6_answers ovs-vswitchd ovs-vswitchd || { say "B6: ovs-vswitchd does not start"; return 1; }
+    local args=(-- set open_vswitch . external_ids:system-id=b6-chassis
+                "external_ids:ovn-remote=\"unix:$OD/sb.sock\""
+                external_ids:ovn-encap-type=geneve external_ids:ovn-encap-ip=127.0.0.1
+                external_ids:ovn-bridge-mappings=physnet:br-phys
+                external_ids:ovn-bridge-datapath-type=netdev
+                -- add-br br-int -- set bridge br-int datapath_type=netdev
+                fail_mode=secure other_config:disable-in-band=true
+                -- add-br br-phys -- set bridge br-phys datapath_type=netdev)
+    local port vm
+    while read -r port vm; do
+        args+=(-- add-port br-int "$port" -- set interface "$port" type=internal
+               "external_ids:iface-id=$vm")
+    done <"$B6_DIR/ports"
+    b6_ovs ovs-vsctl --timeout=300 "${args[@]}" || return 1
+    b6_daemon northd ovn-northd --ovnnb-db="unix:$OD/nb.sock" --ovnsb-db="unix:$OD/sb.sock"
+    b6_nbctl --timeout=60 --wait=sb sync || { say "B6: ovn-northd does not sync"; return 1; }
+    # ovn-controller 23.03.1 (Debian) sometimes dies of SIGSEGV within
+    # its first second, before anything is in NB; then it is started again
+    # (at most 3 times), and the run says so.
+    local try deadline
+    for try in 1 2 3; do
+        b6_daemon ovn-controller ovn-controller "unix:$OD/db.sock"
+        deadline=$(( $(now_ms) + 60000 ))
+        while _lab_pid_alive "${B6_PID[ovn-controller]}"; do
+            if [ -n "$(b6_sbctl --bare --columns=name list chassis 2>/dev/null)" ] &&
+                ovn-nbctl --db="unix:$OD/nb.sock" --timeout=2 --wait=hv sync 2>/dev/null; then
+                sleep 1
+                return 0
+            fi
+            [ "$(now_ms)" -gt "$deadline" ] && { say "B6: ovn-controller does not sync (empty NB)"; return 1; }
+            sleep 0.2
+        done
+        wait "${B6_PID[ovn-controller]}"
+        say "B6: ovn-controller died at its start (exit status $?, before any NB content; try $try)"
+        B6_PIDS=${B6_PIDS/${B6_PID[ovn-controller]} /}
+        B6_CTL_DEATHS=$((${B6_CTL_DEATHS:-0} + 1))
+        echo "$B6_CTL_DEATHS" >"$B6_DIR/ctl-deaths"
+    done
+    return 1
+}
+# b6_ovn_down: stops the OVN side's daemons (by pid) and removes its files.
+b6_ovn_down() {
+    local p
+    for p in ${B6_PIDS:-}; do
+        _lab_pid_alive "$p" && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+    done
+    B6_PIDS=
+    [ "$KEEP" = 1 ] || rm -rf "$OD"
+}
+# b6_ovn_run RUN VARIANT: one OVN run; VARIANT "full" (with the ACLs, and
+# the port group and ACL changes) or "noacl".
+b6_ovn_run() {
+    local r=$1 v=$2 args t0 t1 n pfx=b6.ovn
+    [ "$v" = noacl ] && pfx=b6.ovn.noacl
+    b6_ovn_up "$B6_DIR/ovn-$v.$r" || { b6_ovn_down; return 1; }
+    mapfile -t args <"$B6_DIR/nb-$v.args"
+    t0=$(now_ms)
+    b6_nbctl "${args[@]}" || { say "B6: the NB transaction failed"; b6_ovn_down; return 1; }
+    b6_nbctl --wait=hv sync || { say "B6: no hv sync"; b6_ovn_down; return 1; }
+    t1=$(now_ms)
+    n=$(b6_ovs ovs-ofctl -O OpenFlow13 dump-aggregate br-int | sed -n 's/.*flow_count=\([0-9]*\).*/\1/p')
+    result "$pfx.converge_ms" $((t1 - t0))
+    result "$pfx.flows" "$n"
+    local line="OVN ($v): NB commit -> hv sync $((t1 - t0)) ms, $n flows on br-int"
+    if [ "$v" = full ]; then
+        result b6.ovn.ctl_rss_mb "$(rss_mb "${B6_PID[ovn-controller]}")"
+        result b6.ovn.vswitchd_rss_mb "$(rss_mb "${B6_PID[ovs-vswitchd]}")"
+        line="$line, RSS ovn-controller $(rss_mb "${B6_PID[ovn-controller]}") MB, ovs-vswitchd $(rss_mb "${B6_PID[ovs-vswitchd]}") MB"
+        # One VM from pg_web into pg_app (as flowchain's category change).
+        local u match prio
+        u=$(b6_nbctl --bare --columns=_uuid find logical_switch_port "name=$B6_MOVE_VM")
+        t0=$(now_ms)
+        b6_nbctl --wait=hv remove port_group pg_web ports "$u" -- add port_group pg_app ports "$u" ||
+            { say "B6: port group change failed"; b6_ovn_down; return 1; }
+        t1=$(now_ms)
+        result b6.ovn.pg_ms $((t1 - t0))
+        line="$line; $B6_MOVE_VM into pg_app $((t1 - t0)) ms"
+        b6_nbctl --wait=hv remove port_group pg_app ports "$u" -- add port_group pg_web ports "$u" || return 1
+        # One new allow-related ACL (as flowchain's new rule).
+        match=$(sed -n 's/^new_acl_match //p' "$B6_DIR/info")
+        prio=$(sed -n 's/^new_acl_priority //p' "$B6_DIR/info")
+        t0=$(now_ms)
+        b6_nbctl --wait=hv --type=port-group acl-add pg_app to-lport "$prio" "$match" allow-related ||
+            { say "B6: acl-add failed"; b6_ovn_down; return 1; }
+        t1=$(now_ms)
+        result b6.ovn.acl_ms $((t1 - t0))
+        line="$line; one new ACL $((t1 - t0)) ms"
+    fi
+    say "B6 run $r: $line"
+    b6_ovn_down
+}
+# b6_apply FILE [KEY]: FILE becomes flowchaind's intent (renamed over it,
+# the file watcher reloads); waits for the "synced:" line; records KEY
+# (intent written -> synced, from the log's time stamp).
+b6_apply() {
+    local file=$1 key=${2:-} l0 t0 s
+    cp "$file" "$LAB_DIR/intent.json.new"
+    l0=$(log_lines)
+    t0=$(now_ms)
+    mv "$LAB_DIR/intent.json.new" "$LAB_DIR/intent.json"
+    wait_until 120 log_has "$l0" "synced: " || { say "B6: no sync after $file"; return 1; }
+    log_find "$l0" "synced: "; s=$LOG_MS
+    [ -n "$key" ] && result "$key" $((s - t0))
+    B6_LINE="$((s - t0)) ms ($(sed -n 's/.*synced: \([0-9]*\) flow mods.*/\1/p' <<<"$LOG_LINE") flow mods)"
+    sleep 1
+}
+fc_in_sync() { [ "$(n_in_sync)" -ge 1 ]; }
+# b6_fc_run RUN VARIANT: one flowchain run, "full" (and the category and
+# rule changes) or "norules".
+b6_fc_run() {
+    local r=$1 v=$2 t0 t1 n pfx=b6.fc vpid intent=$B6_DIR/intent.json
+    [ "$v" = norules ] && { pfx=b6.fc.norules; intent=$B6_DIR/intent-norules.json; }
+    fcd_stop
+    ovsh ovs-vsctl del-controller br0
+    lab restart-vswitchd host0 >/dev/null || { say "B6: restart-vswitchd failed"; return 1; }
+    vpid=$(cat "$HDIR/ovs-vswitchd.pid")
+    # Every port (VM NICs and the two bond members) back before the clock
+    # starts, as the OVN side's ports are before its NB transaction.
+    b6_ports_back() { [ "$(ofctl show br0 2>/dev/null | grep -c '^ [0-9]*(')" = "$B6_NPORTS" ]; }
+    wait_until 120 b6_ports_back || { say "B6: the ports of br0 did not come back"; return 1; }
+    cp "$intent" "$LAB_DIR/intent.json"
+    fcd_start "$LAB_DIR/intent.json"
+    [ -n "${FCD_PID:-}" ] || return 1
+    sleep 1
+    local l0
+    l0=$(log_lines)
+    t0=$(now_ms)
+    set_controllers br0
+    while ! fc_in_sync; do
+        [ $(( $(now_ms) - t0 )) -gt $((TIMEOUT * 1000)) ] && { say "B6: flowchaind: no sync"; return 1; }
+        sleep 0.05
+    done
+    t1=$(now_ms)
+    n=$(flow_count br0)
+    result "$pfx.converge_ms" $((t1 - t0))
+    result "$pfx.flows" "$n"
+    wait_until 30 log_has "$l0" "synced: " && log_find "$l0" "synced: " &&
+        result "$pfx.synced_ms" "$(sed -n 's/.* bundle, \([0-9]*\) ms.*/\1/p' <<<"$LOG_LINE")"
+    local line="flowchain ($v): set-controller -> in sync $((t1 - t0)) ms, $n flows on br0 ($LOG_LINE)"
+    if [ "$v" = full ]; then
+        result b6.fc.ctl_rss_mb "$(rss_mb "$FCD_PID")"
+        result b6.fc.vswitchd_rss_mb "$(rss_mb "$vpid")"
+        line="$line, RSS flowchaind $(rss_mb "$FCD_PID") MB, ovs-vswitchd $(rss_mb "$vpid") MB"
+        sleep 1
+        b6_apply "$B6_DIR/category.json" b6.fc.category_ms || return 1
+        line="$line; $B6_MOVE_VM into Tier app $B6_LINE"
+        b6_apply "$B6_DIR/intent.json" || return 1
+        b6_apply "$B6_DIR/rule.json" b6.fc.rule_ms || return 1
+        line="$line; one new rule $B6_LINE"
+    fi
+    say "B6 run $r: $line"
+}
+b6_cleanup() {
+    local rc=$?
+    b6_ovn_down 2>/dev/null
+    lab_down
+    ip netns del "$B6_NS" 2>/dev/null
+    exit "$rc"
+}
+bench_b6() {
+    local f
+    for f in ovn-northd ovn-controller ovn-nbctl ovn-sbctl "$B6_NBSCHEMA" "$B6_SBSCHEMA"; do
+        [ -e "$f" ] || command -v "$f" >/dev/null ||
+            { say "B6: $f missing (Debian's ovn-central and ovn-host: scripts/setup.sh)"; return 1; }
+    done
+    say "B6: generating the workload ($B6_ARGS)"
+    B6_DIR=$WORK/b6
+    # shellcheck disable=SC2086
+    $GEN_B6 $B6_ARGS -d "$B6_DIR" || return 1
+    for f in intent intent-norules category rule; do
+        "$BUILD/flowchainctl" check "$B6_DIR/$f.json" >/dev/null || { say "B6: $f.json is not valid"; return 1; }
+    done
+    B6_MOVE_VM=$(sed -n 's/^move_vm //p' "$B6_DIR/info")
+    lab_up "$B6_DIR/lab.json" none || { say "B6: lab up failed"; return 1; }
+    B6_NS=$LAB_PREFIX-b6ovn
+    trap b6_cleanup EXIT
+    ip netns add "$B6_NS" && ip -n "$B6_NS" link set lo up || { say "B6: namespace $B6_NS"; return 1; }
+    HDIR=$(lab_get hosts.host0.dir)
+    ln -sf "$LAB_DIR/of.sock" "$HDIR/controller.sock"
+    local args=() port vm
+    while read -r port vm; do
+        args+=(-- add-port br0 "$port" -- set interface "$port" type=internal)
+    done <"$B6_DIR/ports"
+    ovsh ovs-vsctl --timeout=300 "${args[@]}" || return 1
+    B6_NPORTS=$(( $(wc -l <"$B6_DIR/ports") + 2 ))
+    local r
+    for r in $(seq "$RUNS"); do
+        b6_fc_run "$r" full || return 1
+        b6_fc_run "$r" norules || return 1
+        fcd_stop
+        b6_ovn_run "$r" full || return 1
+        b6_ovn_run "$r" noacl || return 1
+    done
+    meta b6.shape "$(sed -n 's/^shape //p' "$B6_DIR/info"); one host, one bridge (flowchain: br0 with a balance-slb bond; OVN: br-int, localnet ports on br-phys), the VM ports as internal ports; moved VM $B6_MOVE_VM (web -> app), new rule web -> app TCP 8200"
+    meta b6.args "$B6_ARGS"
+    [ -s "$B6_DIR/ctl-deaths" ] &&
+        meta b6.ovn_deaths "ovn-controller died of a signal at its start (empty NB, before any measurement) $(cat "$B6_DIR/ctl-deaths") times in this run and was started again"
+    meta b6.ovn "OVN $(ovn-controller --version | sed -n '1s/.* //p') (Debian ovn-central, ovn-host), own namespace and ovsdb-servers, ovs-vswitchd $(ovs-vswitchd --version | head -1 | sed 's/.*) //') userspace datapath"
+    cp "$FCD_LOG" "$WORK/b6-flowchaind.log" 2>/dev/null
+    lab_down
+    ip netns del "$B6_NS" 2>/dev/null
+    return 0
+}
+
 # ---------------------------------------------------------------- main
 export LAB_PREFIX=fcb$$
 say "lab prefix $LAB_PREFIX"
@@ -727,6 +1000,9 @@ if [[ " $ONLY " = *" B2 "* || " $ONLY " = *" B3 "* || " $ONLY " = *" B4 "* ]]; t
 fi
 if [[ " $ONLY " = *" B5 "* ]]; then
     ( . "$top/tests/lab/lib.sh"; . "$top/tests/lab/fcd.sh"; bench_b5 ) || { say "B5 failed"; rc=1; }
+fi
+if [[ " $ONLY " = *" B6 "* ]]; then
+    ( . "$top/tests/lab/lib.sh"; . "$top/tests/lab/fcd.sh"; bench_b6 ) || { say "B6 failed"; rc=1; }
 fi
 if [[ " $ONLY " = *" B7 "* ]]; then
     ( . "$top/tests/lab/lib.sh"; . "$top/tests/lab/fcd.sh"; bench_b7 ) || { say "B7 failed"; rc=1; }
@@ -762,7 +1038,9 @@ cflags=$(sed -n 's/^CFLAGS = //p' "$BUILD/Makefile" 2>/dev/null)
     for k in "b1.shape:B1 intent" "b1.args:B1 gen-intent.py arguments" \
              "b2.shape:B2-B4 intent" "b2.args:B2-B4 gen-intent.py arguments" \
              "b3.changes:B3 changes" "b3.trigger:B3 reload trigger" "b4.ping:B4 ping" "b5.shape:B5 intent" \
-             "b5.args:B5 gen-intent.py arguments" "b7.shape:B7 lab" \
+             "b5.args:B5 gen-intent.py arguments" "b6.shape:B6 workload" \
+             "b6.args:B6 gen-b6.py arguments" "b6.ovn:B6 OVN" "b6.ovn_deaths:B6 OVN note" \
+             "b7.shape:B7 lab" \
              "b8.shape:B8 intent and instances" "b8.args:B8 gen-intent.py arguments"; do
         v=$(sed -n "s/^meta ${k%%:*} //p" "$RES" | tail -1)
         if [ -n "$v" ]; then echo "| ${k#*:} | ${v//|/\\|} |"; fi

@@ -5,7 +5,8 @@
 set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
-openvswitch-switch openvswitch-common openvswitch-source libev-dev libcjson-dev libssl-dev
+openvswitch-switch openvswitch-common openvswitch-source ovn-central ovn-host
+libev-dev libcjson-dev libssl-dev
 iproute2 iputils-ping netcat-openbsd ethtool procps psmisc iperf3
 python3 python3-scapy python3-jsonschema graphviz
 clang libclang-rt-14-dev

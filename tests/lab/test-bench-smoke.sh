@@ -39,8 +39,7 @@ t_check "bench/run.sh -s tiny exits 0" [ "$rc" = 0 ]
 t_check "it wrote the table" [ -s "$table" ]
 
 # well_formed: every table row has as many cells as its header; every
-# figure B1..B5, B7 and B8 is there with a number in its median, min and
-# max cells.
+# figure B1..B8 is there with a number in its median, min and max cells.
 well_formed() {
     /usr/bin/python3 - "$table" <<'PY'
 import re, sys
@@ -59,15 +58,27 @@ for r in rows:
     for c in cells[2:5]:
         assert re.match(r"^[0-9][0-9,.]*( [\w/]+)?$", c), "not a number: %r in %s" % (c, r)
     seen.add(cells[0])
-assert seen == {"B1", "B2", "B3", "B4", "B5", "B7", "B8"}, "figures: %s" % sorted(seen)
+assert seen == {"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8"}, "figures: %s" % sorted(seen)
 ratio = [r for r in rows if "connection -> barrier" in r]
 assert ratio and re.search(r"\| [0-9.]+ \([0-9.]+-[0-9.]+\) \|", ratio[0]), "no B2 ratio"
 tput = [r for r in rows if r.startswith("| B7 |")]
 assert len(tput) == 2 and all(re.search(r"\| [0-9.]+ \([0-9.]+-[0-9.]+\) \| ratio >= 0.9 \|", r) for r in tput), "no B7 ratios"
+b6 = [r for r in rows if r.startswith("| B6 |")]
+for what in ("converge", "OpenFlow flows on the bridge", "controller RSS",
+             "ovs-vswitchd RSS", "one VM into a category", "one new allow rule",
+             "without rules (OVN: without ACLs): converge",
+             "without rules (OVN: without ACLs): OpenFlow flows"):
+    r = [x for x in b6 if ("| " + what) in x]
+    assert r and re.search(r"\| [0-9.]+ \([0-9.]+-[0-9.]+\) \|", r[0]), "no B6 ratio: " + what
+assert len([x for x in b6 if "|   OVN alone |" in x]) == 8, "B6: not 8 OVN rows"
+for what, target in (("converge", "<= 1,000 ms"), ("OpenFlow flows on the bridge", "<= 30,000"),
+                     ("one VM into a category", "<= 20 ms"), ("one new allow rule", "<= 50 ms")):
+    r = [x for x in b6 if ("| " + what) in x]
+    assert re.search(r"\| %s \| (yes|no \(\+[0-9.,]+( ms)?\)) \|" % re.escape(target), r[0]), "B6 target: " + what
 assert "<!-- end of generated part -->" in text
 PY
 }
-t_check "the table is well formed (machine, versions, B1-B5, B7 and B8, ratios)" well_formed
+t_check "the table is well formed (machine, versions, B1-B8, ratios, B6 targets)" well_formed
 no_ns_left() {
     [ -n "$1" ] || return 1
     ! ip netns list | grep -q "^$1-"
@@ -80,6 +91,12 @@ t_check "B8: the instances that took over after kill -9 sent 0 flow mods" \
     grep -q '^| B8 |   flow mods they sent meanwhile | 0 |' "$table"
 t_check "B8: the restarted instance took its bridges back with 0 flow mods" \
     grep -q '^| B8 |   flow mods it sent | 0 |' "$table"
+t_check "B6: gen-b6.py writes valid intents" eval '
+    /usr/bin/python3 "$top/bench/gen-b6.py" --networks 3 --vms-per-network 4 --rules-per-tier 2 -d "$tmp/b6" &&
+    for f in intent intent-norules category rule lab; do "$BUILD/flowchainctl" check "$tmp/b6/$f.json" || exit 1; done'
+t_check "B6: OVN and flowchain ran (their lines in the log)" \
+    eval 'grep -q "^bench: B6 run 1: OVN (full): NB commit" "$tmp/run.log" &&
+          grep -q "^bench: B6 run 1: flowchain (full): set-controller" "$tmp/run.log"'
 t_check "no lab namespace of the bench is left" \
     no_ns_left "$(sed -n 's/^bench: lab prefix \(.*\)$/\1/p' "$tmp/run.log" | head -1)"
 t_done

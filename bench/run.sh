@@ -175,6 +175,23 @@ log_find() {
     LOG_LINE=${out#*$'\t'}
     LOG_MS=${out%%$'\t'*}
 }
+# write_intent FILE TRIGGER: FILE becomes flowchaind's intent (copied, then
+# renamed over it: the file watcher, libev ev_stat with inotify, reloads at
+# once; TRIGGER "sighup" also sends SIGHUP); waits for the next "synced:"
+# line.  WRITE_MS: from the rename to that line's time stamp; WRITE_MODS:
+# the flow mods it reports; LOG_LINE: the line.
+write_intent() {
+    local l0 t0
+    cp "$1" "$LAB_DIR/intent.json.new"
+    l0=$(log_lines)
+    t0=$(now_ms)
+    mv "$LAB_DIR/intent.json.new" "$LAB_DIR/intent.json"
+    [ "$2" = sighup ] && kill -HUP "$FCD_PID"
+    wait_until 120 log_has "$l0" "synced: " || return 1
+    log_find "$l0" "synced: "
+    WRITE_MS=$((LOG_MS - t0))
+    WRITE_MODS=$(sed -n 's/.*synced: \([0-9]*\) flow mods.*/\1/p' <<<"$LOG_LINE")
+}
 log_has() { tail -n +"$(($1 + 1))" "$FCD_LOG" | grep -q -- "$2"; }
 n_in_sync() { fcctl status 2>/dev/null | grep -c 'sync: in sync'; }
 no_switch() { [ "$(fcctl status 2>/dev/null | grep -c '^switch ')" = 0 ]; }
@@ -288,24 +305,17 @@ bench_b234() {
         ovsh ovs-vsctl add-port "$nbr" "$nport" -- set interface "$nport" type=internal
         resync || { say "B3: no sync"; return 1; }
         sleep 1
-        # apply FILE [KEY]: FILE becomes the intent (rename over it); waits
-        # for the sync; records KEY.ms and KEY.flow_mods if KEY is given.
-        # flowchaind's file watcher (libev ev_stat, inotify) reloads at
-        # once; B3_TRIGGER=sighup also sends SIGHUP, which makes a second
-        # full reload that delays reading the barrier reply.
+        # apply FILE [KEY]: write_intent FILE; records KEY.ms and
+        # KEY.flow_mods if KEY is given.  B3_TRIGGER=sighup also sends
+        # SIGHUP, which makes a second full reload that delays reading the
+        # barrier reply.
         apply() {
-            local file=$1 key=${2:-} l0 t0 s
-            cp "$file" "$LAB_DIR/intent.json.new"
-            l0=$(log_lines)
-            t0=$(now_ms)
-            mv "$LAB_DIR/intent.json.new" "$LAB_DIR/intent.json"
-            [ "${B3_TRIGGER:-file}" = sighup ] && kill -HUP "$FCD_PID"
-            wait_until 120 log_has "$l0" "synced: " || { say "B3: no sync after $file"; return 1; }
-            log_find "$l0" "synced: "; s=$LOG_MS
+            local file=$1 key=${2:-}
+            write_intent "$file" "${B3_TRIGGER:-file}" || { say "B3: no sync after $file"; return 1; }
             if [ -n "$key" ]; then
-                result "$key.ms" $((s - t0))
-                result "$key.flow_mods" "$(sed -n 's/.*synced: \([0-9]*\) flow mods.*/\1/p' <<<"$LOG_LINE")"
-                say "B3 $key: $((s - t0)) ms ($LOG_LINE)"
+                result "$key.ms" "$WRITE_MS"
+                result "$key.flow_mods" "$WRITE_MODS"
+                say "B3 $key: $WRITE_MS ms ($LOG_LINE)"
             fi
             sleep 1
         }
@@ -876,19 +886,12 @@ b6_ovn_run() {
     say "B6 run $r: $line"
     b6_ovn_down
 }
-# b6_apply FILE [KEY]: FILE becomes flowchaind's intent (renamed over it,
-# the file watcher reloads); waits for the "synced:" line; records KEY
-# (intent written -> synced, from the log's time stamp).
+# b6_apply FILE [KEY]: write_intent FILE; records KEY (intent written ->
+# synced) if given.
 b6_apply() {
-    local file=$1 key=${2:-} l0 t0 s
-    cp "$file" "$LAB_DIR/intent.json.new"
-    l0=$(log_lines)
-    t0=$(now_ms)
-    mv "$LAB_DIR/intent.json.new" "$LAB_DIR/intent.json"
-    wait_until 120 log_has "$l0" "synced: " || { say "B6: no sync after $file"; return 1; }
-    log_find "$l0" "synced: "; s=$LOG_MS
-    [ -n "$key" ] && result "$key" $((s - t0))
-    B6_LINE="$((s - t0)) ms ($(sed -n 's/.*synced: \([0-9]*\) flow mods.*/\1/p' <<<"$LOG_LINE") flow mods)"
+    write_intent "$1" file || { say "B6: no sync after $1"; return 1; }
+    [ -n "${2:-}" ] && result "$2" "$WRITE_MS"
+    B6_LINE="$WRITE_MS ms ($WRITE_MODS flow mods)"
     sleep 1
 }
 fc_in_sync() { [ "$(n_in_sync)" -ge 1 ]; }

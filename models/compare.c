@@ -14,6 +14,7 @@
 #include "models/intent-private.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include "util.h"
 
 /* Fills 'items' (of 'n' entries) with the elements of array 'key' of
@@ -77,6 +78,8 @@ compare_objects(const struct intent *a, const struct intent *b,
     free(items_b);
 }
 
+/* Name lookups by index and index lookups by name (SIZE_MAX: none), for
+ * compare_objects(). */
 static const char *
 vm_name_at(const struct intent *intent, size_t i)
 {

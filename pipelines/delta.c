@@ -70,6 +70,7 @@ name_set_add(struct hmap *set, const char *name)
     }
 }
 
+/* Frees 'set' and its names. */
 static void
 name_set_destroy(struct hmap *set)
 {
@@ -137,6 +138,7 @@ touch_policies_of(struct pipeline_delta *delta, const struct intent *intent,
     }
 }
 
+/* Adds to 'delta' every VM that selector 's' matches. */
 static void
 touch_selected(struct pipeline_delta *delta, const struct intent_selector *s)
 {

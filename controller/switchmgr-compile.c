@@ -295,6 +295,16 @@ switchmgr_recheck_announcements(struct switchmgr *mgr, const struct swconn *exce
     }
 }
 
+/* After a new desired set for 'conn' (compiled or patched): starts its sync
+ * and has what becomes active announced once it is in sync. */
+static void
+swconn_desired_changed(struct swconn *conn)
+{
+    conn->announce_due = true;
+    flowsync_run(conn->sync, conn->session, switchmgr_now_ms(conn->mgr));
+    switchmgr_conn_announce(conn);
+}
+
 /* Recompiles the desired flows of 'conn' from the intent and its ports and
  * sends the difference, if any. */
 void
@@ -319,9 +329,7 @@ switchmgr_conn_compile(struct swconn *conn)
     }
     flowsync_set_desired(conn->sync, &desired);
     flowset_destroy(&desired);
-    conn->announce_due = true;
-    flowsync_run(conn->sync, conn->session, switchmgr_now_ms(mgr));
-    switchmgr_conn_announce(conn);
+    swconn_desired_changed(conn);
 }
 
 /* Recompiles 'conn''s bridge for the PORT_STATUS messages received since
@@ -401,9 +409,7 @@ swconn_patch(struct swconn *conn, const struct intent *old,
     flowset_destroy(&old_flows);
     flowset_destroy(&new_flows);
     if (ok) {
-        conn->announce_due = true;
-        flowsync_run(conn->sync, conn->session, switchmgr_now_ms(conn->mgr));
-        switchmgr_conn_announce(conn);
+        swconn_desired_changed(conn);
     }
     return ok;
 }
@@ -443,8 +449,6 @@ switchmgr_set_intent(struct switchmgr *mgr, const struct intent *intent)
             switchmgr_conn_flush(conn);
         }
     }
-    mgr->n_patched += n_patched;
-    mgr->n_full_compiles += n_full;
     if (delta) {
         size_t n_vms, n_policies;
         pipeline_delta_count(delta, &n_vms, &n_policies);

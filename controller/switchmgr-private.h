@@ -117,9 +117,6 @@ struct switchmgr {
     bool accept_paused;         /* Out of file descriptors. */
     bool accept_pause_logged;
     ev_timer accept_retry;
-    uint64_t n_patched;         /* Switches patched after an intent
-                                 * change (switchmgr_set_intent()). */
-    uint64_t n_full_compiles;   /* Switches compiled in full after one. */
     uint64_t flow_mods_sent;    /* By connections already closed. */
     uint64_t group_mods_sent;
     double stats_interval;      /* Statistics poll period, seconds; 0 for

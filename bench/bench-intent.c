@@ -4,6 +4,7 @@
  * bridge of it.
  *
  * usage: bench-intent [FILE | -n N_VMS] [-i ITERATIONS] [-c] [-m]
+ *        bench-intent FILE -d NEW_FILE [-i ITERATIONS]
  *
  * -c compiles every bridge of the intent after parsing it, with every port
  * the bridge names present (numbered in intent order: uplink members,
@@ -12,6 +13,14 @@
  * "key=value" pairs instead of the sentence (for bench/run.sh): times of
  * the median run in ms, the flow and group counts, the largest bridge,
  * and the process's peak RSS (getrusage) in KiB.
+ *
+ * -d times a reload from FILE to NEW_FILE as flowchaind does one, step by
+ * step, without a switch: reading and parsing NEW_FILE, comparing the
+ * models (pipeline_delta_create()), the partial compiles of every bridge
+ * from both models, and flowset_patch() of each bridge's desired set (a
+ * full compile of FILE, in sync).  Each bridge's ports are those NEW_FILE
+ * names.  Prints the median of each step, the flows the partial compiles
+ * produced, and the flow mods of the patch.
  *
  * With FILE (for example from bench/gen-intent.py), times that file.
  * Otherwise builds an intent with N_VMS VMs (default 10,000) in memory: one
@@ -175,12 +184,167 @@ compile_all(const struct intent *intent, struct compile_result *r)
     }
 }
 
+/* The median of the 'n' values of 'v' (sorts 'v'). */
+static double
+median(double *v, int n)
+{
+    qsort(v, n, sizeof *v, compare_doubles);
+    return v[n / 2];
+}
+
+/* One bridge of a reload benchmark: its ports and the full compile of the
+ * old model, as the switch holds it. */
+struct reload_bridge {
+    const struct intent_bridge *old_br, *new_br;
+    struct portmap ports;
+    struct flowset desired;
+};
+
+/* Times reloads from 'old_path' to 'new_path' (-d): prints the median of
+ * each step over 'iterations' runs.  Returns the exit status. */
+static int
+bench_reload(const char *old_path, const char *new_path, int iterations)
+{
+    struct svec errors = SVEC_EMPTY_INITIALIZER;
+    struct intent *old = intent_load_file(old_path, &errors);
+    if (!old) {
+        fprintf(stderr, "%s: not a valid intent (%s)\n", old_path,
+                errors.n ? errors.names[0] : "?");
+        return 1;
+    }
+
+    size_t n_bridges = 0;
+    struct reload_bridge *bridges = NULL;
+    {
+        struct intent *new = intent_load_file(new_path, &errors);
+        if (!new) {
+            fprintf(stderr, "%s: not a valid intent (%s)\n", new_path,
+                    errors.n ? errors.names[0] : "?");
+            return 1;
+        }
+        bridges = xcalloc(intent_n_bridges(old) + 1, sizeof *bridges);
+        for (size_t h = 0; h < intent_n_hosts(old); h++) {
+            const struct intent_host *host = intent_host_at(old, h);
+            for (size_t b = 0; b < host->n_bridges; b++) {
+                struct reload_bridge *rb = &bridges[n_bridges++];
+                rb->old_br = &host->bridges[b];
+                const struct intent_bridge *nb
+                    = intent_find_bridge_by_dpid(new, rb->old_br->datapath_id);
+                portmap_assume(&rb->ports, nb ? nb : rb->old_br);
+                flowset_init(&rb->desired);
+                pipeline_compile(old, rb->old_br, &rb->ports, &rb->desired);
+            }
+        }
+        intent_destroy(new);
+    }
+
+    double *t_parse = xcalloc(iterations, sizeof *t_parse);
+    double *t_delta = xcalloc(iterations, sizeof *t_delta);
+    double *t_compile = xcalloc(iterations, sizeof *t_compile);
+    double *t_patch = xcalloc(iterations, sizeof *t_patch);
+    size_t n_part_flows = 0, n_mods = 0, n_refused = 0;
+    size_t n_vms = 0, n_policies = 0;
+    for (int i = 0; i < iterations; i++) {
+        double t0 = now_ms();
+        struct intent *new = intent_load_file(new_path, &errors);
+        double t1 = now_ms();
+        struct pipeline_delta *delta = pipeline_delta_create(old, new);
+        double t2 = now_ms();
+        if (!delta) {
+            fprintf(stderr, "bench-intent: the change needs a full "
+                    "compile (not only VMs and policies changed)\n");
+            return 1;
+        }
+        pipeline_delta_count(delta, &n_vms, &n_policies);
+
+        struct flowset *old_part = xcalloc(n_bridges + 1, sizeof *old_part);
+        struct flowset *new_part = xcalloc(n_bridges + 1, sizeof *new_part);
+        n_part_flows = 0;
+        for (size_t b = 0; b < n_bridges; b++) {
+            struct reload_bridge *rb = &bridges[b];
+            rb->new_br = intent_find_bridge_by_dpid(new, rb->old_br->datapath_id);
+            flowset_init(&old_part[b]);
+            flowset_init(&new_part[b]);
+            pipeline_compile_partial(old, rb->old_br, &rb->ports, delta,
+                                     &old_part[b]);
+            pipeline_compile_partial(new, rb->new_br, &rb->ports, delta,
+                                     &new_part[b]);
+            n_part_flows += (flowset_n_flows(&old_part[b])
+                             + flowset_n_flows(&new_part[b]));
+        }
+        double t3 = now_ms();
+
+        /* The patch changes the desired set: patch copies. */
+        struct flowset *installed = xcalloc(n_bridges + 1,
+                                            sizeof *installed);
+        struct flowset *desired = xcalloc(n_bridges + 1, sizeof *desired);
+        for (size_t b = 0; b < n_bridges; b++) {
+            flowset_clone(&installed[b], &bridges[b].desired);
+            flowset_clone(&desired[b], &bridges[b].desired);
+        }
+        double t4 = now_ms();
+        n_mods = n_refused = 0;
+        for (size_t b = 0; b < n_bridges; b++) {
+            struct flowset_diff diff;
+            if (flowset_patch(&installed[b], &desired[b], &old_part[b],
+                              &new_part[b], &diff)) {
+                n_mods += (diff.n_add_flows + diff.n_mod_flows
+                           + diff.n_del_flows);
+                flowset_diff_destroy(&diff);
+            } else {
+                n_refused++;
+            }
+        }
+        t_patch[i] = now_ms() - t4;
+        t_parse[i] = t1 - t0;
+        t_delta[i] = t2 - t1;
+        t_compile[i] = t3 - t2;
+
+        for (size_t b = 0; b < n_bridges; b++) {
+            flowset_destroy(&old_part[b]);
+            flowset_destroy(&new_part[b]);
+            flowset_destroy(&installed[b]);
+            flowset_destroy(&desired[b]);
+        }
+        free(old_part);
+        free(new_part);
+        free(installed);
+        free(desired);
+        pipeline_delta_destroy(delta);
+        intent_destroy(new);
+    }
+
+    printf("bench-intent: reload %s -> %s: %"PRIuSIZE" VMs and %"PRIuSIZE
+           " policies touched, %"PRIuSIZE" bridges; medians of %d runs: "
+           "read+parse+validate %.2f ms, compare %.2f ms, partial compiles "
+           "%.2f ms (%"PRIuSIZE" flows, old and new), patch %.2f ms (%"
+           PRIuSIZE" flow mods%s)\n",
+           old_path, new_path, n_vms, n_policies, n_bridges, iterations,
+           median(t_parse, iterations), median(t_delta, iterations),
+           median(t_compile, iterations), n_part_flows,
+           median(t_patch, iterations), n_mods,
+           n_refused ? "; SOME PATCHES REFUSED" : "");
+
+    for (size_t b = 0; b < n_bridges; b++) {
+        portmap_destroy(&bridges[b].ports);
+        flowset_destroy(&bridges[b].desired);
+    }
+    free(bridges);
+    free(t_parse);
+    free(t_delta);
+    free(t_compile);
+    free(t_patch);
+    svec_destroy(&errors);
+    intent_destroy(old);
+    return n_refused ? 1 : 0;
+}
+
 /* Parses the options, builds or reads the intent, times it. */
 int
 main(int argc, char *argv[])
 {
     struct ds text = DS_EMPTY_INITIALIZER;
-    const char *file = NULL;
+    const char *file = NULL, *new_file = NULL;
     size_t n_vms = 10000;
     int iterations = 10;
     bool compile = false, machine = false;
@@ -194,17 +358,26 @@ main(int argc, char *argv[])
             compile = true;
         } else if (!strcmp(argv[i], "-m")) {
             machine = true;
+        } else if (!strcmp(argv[i], "-d") && i + 1 < argc) {
+            new_file = argv[++i];
         } else if (argv[i][0] != '-') {
             file = argv[i];
         } else {
             fprintf(stderr, "usage: %s [FILE | -n N_VMS] [-i ITERATIONS] "
-                    "[-c] [-m]\n",
-                    argv[0]);
+                    "[-c] [-m]\n       %s FILE -d NEW_FILE [-i ITERATIONS]\n",
+                    argv[0], argv[0]);
             return 2;
         }
     }
     if (iterations < 1) {
         iterations = 1;
+    }
+    if (new_file) {
+        if (!file) {
+            fprintf(stderr, "bench-intent: -d needs FILE\n");
+            return 2;
+        }
+        return bench_reload(file, new_file, iterations);
     }
 
     if (file) {

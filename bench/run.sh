@@ -18,6 +18,8 @@
 #   -k          keep the work directory (intents, flow files, logs)
 #   B3_TRIGGER=sighup (environment): B3 also sends SIGHUP after writing the
 #               intent (by default the file watcher alone reloads it)
+#   B6_OVN=0 (environment): B6 measures flowchain only (no OVN side, no
+#               ratios; for working on flowchain's figures)
 #   B1 B2 ...   only these benchmarks (B2, B3 and B4 share one lab and run
 #               together); default all
 #
@@ -45,7 +47,7 @@ while getopts "n:s:o:b:k" opt; do
         o) OUT=$OPTARG ;;
         b) BUILD=$OPTARG ;;
         k) KEEP=1 ;;
-        *) sed -n '2,26p' "$0" >&2; exit 2 ;;
+        *) sed -n '2,28p' "$0" >&2; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
@@ -978,6 +980,7 @@ bench_b6() {
         b6_fc_run "$r" full || return 1
         b6_fc_run "$r" norules || return 1
         fcd_stop
+        [ "${B6_OVN:-1}" = 0 ] && continue
         b6_ovn_run "$r" full || return 1
         b6_ovn_run "$r" noacl || return 1
     done

@@ -7,7 +7,8 @@
  * any order of members), "added" or "removed" if its name is in only one
  * model.  Everything else ("version", "networks", "hosts") is compared as
  * a whole; so is the order of the policies both models have, since a
- * port's policies are evaluated in file order.
+ * port's policies are evaluated in file order.  A changed application
+ * policy can then be compared rule by rule (intent_compare_policy_rules()).
  */
 #include <config.h>
 
@@ -15,6 +16,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "bitmap.h"
 #include "util.h"
 
 /* Fills 'items' (of 'n' entries) with the elements of array 'key' of
@@ -159,4 +161,96 @@ intent_change_destroy(struct intent_change *change)
         sset_destroy(&change->vms);
         sset_destroy(&change->policies);
     }
+}
+
+/* Returns the JSON object that policy 'p' of 'intent' was parsed from. */
+static const cJSON *
+policy_json(const struct intent *intent, const struct intent_policy *p)
+{
+    const cJSON *array = cJSON_GetObjectItemCaseSensitive(intent->json,
+                                                          "policies");
+    return cJSON_GetArrayItem(array, p->index);
+}
+
+/* True if every member of 'a' other than those named in 'skip' (a
+ * null-terminated list) is the same JSON in 'b', and the other way
+ * round. */
+static bool
+same_members_but(const cJSON *a, const cJSON *b, const char *const *skip)
+{
+    const cJSON *objs[2] = { a, b };
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *m;
+        cJSON_ArrayForEach (m, objs[i]) {
+            bool skipped = false;
+            for (const char *const *s = skip; *s; s++) {
+                skipped = skipped || !strcmp(m->string, *s);
+            }
+            if (!skipped && !same_member(a, b, m->string)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* Compares direction 'key' ("inbound" or "outbound") of policy objects
+ * 'a' and 'b': returns false if anything but the rules of its "allow"
+ * list differs, else sets in 'rules' the bit of each rule position that
+ * differs. */
+static bool
+compare_direction(const cJSON *a, const cJSON *b, const char *key,
+                  unsigned long *rules)
+{
+    static const char *const allow[] = { "allow", NULL };
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, key);
+    const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, key);
+    if (!x || !y) {
+        return !x && !y;
+    }
+    if (!same_members_but(x, y, allow)) {
+        return false;
+    }
+
+    const cJSON *rx = cJSON_GetObjectItemCaseSensitive(x, "allow");
+    const cJSON *ry = cJSON_GetObjectItemCaseSensitive(y, "allow");
+    const cJSON *ix = rx ? rx->child : NULL;
+    const cJSON *iy = ry ? ry->child : NULL;
+    for (size_t i = 0; (ix || iy) && i < INTENT_MAX_RULES; i++) {
+        if (!ix || !iy || !cJSON_Compare(ix, iy, true)) {
+            bitmap_set1(rules, i);
+        }
+        ix = ix ? ix->next : NULL;
+        iy = iy ? iy->next : NULL;
+    }
+    return true;
+}
+
+bool
+intent_compare_policy_rules(const struct intent *a,
+                            const struct intent_policy *pa,
+                            const struct intent *b,
+                            const struct intent_policy *pb,
+                            unsigned long *inbound, unsigned long *outbound)
+{
+    static const char *const directions[] = { "inbound", "outbound", NULL };
+    const cJSON *ja = policy_json(a, pa);
+    const cJSON *jb = policy_json(b, pb);
+    if (!ja || !jb || pa->type != INTENT_POLICY_APPLICATION
+        || pb->type != INTENT_POLICY_APPLICATION
+        || !same_members_but(ja, jb, directions)) {
+        return false;
+    }
+
+    unsigned long *in = bitmap_allocate(INTENT_MAX_RULES);
+    unsigned long *out = bitmap_allocate(INTENT_MAX_RULES);
+    bool ok = (compare_direction(ja, jb, "inbound", in)
+               && compare_direction(ja, jb, "outbound", out));
+    if (ok) {
+        bitmap_or(inbound, in, INTENT_MAX_RULES);
+        bitmap_or(outbound, out, INTENT_MAX_RULES);
+    }
+    bitmap_free(in);
+    bitmap_free(out);
+    return ok;
 }

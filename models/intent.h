@@ -343,6 +343,19 @@ void intent_compare(const struct intent *old, const struct intent *new,
                     struct intent_change *);
 void intent_change_destroy(struct intent_change *);
 
+/* Compares application policy 'pa' of model 'a' with 'pb' of model 'b'
+ * (the same policy name).  Returns true if they differ at most in the
+ * rules of their "allow" lists: then sets bit i of 'inbound' (of
+ * 'outbound'), bitmaps of INTENT_MAX_RULES bits, for each rule position i
+ * that differs or that only one of them has.  Returns false, setting
+ * nothing, if anything else differs. */
+bool intent_compare_policy_rules(const struct intent *a,
+                                 const struct intent_policy *pa,
+                                 const struct intent *b,
+                                 const struct intent_policy *pb,
+                                 unsigned long *inbound,
+                                 unsigned long *outbound);
+
 /* The one-line summary "flowchainctl check" prints for a valid model, e.g.
  * "valid: 2 hosts, 6 bridges, 6 networks, 3 VMs, 3 NICs, 0 policies". */
 void intent_format_summary(const struct intent *, struct ds *);

@@ -1,32 +1,45 @@
 /*
  * The incremental compile: which flows of a bridge a change of intent can
- * touch, named by their cookies (pipeline.h).
+ * touch, named by their cookies (pipeline.h) and, for a policy's peer
+ * flows, by their peer addresses.
  *
  * A delta compares the running model with the next one (intent_compare())
  * and marks intent objects "touched":
  *
- *   - a VM added, removed or changed;
- *   - a policy added, removed or changed;
+ *   - a VM added, removed or changed, and its NICs' addresses in both
+ *     models;
+ *   - a policy added or removed, or changed in more than the rules of its
+ *     "allow" lists: touched whole, and every VM it applies to in either
+ *     model (its target, isolation groups, quarantined VMs), since the
+ *     dispatch flows of their ports list the policies that apply to them;
+ *   - an application policy changed only in rules: those rule positions;
  *   - every policy that concerns a touched VM, in the model that has it
  *     (its target, an isolation group, a quarantine's VMs, a forensic
- *     source, or a rule's peer selects the VM): its flows list the VM's
- *     addresses or exist because of the VM's port;
- *   - every VM that a touched policy applies to, in either model (its
- *     target, isolation groups, quarantined VMs): the dispatch flows of
- *     its ports list the policies that apply to it, in order.
+ *     source, or a rule's peer selects the VM), noting whether the VM is
+ *     one it applies to (a "subject") or only a peer.
+ *
+ * A policy not touched whole keeps every flow but these: the flows of its
+ * touched rules, and its peer flows whose address is a touched VM's.  Its
+ * other flows are the same in both models, with two exceptions that touch
+ * it whole: a rule whose peer selector goes between none, one and several
+ * addresses changes shape (a cross product or a conjunctive match), so
+ * that rule is touched; and where a touched VM is a subject, the
+ * policy's evaluations may start or stop being used on a bridge, which
+ * the microsegmentation stage checks per bridge (pipelines/microseg.c).
  *
  * A bridge's flows whose cookie names a touched VM (its NICs) or a touched
- * policy, and every flow whose cookie names the bridge, a network, an
- * adapter or the uplink (a few per network and port, cheap to recompute),
- * are the ones a partial compile produces: compiling them from the old
- * model and from the new one gives what to take out of the desired set and
- * what to put in.  Groups are always compiled in full (a few per network).
- * A change to anything else (networks, hosts, the order of the policies)
- * gives no delta: every bridge is compiled in full.
+ * policy (as above), and every flow whose cookie names the bridge, a
+ * network, an adapter or the uplink (a few per network and port, cheap to
+ * recompute), are the ones a partial compile produces: compiling them
+ * from the old model and from the new one gives what to take out of the
+ * desired set and what to put in.  Groups are always compiled in full (a
+ * few per network).  A change to anything else (networks, hosts, the order
+ * of the policies) gives no delta: every bridge is compiled in full.
  */
 #include <config.h>
 
 #include <stdlib.h>
+#include "bitmap.h"
 #include "hash.h"
 #include "models/intent.h"
 #include "openvswitch/hmap.h"
@@ -40,9 +53,26 @@ struct delta_name {
     uint64_t name_hash;
 };
 
+/* A touched policy. */
+struct delta_policy {
+    struct hmap_node node;      /* In 'policies', by hash of 'name_hash'. */
+    uint64_t name_hash;         /* As in its cookies. */
+    bool whole;                 /* Every flow of it. */
+    bool subjects;              /* A touched VM is one it applies to. */
+    unsigned long *rules[2];    /* Touched rule positions: [0] outbound,
+                                 * [1] inbound; INTENT_MAX_RULES bits. */
+};
+
+/* An address of a touched VM. */
+struct delta_addr {
+    struct hmap_node node;
+    ovs_be32 ip;
+};
+
 struct pipeline_delta {
     struct hmap vms;            /* Touched VMs, by name hash. */
-    struct hmap policies;       /* Touched policies, by name hash. */
+    struct hmap policies;       /* "struct delta_policy"s. */
+    struct hmap addrs;          /* "struct delta_addr"s. */
 };
 
 /* True if 'set' has 'name_hash'. */
@@ -81,6 +111,66 @@ name_set_destroy(struct hmap *set)
     hmap_destroy(set);
 }
 
+/* Returns the touched policy with 'name_hash' in 'delta', or NULL. */
+static struct delta_policy *
+delta_policy_find(const struct pipeline_delta *delta, uint64_t name_hash)
+{
+    struct delta_policy *dp;
+    HMAP_FOR_EACH_WITH_HASH (dp, node, hash_uint64(name_hash),
+                             &delta->policies) {
+        if (dp->name_hash == name_hash) {
+            return dp;
+        }
+    }
+    return NULL;
+}
+
+/* Returns policy 'name' of 'delta', touching it (nothing of it yet) if it
+ * was not. */
+static struct delta_policy *
+delta_policy_get(struct pipeline_delta *delta, const char *name)
+{
+    uint64_t name_hash = pipeline_cookie_name_hash(name);
+    struct delta_policy *dp = delta_policy_find(delta, name_hash);
+    if (!dp) {
+        dp = xzalloc(sizeof *dp);
+        dp->name_hash = name_hash;
+        dp->rules[0] = bitmap_allocate(INTENT_MAX_RULES);
+        dp->rules[1] = bitmap_allocate(INTENT_MAX_RULES);
+        hmap_insert(&delta->policies, &dp->node, hash_uint64(name_hash));
+    }
+    return dp;
+}
+
+/* True if 'delta' has 'ip' among the touched VMs' addresses. */
+static bool
+delta_has_addr(const struct pipeline_delta *delta, ovs_be32 ip)
+{
+    const struct delta_addr *a;
+    HMAP_FOR_EACH_WITH_HASH (a, node, hash_int((OVS_FORCE uint32_t) ip, 0),
+                             &delta->addrs) {
+        if (a->ip == ip) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Adds the addresses of 'vm''s NICs to 'delta'. */
+static void
+delta_add_addrs(struct pipeline_delta *delta, const struct intent_vm *vm)
+{
+    for (size_t i = 0; i < vm->n_nics; i++) {
+        const struct intent_nic *nic = &vm->nics[i];
+        if (nic->has_ip && !delta_has_addr(delta, nic->ip)) {
+            struct delta_addr *a = xmalloc(sizeof *a);
+            a->ip = nic->ip;
+            hmap_insert(&delta->addrs, &a->node,
+                        hash_int((OVS_FORCE uint32_t) nic->ip, 0));
+        }
+    }
+}
+
 /* True if some rule of 'rs' has a peer selector that matches 'vm'. */
 static bool
 rules_select(const struct intent_rule_set *rs, const struct intent_vm *vm)
@@ -95,16 +185,13 @@ rules_select(const struct intent_rule_set *rs, const struct intent_vm *vm)
     return false;
 }
 
-/* True if the flows of policy 'p' can depend on 'vm' (both of the same
- * model): it applies to 'vm' or names it as a peer. */
+/* True if policy 'p' applies to 'vm' (both of the same model). */
 static bool
-policy_concerns(const struct intent_policy *p, const struct intent_vm *vm)
+policy_applies_to(const struct intent_policy *p, const struct intent_vm *vm)
 {
     switch (p->type) {
     case INTENT_POLICY_APPLICATION:
-        return (intent_selector_matches(&p->target, vm)
-                || rules_select(&p->inbound, vm)
-                || rules_select(&p->outbound, vm));
+        return intent_selector_matches(&p->target, vm);
     case INTENT_POLICY_ISOLATION:
         return (intent_selector_matches(&p->between[0], vm)
                 || intent_selector_matches(&p->between[1], vm));
@@ -114,6 +201,24 @@ policy_concerns(const struct intent_policy *p, const struct intent_vm *vm)
                 return true;
             }
         }
+        return false;
+    }
+    return true;
+}
+
+/* True if policy 'p' names 'vm' (of the same model) as a peer: a rule's
+ * peer selector or a forensic source selects it.  (An isolation group's
+ * VMs are peers of the other group: subjects as well.) */
+static bool
+policy_has_peer(const struct intent_policy *p, const struct intent_vm *vm)
+{
+    switch (p->type) {
+    case INTENT_POLICY_APPLICATION:
+        return (rules_select(&p->inbound, vm)
+                || rules_select(&p->outbound, vm));
+    case INTENT_POLICY_ISOLATION:
+        return false;
+    case INTENT_POLICY_QUARANTINE:
         for (size_t i = 0; i < p->n_forensic_from; i++) {
             if (intent_selector_matches(&p->forensic_from[i], vm)) {
                 return true;
@@ -124,16 +229,50 @@ policy_concerns(const struct intent_policy *p, const struct intent_vm *vm)
     return true;
 }
 
-/* Adds to 'delta' every policy of 'intent' that concerns 'vm' (of
- * 'intent'). */
+/* Touches in 'delta' every policy of 'intent' that concerns 'vm' (of
+ * 'intent'), noting those that apply to it. */
 static void
 touch_policies_of(struct pipeline_delta *delta, const struct intent *intent,
                   const struct intent_vm *vm)
 {
     for (size_t i = 0; i < intent_n_policies(intent); i++) {
         const struct intent_policy *p = intent_policy_at(intent, i);
-        if (policy_concerns(p, vm)) {
-            name_set_add(&delta->policies, p->name);
+        if (policy_applies_to(p, vm)) {
+            delta_policy_get(delta, p->name)->subjects = true;
+        } else if (policy_has_peer(p, vm)) {
+            delta_policy_get(delta, p->name);
+        }
+    }
+}
+
+/* Returns 0, 1 or 2 for a rule peer of no, one, or several addresses:
+ * the shape of the rule's flows depends on it. */
+static int
+peer_shape(const struct intent_peer *peer)
+{
+    if (peer->kind != INTENT_PEER_SELECTOR) {
+        return -1;              /* "any" or a CIDR: fixed by the rule. */
+    }
+    return peer->selector.n_ips < 2 ? (int) peer->selector.n_ips : 2;
+}
+
+/* Touches each rule of 'dp' (not touched whole) whose peer has another
+ * shape in 'new' than in 'old' (policy 'dp' in both). */
+static void
+touch_reshaped_rules(struct delta_policy *dp, const struct intent_policy *old,
+                     const struct intent_policy *new)
+{
+    const struct intent_rule_set *sets[2][2] = {
+        { &old->outbound, &new->outbound },
+        { &old->inbound, &new->inbound },
+    };
+    for (int dir = 0; dir < 2; dir++) {
+        size_t n = MIN(sets[dir][0]->n_rules, sets[dir][1]->n_rules);
+        for (size_t i = 0; i < n; i++) {
+            if (peer_shape(&sets[dir][0]->rules[i].peer)
+                != peer_shape(&sets[dir][1]->rules[i].peer)) {
+                bitmap_set1(dp->rules[dir], i);
+            }
         }
     }
 }
@@ -175,29 +314,49 @@ pipeline_delta_create(const struct intent *old, const struct intent *new)
     struct pipeline_delta *delta = xmalloc(sizeof *delta);
     hmap_init(&delta->vms);
     hmap_init(&delta->policies);
+    hmap_init(&delta->addrs);
 
     const char *name;
     SSET_FOR_EACH (name, &change.policies) {
-        name_set_add(&delta->policies, name);
-        const struct intent_policy *p;
-        if ((p = intent_find_policy(old, name))) {
-            touch_subjects_of(delta, p);
+        const struct intent_policy *po = intent_find_policy(old, name);
+        const struct intent_policy *pn = intent_find_policy(new, name);
+        struct delta_policy *dp = delta_policy_get(delta, name);
+        if (po && pn && intent_compare_policy_rules(old, po, new, pn,
+                                                    dp->rules[1],
+                                                    dp->rules[0])) {
+            continue;
         }
-        if ((p = intent_find_policy(new, name))) {
-            touch_subjects_of(delta, p);
+        dp->whole = true;
+        if (po) {
+            touch_subjects_of(delta, po);
+        }
+        if (pn) {
+            touch_subjects_of(delta, pn);
         }
     }
     SSET_FOR_EACH (name, &change.vms) {
         name_set_add(&delta->vms, name);
         const struct intent_vm *vm;
         if ((vm = intent_find_vm(old, name))) {
+            delta_add_addrs(delta, vm);
             touch_policies_of(delta, old, vm);
         }
         if ((vm = intent_find_vm(new, name))) {
+            delta_add_addrs(delta, vm);
             touch_policies_of(delta, new, vm);
         }
     }
     intent_change_destroy(&change);
+
+    for (size_t i = 0; i < intent_n_policies(old); i++) {
+        const struct intent_policy *po = intent_policy_at(old, i);
+        struct delta_policy *dp = delta_policy_find(
+            delta, pipeline_cookie_name_hash(po->name));
+        const struct intent_policy *pn;
+        if (dp && !dp->whole && (pn = intent_find_policy(new, po->name))) {
+            touch_reshaped_rules(dp, po, pn);
+        }
+    }
     return delta;
 }
 
@@ -207,7 +366,18 @@ pipeline_delta_destroy(struct pipeline_delta *delta)
 {
     if (delta) {
         name_set_destroy(&delta->vms);
-        name_set_destroy(&delta->policies);
+        struct delta_policy *dp;
+        HMAP_FOR_EACH_POP (dp, node, &delta->policies) {
+            bitmap_free(dp->rules[0]);
+            bitmap_free(dp->rules[1]);
+            free(dp);
+        }
+        hmap_destroy(&delta->policies);
+        struct delta_addr *a;
+        HMAP_FOR_EACH_POP (a, node, &delta->addrs) {
+            free(a);
+        }
+        hmap_destroy(&delta->addrs);
         free(delta);
     }
 }
@@ -241,19 +411,59 @@ pipeline_delta_touches(const struct pipeline_delta *delta, uint64_t cookie)
     case PIPELINE_COOKIE_POLICY_ALLOW:
     case PIPELINE_COOKIE_POLICY_DENY:
     case PIPELINE_COOKIE_POLICY_MONITOR:
-        return name_set_contains(&delta->policies, name_hash);
+        return delta_policy_find(delta, name_hash) != NULL;
     default:
         return true;
     }
 }
 
-/* True if a partial compile with 'delta' recomputes the flows of 'p'. */
+/* True if a partial compile with 'delta' recomputes flows of 'p' (all
+ * or some, see pipeline_delta_policy()). */
 bool
 pipeline_delta_touches_policy(const struct pipeline_delta *delta,
                               const struct intent_policy *p)
 {
-    return name_set_contains(&delta->policies,
-                             pipeline_cookie_name_hash(p->name));
+    return pipeline_delta_policy(delta, p, NULL) != PIPELINE_DELTA_UNTOUCHED;
+}
+
+/* Returns how much of 'p''s flows a partial compile with 'delta'
+ * recomputes.  If 'subjects' is nonnull, sets it to true if a touched VM
+ * is one that 'p' applies to, in either model. */
+enum pipeline_delta_scope
+pipeline_delta_policy(const struct pipeline_delta *delta,
+                      const struct intent_policy *p, bool *subjects)
+{
+    const struct delta_policy *dp
+        = delta_policy_find(delta, pipeline_cookie_name_hash(p->name));
+    if (subjects) {
+        *subjects = dp && dp->subjects;
+    }
+    return (!dp ? PIPELINE_DELTA_UNTOUCHED
+            : dp->whole ? PIPELINE_DELTA_WHOLE
+            : PIPELINE_DELTA_PARTS);
+}
+
+/* True if a partial compile with 'delta' recomputes every flow of 'rule'
+ * of 'p' (a policy touched in parts or whole). */
+bool
+pipeline_delta_touches_rule(const struct pipeline_delta *delta,
+                            const struct intent_policy *p,
+                            const struct intent_rule *rule)
+{
+    const struct delta_policy *dp
+        = delta_policy_find(delta, pipeline_cookie_name_hash(p->name));
+    return dp && (dp->whole
+                  || (rule->index < INTENT_MAX_RULES
+                      && bitmap_is_set(dp->rules[rule->inbound],
+                                       rule->index)));
+}
+
+/* True if 'ip' is an address of a touched VM: a policy touched in parts
+ * recomputes its peer flows for that address. */
+bool
+pipeline_delta_touches_addr(const struct pipeline_delta *delta, ovs_be32 ip)
+{
+    return delta_has_addr(delta, ip);
 }
 
 /* True if a partial compile with 'delta' recomputes the flows of 'vm'. */

@@ -102,6 +102,13 @@ struct ms_ctx {
     /* Indexed by policy index: bit 'role' set if that evaluation is used
      * by some port of this side. */
     uint8_t *roles_used;
+
+    /* A partial compile only.  'untouched_roles' is like 'roles_used', for
+     * the ports of untouched VMs and the touched policies.  While
+     * 'peers_only', the policy being compiled adds only its peer flows
+     * whose address the delta touches (pipelines/delta.c). */
+    uint8_t *untouched_roles;
+    bool peers_only;
 };
 
 /* Returns true if 'vm' is one of the VMs quarantined by 'p'. */
@@ -164,6 +171,22 @@ ms_policy_roles(const struct intent_policy *p, const struct ms_side *side,
         break;
     }
     return roles;
+}
+
+/* Returns the evaluations of policy 'p' that some VM may get on 'side':
+ * bit 'role' set for each, as in ms_policy_roles(). */
+static unsigned int
+ms_possible_roles(const struct intent_policy *p, const struct ms_side *side)
+{
+    switch (p->type) {
+    case INTENT_POLICY_QUARANTINE:
+        return 1u << 0;
+    case INTENT_POLICY_ISOLATION:
+        return (1u << 1) | (1u << 2);
+    case INTENT_POLICY_APPLICATION:
+        return ms_rule_set(p, side)->default_allow ? 0 : 1u << 0;
+    }
+    return 0;
 }
 
 /* Fills 'mp' with the evaluations that the policies of 'intent' ask for
@@ -302,11 +325,25 @@ ms_put_log(struct ofpbuf *ofpacts)
 }
 
 /* Adds a flow to 'mc''s table 'table' at 'priority' for 'match' with
- * 'cookie' (host order) and 'ofpacts'. */
+ * 'cookie' (host order) and 'ofpacts', unless 'mc' is compiling only a
+ * policy's peer flows. */
 static void
 ms_add(struct ms_ctx *mc, enum pipeline_table table, uint16_t priority,
        const struct match *match, uint64_t cookie,
        const struct ofpbuf *ofpacts)
+{
+    if (!mc->peers_only) {
+        pipeline_add_flow(mc->ctx, table, priority, match, htonll(cookie),
+                          ofpacts);
+    }
+}
+
+/* Like ms_add(), for a flow that matches a peer address for which
+ * ms_peer_wanted() is true. */
+static void
+ms_add_peer(struct ms_ctx *mc, enum pipeline_table table, uint16_t priority,
+            const struct match *match, uint64_t cookie,
+            const struct ofpbuf *ofpacts)
 {
     pipeline_add_flow(mc->ctx, table, priority, match, htonll(cookie),
                       ofpacts);
@@ -652,6 +689,19 @@ ms_match_peer(struct match *m, const struct ms_side *side,
     }
 }
 
+/* True if the flows for peer address 'i' of 'peers' are to be added: in a
+ * full compile and for a policy or rule touched whole, always; while only
+ * peer flows are compiled, if the address is a touched VM's. */
+static bool
+ms_peer_wanted(const struct ms_ctx *mc, const struct ms_peers *peers,
+               size_t i)
+{
+    return (!mc->peers_only
+            || (peers->v[i].mask == OVS_BE32_MAX
+                && pipeline_delta_touches_addr(mc->ctx->delta,
+                                               peers->v[i].ip)));
+}
+
 /* Makes 'm' match protocol match 'i' of 'protos'. */
 static void
 ms_match_proto(struct match *m, const struct ms_protos *protos, size_t i)
@@ -666,24 +716,32 @@ ms_match_proto(struct match *m, const struct ms_protos *protos, size_t i)
 /* Adds, for a policy whose counters mean "would deny" (monitor mode), the
  * flow matching 'match' at 'priority' with 'cookie' and no action: and if
  * 'log', its twin one priority up for new connections, which also sends
- * the packet to the hit log. */
+ * the packet to the hit log.  If 'peer', 'match' matches a peer address
+ * for which ms_peer_wanted() is true. */
 static void
 ms_add_counted(struct ms_ctx *mc, enum pipeline_table table,
                uint16_t priority, const struct match *match,
-               uint64_t cookie, const struct ofpbuf *actions, bool log)
+               uint64_t cookie, const struct ofpbuf *actions, bool log,
+               bool peer)
 {
-    ms_add(mc, table, priority, match, cookie, actions);
-    if (log) {
-        uint64_t stub[256 / 8];
-        struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
-        struct match m = *match;
+    struct match m = *match;
+    uint64_t stub[256 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
 
-        match_set_ct_state_masked(&m, CS_NEW, CS_NEW);
-        ms_put_log(&ofpacts);
+    for (int twin = 0; twin < (log ? 2 : 1); twin++) {
+        if (twin) {
+            match_set_ct_state_masked(&m, CS_NEW, CS_NEW);
+            ms_put_log(&ofpacts);
+        }
         ofpbuf_put(&ofpacts, actions->data, actions->size);
-        ms_add(mc, table, priority + 1, &m, cookie, &ofpacts);
-        ofpbuf_uninit(&ofpacts);
+        if (peer) {
+            ms_add_peer(mc, table, priority + twin, &m, cookie, &ofpacts);
+        } else {
+            ms_add(mc, table, priority + twin, &m, cookie, &ofpacts);
+        }
+        ofpbuf_clear(&ofpacts);
     }
+    ofpbuf_uninit(&ofpacts);
 }
 
 /* Adds the flows of application rule 'rule' of 'p' to EVAL: the peer and
@@ -730,10 +788,13 @@ ms_eval_rule(struct ms_ctx *mc, const struct intent_policy *p,
                 ms_match_eval(&m, eval_id);
                 if (clause) {
                     ms_match_proto(&m, &protos, i);
-                } else {
+                    ms_add(mc, side->eval, priority, &m, clause_cookie,
+                           &conj);
+                } else if (ms_peer_wanted(mc, &peers, i)) {
                     ms_match_peer(&m, side, &peers, i);
+                    ms_add_peer(mc, side->eval, priority, &m, clause_cookie,
+                                &conj);
                 }
-                ms_add(mc, side->eval, priority, &m, clause_cookie, &conj);
             }
         }
         ofpbuf_uninit(&conj);
@@ -745,15 +806,22 @@ ms_eval_rule(struct ms_ctx *mc, const struct intent_policy *p,
         size_t n_peers = peers.any ? 1 : peers.n;
         size_t n_protos = protos.any ? 1 : protos.n;
         for (size_t i = 0; i < n_peers; i++) {
+            if (!peers.any && !ms_peer_wanted(mc, &peers, i)) {
+                continue;
+            }
             for (size_t j = 0; j < n_protos; j++) {
                 ms_match_eval(&m, eval_id);
-                if (!peers.any) {
-                    ms_match_peer(&m, side, &peers, i);
-                }
                 if (!protos.any) {
                     ms_match_proto(&m, &protos, j);
                 }
-                ms_add(mc, side->eval, priority, &m, allow_cookie, &allow);
+                if (peers.any) {
+                    ms_add(mc, side->eval, priority, &m, allow_cookie,
+                           &allow);
+                } else {
+                    ms_match_peer(&m, side, &peers, i);
+                    ms_add_peer(mc, side->eval, priority, &m, allow_cookie,
+                                &allow);
+                }
             }
         }
     }
@@ -788,7 +856,7 @@ ms_eval_default(struct ms_ctx *mc, const struct intent_policy *p,
         ms_add_counted(mc, mc->side->eval, MS_PRIO_EVAL_DEFAULT, &m,
                        pipeline_cookie_policy(PIPELINE_COOKIE_POLICY_MONITOR,
                                               p, rule_bits),
-                       &ofpacts, p->log);
+                       &ofpacts, p->log, false);
     }
     ofpbuf_uninit(&ofpacts);
 }
@@ -816,13 +884,17 @@ ms_eval_quarantine(struct ms_ctx *mc, const struct intent_policy *p)
             ms_put_verdict_bits(&ofpacts, PIPELINE_MS_ALLOW_FINAL);
         }
         for (size_t i = 0; i < peers.n; i++) {
+            if (!ms_peer_wanted(mc, &peers, i)) {
+                continue;
+            }
             ms_match_eval(&m, eval_id);
             ms_match_peer(&m, mc->side, &peers, i);
             match_set_ct_state_masked(&m, mc->side->inbound
                                       ? 0 : CS_REPLY_DIR, CS_REPLY_DIR);
-            ms_add(mc, mc->side->eval, MS_PRIO_EVAL_PEER, &m,
-                   pipeline_cookie_policy(PIPELINE_COOKIE_POLICY_ALLOW, p, 0),
-                   &ofpacts);
+            ms_add_peer(mc, mc->side->eval, MS_PRIO_EVAL_PEER, &m,
+                        pipeline_cookie_policy(PIPELINE_COOKIE_POLICY_ALLOW,
+                                               p, 0),
+                        &ofpacts);
         }
         ms_peers_destroy(&peers);
         ofpbuf_uninit(&ofpacts);
@@ -854,10 +926,13 @@ ms_eval_isolation(struct ms_ctx *mc, const struct intent_policy *p,
                               pipeline_policy_eval_id(p, 0));
     }
     for (size_t i = 0; i < peers.n; i++) {
+        if (!ms_peer_wanted(mc, &peers, i)) {
+            continue;
+        }
         ms_match_eval(&m, eval_id);
         ms_match_peer(&m, mc->side, &peers, i);
         ms_add_counted(mc, mc->side->eval, MS_PRIO_EVAL_PEER, &m, cookie,
-                       &ofpacts, !enforce && p->log);
+                       &ofpacts, !enforce && p->log, true);
     }
     ms_peers_destroy(&peers);
     ofpbuf_uninit(&ofpacts);
@@ -870,9 +945,15 @@ ms_eval_application(struct ms_ctx *mc, const struct intent_policy *p)
     const struct intent_rule_set *set = ms_rule_set(p, mc->side);
     uint32_t eval_id = pipeline_policy_eval_id(p, 0);
 
+    bool peers_only = mc->peers_only;
     for (size_t i = 0; i < set->n_rules; i++) {
-        ms_eval_rule(mc, p, &set->rules[i], eval_id);
+        const struct intent_rule *rule = &set->rules[i];
+        mc->peers_only = (peers_only
+                          && !pipeline_delta_touches_rule(mc->ctx->delta, p,
+                                                          rule));
+        ms_eval_rule(mc, p, rule, eval_id);
     }
+    mc->peers_only = peers_only;
     ms_eval_default(mc, p, eval_id, PIPELINE_MS_APP_DENY,
                     pipeline_cookie_rule_bits(mc->side->inbound, NULL));
 }
@@ -956,9 +1037,24 @@ ms_policy_flows(struct ms_ctx *mc)
         uint8_t roles = mc->roles_used[i];
         bool enforce = p->mode == INTENT_POLICY_ENFORCE;
 
-        if (!roles || (mc->ctx->delta
-                       && !pipeline_delta_touches_policy(mc->ctx->delta, p))) {
+        if (!roles) {
             continue;
+        }
+        mc->peers_only = false;
+        if (mc->ctx->delta) {
+            bool subjects;
+            enum pipeline_delta_scope scope
+                = pipeline_delta_policy(mc->ctx->delta, p, &subjects);
+            if (scope == PIPELINE_DELTA_UNTOUCHED) {
+                continue;
+            }
+            /* Touched in parts: unless a touched VM it applies to may
+             * decide whether this bridge uses its evaluations at all,
+             * which it cannot once the untouched VMs use them all. */
+            mc->peers_only = (scope == PIPELINE_DELTA_PARTS
+                              && (!subjects
+                                  || (mc->untouched_roles[i]
+                                      == ms_possible_roles(p, mc->side))));
         }
         switch (p->type) {
         case INTENT_POLICY_QUARANTINE:
@@ -988,6 +1084,7 @@ ms_policy_flows(struct ms_ctx *mc)
             break;
         }
     }
+    mc->peers_only = false;
     pipeline_add_miss(mc->ctx, mc->side->eval, false, 0);
 
     /* A final allow wins; a final deny whose policy is not named (never
@@ -1012,6 +1109,7 @@ ms_compile_side(struct pipeline_ctx *ctx, const struct ms_side *side)
         .side = side,
         .ports = xcalloc(ctx->n_ports + 1, sizeof *mc.ports),
         .roles_used = xcalloc(intent_n_policies(ctx->intent) + 1, 1),
+        .untouched_roles = xcalloc(intent_n_policies(ctx->intent) + 1, 1),
     };
 
     /* A partial compile compiles only the touched VMs' ports.  An
@@ -1044,6 +1142,7 @@ ms_compile_side(struct pipeline_ctx *ctx, const struct ms_side *side)
                 const struct intent_policy *p = touched_policies[j];
                 unsigned int roles = ms_policy_roles(p, side, port->nic->vm);
                 mc.roles_used[p->index] |= roles;
+                mc.untouched_roles[p->index] |= roles;
                 any_policed = any_policed || roles;
             }
             if (!any_policed) {
@@ -1086,6 +1185,7 @@ ms_compile_side(struct pipeline_ctx *ctx, const struct ms_side *side)
     }
     free(mc.ports);
     free(mc.roles_used);
+    free(mc.untouched_roles);
 }
 
 /* Adds the microseg_out flows (tables 30-33). */

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "openvswitch/types.h"
 
 struct ds;
 struct flowset;
@@ -64,6 +65,20 @@ void pipeline_delta_count(const struct pipeline_delta *, size_t *n_vms,
 bool pipeline_delta_touches(const struct pipeline_delta *, uint64_t cookie);
 bool pipeline_delta_touches_policy(const struct pipeline_delta *,
                                    const struct intent_policy *);
+/* How much of a policy's flows a partial compile recomputes. */
+enum pipeline_delta_scope {
+    PIPELINE_DELTA_UNTOUCHED,   /* None. */
+    PIPELINE_DELTA_PARTS,       /* Its touched rules' flows and its peer
+                                 * flows for touched VMs' addresses. */
+    PIPELINE_DELTA_WHOLE,       /* All. */
+};
+enum pipeline_delta_scope pipeline_delta_policy(
+    const struct pipeline_delta *, const struct intent_policy *,
+    bool *subjects);
+bool pipeline_delta_touches_rule(const struct pipeline_delta *,
+                                 const struct intent_policy *,
+                                 const struct intent_rule *);
+bool pipeline_delta_touches_addr(const struct pipeline_delta *, ovs_be32 ip);
 bool pipeline_delta_touches_vm(const struct pipeline_delta *,
                                const struct intent_vm *);
 

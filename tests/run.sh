@@ -65,8 +65,12 @@ run unit-delta "$builddir/tests/test-delta"
 /usr/bin/python3 "$top/bench/gen-intent.py" --hosts 2 --bridges-per-host 4 \
     --vms-per-host 20 --vlans 8 --categories 12 --policies 12 --seed 3 \
     -o "$log/delta2.json"
-run unit-delta-generated "$builddir/tests/test-delta" "$log/delta1.json" \
-    "$log/delta2.json"
+# And on a small B6 workload (bench/gen-b6.py): how little a VM moved
+# between tiers and a new rule recompile.
+/usr/bin/python3 "$top/bench/gen-b6.py" --networks 4 --vms-per-network 6 \
+    --rules-per-tier 4 -d "$log/delta-b6" >/dev/null
+DELTA_TEST_B6=$log/delta-b6 run unit-delta-generated \
+    "$builddir/tests/test-delta" "$log/delta1.json" "$log/delta2.json"
 run unit-intent "$builddir/tests/test-intent" "$top/tests/intent"
 run intent-schema "$top/tests/test-intent-schema.sh" "$top"
 

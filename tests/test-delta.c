@@ -8,10 +8,14 @@
  * Each intent file given on the command line goes through a fixed list of
  * changes (one of each kind: a VM's category, a VM removed, added,
  * reordered, two VMs' addresses swapped, a policy's rule, mode, removal
- * and addition, a quarantine), then a seeded series of random ones.  The
+ * and addition, a quarantine, a rule added, removed, or given another
+ * peer), then a seeded series of random ones.  The
  * changes are chained as reloads are: each step starts from the set the
  * previous step patched, as the daemon does.  Changes outside VMs and
  * policies (a network, the order of the policies) must give no delta.
+ * Rules added, removed and given another peer check the compile of a
+ * policy in parts (its touched rules, its peer flows of touched VMs);
+ * on the workload of benchmark B6, the partial compiles must be small.
  */
 #include <config.h>
 
@@ -53,6 +57,9 @@ struct chain {
     cJSON *json;                /* Its JSON, to change. */
     unsigned int seed;
     size_t n_changes, n_patched_flows, n_full_flows;
+    /* Of the last step, over every bridge: flows with a policy cookie in
+     * the partial compiles (old + new), and flow mods of the full diff. */
+    size_t last_policy_flows, last_flow_mods;
 };
 
 static unsigned int
@@ -175,6 +182,20 @@ same_sets(const struct flowset *a, const struct flowset *b, const char *what)
     return same;
 }
 
+/* Returns the number of flows of 'fs' with a policy cookie. */
+static size_t
+count_policy_flows(const struct flowset *fs)
+{
+    size_t n = 0;
+    const struct flowset_flow *f;
+    FLOWSET_FOR_EACH_FLOW (f, fs) {
+        unsigned int kind = (ntohll(f->cookie) >> 48) & 0xff;
+        n += (kind >= PIPELINE_COOKIE_POLICY
+              && kind <= PIPELINE_COOKIE_POLICY_MONITOR);
+    }
+    return n;
+}
+
 /* Makes 'next' (a changed copy of the running JSON, taken over) the
  * running intent, checking every bridge.  'expect_delta': the change is
  * one a delta covers.  Returns false if a check failed. */
@@ -197,6 +218,7 @@ chain_step(struct chain *c, cJSON *next, bool expect_delta,
     }
 
     struct bridge_state *b;
+    c->last_policy_flows = c->last_flow_mods = 0;
     HMAP_FOR_EACH (b, node, &c->bridges) {
         const struct intent_bridge *old_br
             = intent_find_bridge_by_dpid(c->intent, b->dpid);
@@ -251,6 +273,11 @@ chain_step(struct chain *c, cJSON *next, bool expect_delta,
             }
             c->n_patched_flows += (flowset_n_flows(&old_part)
                                    + flowset_n_flows(&new_part));
+            c->last_policy_flows += (count_policy_flows(&old_part)
+                                     + count_policy_flows(&new_part));
+            c->last_flow_mods += (full_diff.n_add_flows
+                                  + full_diff.n_mod_flows
+                                  + full_diff.n_del_flows);
             c->n_full_flows += flowset_n_flows(&full);
             flowset_diff_destroy(&full_diff);
             flowset_destroy(&installed);
@@ -444,6 +471,101 @@ change_rule(cJSON *root, int k)
     return false;
 }
 
+/* The "allow" array of the first direction of policy 'k' that has one
+ * ('*inbound' tells which), or NULL. */
+static cJSON *
+rule_list(cJSON *root, int k, bool *inbound)
+{
+    cJSON *p = item_at(root, "policies", k);
+    for (int dir = 0; dir < 2; dir++) {
+        cJSON *rs = cJSON_GetObjectItemCaseSensitive(p, dir ? "outbound"
+                                                     : "inbound");
+        cJSON *allow = cJSON_GetObjectItemCaseSensitive(rs, "allow");
+        if (allow) {
+            *inbound = !dir;
+            return allow;
+        }
+    }
+    return NULL;
+}
+
+/* Sets the peer of 'rule' (of the direction 'inbound' tells) to the first
+ * category of VM 'i': a selector of one VM or of many. */
+static bool
+set_rule_peer(cJSON *root, cJSON *rule, bool inbound, int i)
+{
+    const cJSON *cats = cJSON_GetObjectItemCaseSensitive(
+        item_at(root, "vms", i), "categories");
+    if (!cats || !cats->child) {
+        return false;
+    }
+    cJSON *sel = cJSON_CreateObject();
+    cJSON_AddStringToObject(sel, cats->child->string,
+                            cats->child->valuestring);
+    const char *key = inbound ? "from" : "to";
+    if (cJSON_GetObjectItemCaseSensitive(rule, key)) {
+        cJSON_ReplaceItemInObjectCaseSensitive(rule, key, sel);
+    } else {
+        cJSON_AddItemToObject(rule, key, sel);
+    }
+    return true;
+}
+
+/* Appends to policy 'k' a copy of its rule 'j' with another port and the
+ * first category of VM 'i' as its peer. */
+static bool
+add_rule(cJSON *root, int k, int j, int i, unsigned int serial)
+{
+    bool inbound;
+    cJSON *allow = rule_list(root, k, &inbound);
+    int n = allow ? cJSON_GetArraySize(allow) : 0;
+    if (!n || n >= 100) {
+        return false;
+    }
+    cJSON *rule = cJSON_Duplicate(cJSON_GetArrayItem(allow, j % n), true);
+    cJSON_DeleteItemFromObjectCaseSensitive(rule, "name");
+    set_string(rule, "protocol", "tcp");
+    cJSON *ports = cJSON_CreateArray();
+    cJSON_AddItemToArray(ports, cJSON_CreateNumber(20000 + serial % 1000));
+    cJSON_AddItemToArray(ports, cJSON_CreateNumber(30000 + serial % 1000));
+    if (cJSON_GetObjectItemCaseSensitive(rule, "ports")) {
+        cJSON_ReplaceItemInObjectCaseSensitive(rule, "ports", ports);
+    } else {
+        cJSON_AddItemToObject(rule, "ports", ports);
+    }
+    if (!set_rule_peer(root, rule, inbound, i)) {
+        cJSON_Delete(rule);
+        return false;
+    }
+    cJSON_AddItemToArray(allow, rule);
+    return true;
+}
+
+/* Removes rule 'j' of policy 'k': the rules after it move up. */
+static bool
+remove_rule(cJSON *root, int k, int j)
+{
+    bool inbound;
+    cJSON *allow = rule_list(root, k, &inbound);
+    int n = allow ? cJSON_GetArraySize(allow) : 0;
+    if (!n) {
+        return false;
+    }
+    cJSON_DeleteItemFromArray(allow, j % n);
+    return true;
+}
+
+/* Makes the first category of VM 'i' the peer of rule 'j' of policy 'k'. */
+static bool
+change_rule_peer(cJSON *root, int k, int j, int i)
+{
+    bool inbound;
+    cJSON *allow = rule_list(root, k, &inbound);
+    int n = allow ? cJSON_GetArraySize(allow) : 0;
+    return n && set_rule_peer(root, cJSON_GetArrayItem(allow, j % n),
+                              inbound, i);
+}
+
 static bool
 toggle_mode(cJSON *root, int k)
 {
@@ -505,13 +627,14 @@ quarantine_vm(cJSON *root, int i, unsigned int serial)
 enum change_kind {
     CH_CATEGORY, CH_REMOVE_VM, CH_ADD_VM, CH_REORDER_VM, CH_SWAP_IPS,
     CH_RULE, CH_MODE, CH_REMOVE_POLICY, CH_ADD_POLICY, CH_QUARANTINE,
-    N_CHANGE_KINDS
+    CH_ADD_RULE, CH_REMOVE_RULE, CH_RULE_PEER, N_CHANGE_KINDS
 };
 
 static const char *const change_names[] = {
     "VM category", "VM removed", "VM added", "VM reordered",
     "VM addresses swapped", "policy rule", "policy mode", "policy removed",
-    "policy added", "quarantine added",
+    "policy added", "quarantine added", "rule added", "rule removed",
+    "rule peer",
 };
 
 /* Applies change 'kind' to a copy of the running JSON (VM 'i', policy
@@ -545,6 +668,15 @@ apply_change(struct chain *c, enum change_kind kind, int i, int j, int k)
         break;
     case CH_QUARANTINE:
         applied = n_vms && quarantine_vm(next, i, serial);
+        break;
+    case CH_ADD_RULE:
+        applied = n_policies && n_vms && add_rule(next, k, j, i, serial);
+        break;
+    case CH_REMOVE_RULE:
+        applied = n_policies && remove_rule(next, k, j);
+        break;
+    case CH_RULE_PEER:
+        applied = n_policies && n_vms && change_rule_peer(next, k, j, i);
         break;
     case N_CHANGE_KINDS:
         break;
@@ -645,6 +777,65 @@ test_no_delta(void)
     }
 }
 
+/* Reads 'dir'/'name' (a bench/gen-b6.py file) as JSON, or returns NULL. */
+static cJSON *
+read_json(const char *dir, const char *name)
+{
+    char *path = xasprintf("%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    struct ds text = DS_EMPTY_INITIALIZER;
+    char buf[4096];
+    size_t n;
+    while (f && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+        ds_put_buffer(&text, buf, n);
+    }
+    if (f) {
+        fclose(f);
+    }
+    free(path);
+    cJSON *json = text.length ? cJSON_Parse(ds_cstr(&text)) : NULL;
+    ds_destroy(&text);
+    return json;
+}
+
+/* On the workload of benchmark B6 (bench/gen-b6.py, directory in
+ * DELTA_TEST_B6; skipped without it): a VM moved from tier web to tier
+ * app (a peer of one policy becomes a target of it and a peer of the
+ * other), then back, and one rule added to a policy.  Besides the checks
+ * of every step, the partial compiles must hold few policy flows: at most
+ * two per flow mod and 8 more, where recompiling the policies whole would
+ * give every peer flow of both tiers' rules. */
+static void
+test_b6_granularity(void)
+{
+    const char *dir = getenv("DELTA_TEST_B6");
+    if (!dir) {
+        return;
+    }
+    char *path = xasprintf("%s/intent.json", dir);
+    struct chain c;
+    UNIT_CHECK(chain_init(&c, path, 1));
+    free(path);
+
+    static const char *const steps[] = {
+        "category.json", "intent.json", "rule.json", "intent.json",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+        cJSON *next = read_json(dir, steps[i]);
+        UNIT_CHECK(next != NULL);
+        if (!next) {
+            break;
+        }
+        UNIT_CHECK(chain_step(&c, next, true, steps[i]));
+        printf("B6 workload, to %s: %"PRIuSIZE" flow mods, %"PRIuSIZE
+               " policy flows in the partial compiles\n", steps[i],
+               c.last_flow_mods, c.last_policy_flows);
+        UNIT_CHECK(c.last_flow_mods > 0);
+        UNIT_CHECK(c.last_policy_flows <= 2 * c.last_flow_mods + 8);
+    }
+    chain_destroy(&c);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -664,5 +855,6 @@ main(int argc, char *argv[])
     UNIT_RUN(test_each_change);
     UNIT_RUN(test_random_changes);
     UNIT_RUN(test_no_delta);
+    UNIT_RUN(test_b6_granularity);
     return unit_finish();
 }

@@ -294,14 +294,9 @@ parse_bridge(struct intent_parser *p, struct intent_bridge *bridge,
                 bitmap_set1(p->bridge_bits[host_idx]
                             + bridge->index * p->bitmap_longs, net->index);
 
-                struct intent_claim *c = intent_claim_find(
-                    &p->host_nets, &host->up, net, NULL, 0);
-                if (!c) {
-                    c = intent_claim_add(p, &p->host_nets, &host->up, net,
-                                         NULL, 0, false);
-                    c->bridge = bridge;
-                }
-                c->count++;
+                uint32_t *carrier = intent_host_carrier(p, host_idx, net);
+                *carrier = (*carrier ? INTENT_CARRIED_BY_SEVERAL
+                            : bridge->index + 1);
             }
             intent_path_pop(p, ilen);
         }

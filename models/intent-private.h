@@ -73,8 +73,7 @@ struct intent {
 };
 
 /* A claim on a key that must be unique (a MAC address, an IP address in a
- * network, a port name on a host) or that records a fact (the bridges of a
- * host that carry a network).  'a' and 'b' are model objects, 'name' a
+ * network, a port name on a host).  'a' and 'b' are model objects, 'name' a
  * string and 'value' a number; together they form the key.  Claims live in
  * blocks owned by the parser, so making one costs no malloc(). */
 struct intent_claim {
@@ -85,11 +84,12 @@ struct intent_claim {
     uint64_t value;
     size_t path;                    /* Offset in the parser's 'paths' of
                                      * where it was first made, or SIZE_MAX. */
-    const struct intent_bridge *bridge;  /* Host networks: first bridge. */
-    size_t count;                   /* Host networks: number of bridges. */
 };
 
 #define INTENT_CLAIM_BLOCK 1024
+
+/* In struct intent_parser's 'carriers': more than one bridge. */
+#define INTENT_CARRIED_BY_SEVERAL UINT32_MAX
 
 /* Validation state for one intent_parse() call. */
 struct intent_parser {
@@ -103,12 +103,17 @@ struct intent_parser {
     struct hmap ports;              /* (host, port name) -> first owner;
                                      * (bridge, 1): its local port is used. */
     struct hmap adapter_names;      /* (host, adapter name) -> first. */
-    struct hmap host_nets;          /* (host, network): carrying bridges. */
 
     /* Which networks each bridge carries: per host, one bitmap of
      * 'n_networks' bits for each of its bridges, 'bitmap_longs' apart. */
     unsigned long **bridge_bits;
     size_t bitmap_longs;
+
+    /* Which bridges of each host carry each network: 'n_networks' entries
+     * per host, in host order, each 0 if none of the host's bridges carries
+     * the network, 1 + the index of the bridge if one does, or
+     * INTENT_CARRIED_BY_SEVERAL. */
+    uint32_t *carriers;
 
     struct ds paths;                /* Paths of claims, each NUL-ended. */
     struct intent_claim **blocks;   /* Storage for claims. */
@@ -220,6 +225,8 @@ void intent_destroy_policies(struct intent *);
 bool intent_bridge_carries(const struct intent_parser *,
                            const struct intent_bridge *,
                            const struct intent_network *);
+uint32_t *intent_host_carrier(const struct intent_parser *, size_t host_idx,
+                              const struct intent_network *);
 const struct intent_bridge *intent_resolve_nic_bridge(
     struct intent_parser *, const struct intent_nic *,
     const struct intent_host *, const cJSON *);

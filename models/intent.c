@@ -9,11 +9,12 @@
  * one "PATH: message" line to the caller's error list; a field that is
  * broken is left empty and the rules that need its value are skipped, so a
  * mistake does not cascade into errors about what it made unknowable.
- * Uniqueness and reference checks go through hash maps and per-bridge
- * bitmaps, so validation is linear in the size of the intent.  Before any
- * of this, models/json-check.c checks the text is strict JSON and, if not,
- * says where.  Each kind of object has its own file (see
- * models/intent-private.h).
+ * Uniqueness and reference checks go through hash maps, so validation is
+ * linear in the size of the intent; which bridges carry which networks is
+ * in tables of one bit per bridge and network and one word per host and
+ * network.  Before any of this, models/json-check.c checks the text is
+ * strict JSON and, if not, says where.  Each kind of object has its own
+ * file (see models/intent-private.h).
  *
  * Every string in the model points into the parsed cJSON tree, which the
  * model keeps until intent_destroy().
@@ -199,6 +200,8 @@ parse_root(struct intent_parser *p, const cJSON *root)
         intent->n_hosts = n;
         intent->hosts = xcalloc(n ? n : 1, sizeof *intent->hosts);
         p->bridge_bits = xcalloc(n ? n : 1, sizeof *p->bridge_bits);
+        p->carriers = xcalloc(MAX(n * intent->n_networks, 1),
+                              sizeof *p->carriers);
         for (size_t i = 0; i < n; i++) {
             intent->hosts[i].up.index = i;
             shash_init(&intent->hosts[i].bridges_by_name);
@@ -344,7 +347,6 @@ intent_parse(const char *json_text, struct svec *errors)
     hmap_init(&p.ips);
     hmap_init(&p.ports);
     hmap_init(&p.adapter_names);
-    hmap_init(&p.host_nets);
     ds_init(&p.paths);
     p.bitmap_longs = bitmap_n_longs(count_networks(json));
 
@@ -355,11 +357,11 @@ intent_parse(const char *json_text, struct svec *errors)
         free(p.bridge_bits[i]);
     }
     free(p.bridge_bits);
+    free(p.carriers);
     hmap_destroy(&p.macs);
     hmap_destroy(&p.ips);
     hmap_destroy(&p.ports);
     hmap_destroy(&p.adapter_names);
-    hmap_destroy(&p.host_nets);
     for (size_t i = 0; i < p.n_blocks; i++) {
         free(p.blocks[i]);
     }

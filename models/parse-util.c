@@ -142,8 +142,6 @@ intent_claim_add(struct intent_parser *p, struct hmap *map, const void *a,
     c->name = name;
     c->value = value;
     c->path = SIZE_MAX;
-    c->bridge = NULL;
-    c->count = 0;
     if (at_path) {
         c->path = p->paths.length;
         ds_put_buffer(&p->paths, p->path.string, p->path.length);

@@ -45,8 +45,18 @@ struct intent_dpid_node {
     const struct intent_bridge *bridge;
 };
 
+/* Memory for the cJSON tree of one model (intent.c). */
+struct intent_json_mem {
+    char **blocks;                  /* Each from malloc(). */
+    size_t n_blocks;
+    size_t block_size;              /* Size of the last block. */
+    size_t used;                    /* Bytes used in the last block. */
+};
+
 struct intent {
-    cJSON *json;                    /* Owns every string in the model. */
+    cJSON *json;                    /* Every string in the model points
+                                     * into it. */
+    struct intent_json_mem json_mem;  /* Holds 'json'. */
 
     struct intent_network *networks;
     size_t n_networks;

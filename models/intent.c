@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,85 @@ intent_protocol_to_string(enum intent_protocol protocol)
 {
     return (size_t) protocol < ARRAY_SIZE(intent_protocol_names)
            ? intent_protocol_names[protocol] : "unknown";
+}
+
+/* ---------------------------------------------------------------------- */
+/* The memory of the JSON tree. */
+
+/* A large intent's cJSON tree has hundreds of thousands of small nodes and
+ * strings.  intent_parse() has cJSON carve them, one after the other, out of
+ * a few large blocks that the model frees all at once: this is cheaper than
+ * malloc() and free() for each, and the nodes of one object lie together in
+ * memory, in the order the parser reads them.  No node of the tree is ever
+ * freed alone, since the model never changes its tree. */
+
+#define JSON_MEM_FIRST_BLOCK (64 * 1024)
+#define JSON_MEM_MAX_BLOCK (4 * 1024 * 1024)
+
+/* The memory that cJSON allocates from inside intent_parse(), which sets it
+ * for its call of cJSON_ParseWithLength() only: cJSON's allocation hooks
+ * take no argument to say where.  The hooks are global, so no other thread
+ * may use cJSON meanwhile (flowchain has one thread). */
+static struct intent_json_mem *json_mem;
+
+/* cJSON's malloc() while intent_parse() parses: returns 'size' bytes from
+ * 'json_mem', aligned for a cJSON node (cJSON allocates only nodes and
+ * strings while it parses). */
+static void *
+json_mem_alloc(size_t size)
+{
+    struct intent_json_mem *m = json_mem;
+
+    size = ROUND_UP(MAX(size, 1), alignof(cJSON));
+    if (!m->n_blocks || size > m->block_size - m->used) {
+        size_t block_size = (!m->n_blocks ? JSON_MEM_FIRST_BLOCK
+                             : MIN(m->block_size * 2, JSON_MEM_MAX_BLOCK));
+        m->block_size = MAX(block_size, size);
+        m->blocks = xrealloc(m->blocks, (m->n_blocks + 1) * sizeof *m->blocks);
+        m->blocks[m->n_blocks++] = xmalloc(m->block_size);
+        m->used = 0;
+    }
+
+    void *p = m->blocks[m->n_blocks - 1] + m->used;
+    m->used += size;
+    return p;
+}
+
+/* cJSON's free() while intent_parse() parses: nothing, since 'json_mem' is
+ * freed as a whole. */
+static void
+json_mem_free(void *p OVS_UNUSED)
+{
+}
+
+/* Parses 'text', 'len' bytes of JSON, into a cJSON tree whose memory comes
+ * from 'm' (initially empty).  Returns the tree, or NULL if cJSON fails; in
+ * both cases the caller frees 'm' with json_mem_destroy() (not the tree with
+ * cJSON_Delete()). */
+static cJSON *
+json_mem_parse(struct intent_json_mem *m, const char *text, size_t len)
+{
+    cJSON_Hooks hooks = {
+        .malloc_fn = json_mem_alloc,
+        .free_fn = json_mem_free,
+    };
+
+    json_mem = m;
+    cJSON_InitHooks(&hooks);
+    cJSON *json = cJSON_ParseWithLength(text, len);
+    cJSON_InitHooks(NULL);      /* Back to malloc() and free(). */
+    json_mem = NULL;
+    return json;
+}
+
+/* Frees the memory 'm' and the cJSON tree in it. */
+static void
+json_mem_destroy(struct intent_json_mem *m)
+{
+    for (size_t i = 0; i < m->n_blocks; i++) {
+        free(m->blocks[i]);
+    }
+    free(m->blocks);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -328,16 +408,19 @@ intent_parse(const char *json_text, struct svec *errors)
         svec_destroy(&local_errors);
         return NULL;
     }
-    cJSON *json = cJSON_ParseWithLength(text, len);
+    struct intent_json_mem mem = { .blocks = NULL };
+    cJSON *json = json_mem_parse(&mem, text, len);
     if (!json) {
         /* The syntax is fine, so cJSON ran out of memory or into one of its
          * own limits. */
         svec_add(errors, "$: cJSON could not parse this valid JSON");
+        json_mem_destroy(&mem);
         svec_destroy(&local_errors);
         return NULL;
     }
 
     struct intent *intent = intent_create(json);
+    intent->json_mem = mem;
     struct intent_parser p = {
         .intent = intent,
         .errors = errors,
@@ -469,7 +552,7 @@ intent_destroy(struct intent *intent)
     shash_destroy(&intent->networks_by_name);
     shash_destroy(&intent->hosts_by_name);
     shash_destroy(&intent->vms_by_name);
-    cJSON_Delete(intent->json);
+    json_mem_destroy(&intent->json_mem);
     free(intent);
 }
 

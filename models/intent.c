@@ -239,6 +239,23 @@ static const char *const root_keys[] = {
     "version", "networks", "hosts", "vms", "policies",
 };
 
+/* Returns the number of NICs in the "nics" arrays of the VMs of array
+ * 'vms'. */
+static size_t
+count_nics(const cJSON *vms)
+{
+    const cJSON *vm;
+    size_t n = 0;
+
+    cJSON_ArrayForEach (vm, vms) {
+        const cJSON *nics = cJSON_GetObjectItemCaseSensitive(vm, "nics");
+        if (cJSON_IsArray(nics)) {
+            n += cJSON_GetArraySize(nics);
+        }
+    }
+    return n;
+}
+
 /* Parses and checks the whole document 'root'. */
 static void
 parse_root(struct intent_parser *p, const cJSON *root)
@@ -262,6 +279,7 @@ parse_root(struct intent_parser *p, const cJSON *root)
         intent->n_networks = cJSON_GetArraySize(networks);
         intent->networks = xcalloc(intent->n_networks ? intent->n_networks : 1,
                                    sizeof *intent->networks);
+        hmap_reserve(&intent->networks_by_name.map, intent->n_networks);
         const cJSON *item;
         size_t i = 0;
         cJSON_ArrayForEach (item, networks) {
@@ -282,6 +300,7 @@ parse_root(struct intent_parser *p, const cJSON *root)
         p->bridge_bits = xcalloc(n ? n : 1, sizeof *p->bridge_bits);
         p->carriers = xcalloc(MAX(n * intent->n_networks, 1),
                               sizeof *p->carriers);
+        hmap_reserve(&intent->hosts_by_name.map, n);
         for (size_t i = 0; i < n; i++) {
             intent->hosts[i].up.index = i;
             shash_init(&intent->hosts[i].bridges_by_name);
@@ -310,6 +329,13 @@ parse_root(struct intent_parser *p, const cJSON *root)
             intent->vms[i].index = i;
             intent->vms[i].categories = &intent->categories[i];
         }
+
+        /* Sizes the maps once, instead of growing them NIC by NIC. */
+        size_t n_nics = count_nics(vms);
+        hmap_reserve(&intent->vms_by_name.map, n);
+        hmap_reserve(&p->macs, hmap_count(&p->macs) + n_nics);
+        hmap_reserve(&p->ips, hmap_count(&p->ips) + n_nics);
+        hmap_reserve(&p->ports, hmap_count(&p->ports) + n_nics);
 
         const cJSON *item;
         size_t i = 0;

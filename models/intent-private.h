@@ -83,13 +83,12 @@ struct intent {
 };
 
 /* A claim on a key that must be unique (a MAC address, an IP address in a
- * network, a port name on a host).  'a' and 'b' are model objects, 'name' a
- * string and 'value' a number; together they form the key.  Claims live in
- * blocks owned by the parser, so making one costs no malloc(). */
+ * network, a port name on a host).  'a' is a model object, 'name' a string
+ * and 'value' a number; together they form the key.  Claims live in blocks
+ * owned by the parser, so making one costs no malloc(). */
 struct intent_claim {
     struct hmap_node node;
     const void *a;
-    const void *b;
     const char *name;               /* Points into the JSON tree, or NULL. */
     uint64_t value;
     size_t path;                    /* Offset in the parser's 'paths' of
@@ -163,13 +162,10 @@ void intent_error_at(struct intent_parser *, const char *key,
     OVS_PRINTF_FORMAT(3, 4);
 
 /* Claims (parse-util.c). */
-struct intent_claim *intent_claim_find(const struct hmap *, const void *a,
-                                       const void *b, const char *name,
-                                       uint64_t value);
-struct intent_claim *intent_claim_add(struct intent_parser *, struct hmap *,
-                                      const void *a, const void *b,
-                                      const char *name, uint64_t value,
-                                      bool at_path);
+const struct intent_claim *intent_claim(struct intent_parser *,
+                                        struct hmap *, const void *a,
+                                        const char *name, uint64_t value,
+                                        bool at_path);
 const char *intent_claim_path(const struct intent_parser *,
                               const struct intent_claim *);
 

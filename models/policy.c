@@ -660,13 +660,11 @@ parse_quarantine_vms(struct policy_ctx *ctx, struct intent_policy *pol,
             intent_error(p, "unknown VM \"%s\"", name);
         } else {
             const struct intent_claim *c
-                = intent_claim_find(&ctx->quarantined, vm, NULL, NULL, 0);
+                = intent_claim(p, &ctx->quarantined, vm, NULL, 0, true);
             if (c) {
                 intent_error(p, "VM \"%s\" is already quarantined by %s",
                              name, intent_claim_path(p, c));
             } else {
-                intent_claim_add(p, &ctx->quarantined, vm, NULL, NULL, 0,
-                                 true);
                 pol->vms[pol->n_vms++] = vm;
             }
         }

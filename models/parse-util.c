@@ -28,12 +28,27 @@ intent_path_push_key(struct intent_parser *p, const char *key)
     return len;
 }
 
-/* Appends "['i']" to the parser's path and returns the previous length. */
+/* Appends "['i']" to the parser's path and returns the previous length.
+ * (Every array element comes through here, every VM and NIC of a large
+ * intent, so it writes the digits itself rather than call printf().) */
 size_t
 intent_path_push_index(struct intent_parser *p, size_t i)
 {
     size_t len = p->path.length;
-    ds_put_format(&p->path, "[%"PRIuSIZE"]", i);
+    char digits[3 * sizeof i];
+    size_t n = 0;
+
+    do {
+        digits[n++] = '0' + i % 10;
+        i /= 10;
+    } while (i);
+
+    char *s = ds_put_uninit(&p->path, n + 2);
+    *s++ = '[';
+    while (n) {
+        *s++ = digits[--n];
+    }
+    *s = ']';
     return len;
 }
 

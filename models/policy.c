@@ -196,7 +196,15 @@ struct selector_ip {
 static void
 selector_match_ips(struct selector_match *m)
 {
+    size_t n_nics = 0;
+    for (size_t i = 0; i < m->n_vms; i++) {
+        n_nics += m->vms[i]->n_nics;
+    }
+
+    /* 'seen' finds repeated addresses; its nodes are 'nodes'. */
+    struct selector_ip *nodes = xmalloc(MAX(n_nics, 1) * sizeof *nodes);
     struct hmap seen = HMAP_INITIALIZER(&seen);
+    hmap_reserve(&seen, n_nics);
     size_t allocated = 0;
 
     for (size_t i = 0; i < m->n_vms; i++) {
@@ -215,7 +223,7 @@ selector_match_ips(struct selector_match *m)
             if (dup) {
                 continue;
             }
-            struct selector_ip *new = xmalloc(sizeof *new);
+            struct selector_ip *new = &nodes[hmap_count(&seen)];
             new->ip = ip;
             hmap_insert(&seen, &new->node, hash);
             if (m->n_ips >= allocated) {
@@ -225,11 +233,8 @@ selector_match_ips(struct selector_match *m)
         }
     }
 
-    struct selector_ip *si;
-    HMAP_FOR_EACH_POP (si, node, &seen) {
-        free(si);
-    }
     hmap_destroy(&seen);
+    free(nodes);
 }
 
 /* Returns the VMs that match 'pairs', in file order, starting from

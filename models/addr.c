@@ -235,13 +235,11 @@ intent_parse_host_mac(struct intent_parser *p, const cJSON *obj,
         intent_error(p, "00:00:00:00:00:00 is not a valid MAC address");
     } else {
         uint64_t key = eth_addr_to_uint64(ea);
-        const struct intent_claim *c = intent_claim_find(&p->macs, NULL, NULL,
-                                                         NULL, key);
+        const struct intent_claim *c = intent_claim(p, &p->macs, NULL, NULL,
+                                                    key, true);
         if (c) {
             intent_error(p, "MAC "ETH_ADDR_FMT" is already used by %s",
                          ETH_ADDR_ARGS(ea), intent_claim_path(p, c));
-        } else {
-            intent_claim_add(p, &p->macs, NULL, NULL, NULL, key, true);
         }
         *mac = ea;
     }
@@ -291,17 +289,15 @@ intent_parse_host_ip(struct intent_parser *p, const cJSON *obj,
         return;
     }
 
-    const struct intent_claim *c = intent_claim_find(&p->ips, net, NULL, NULL,
-                                                     addr);
+    size_t len = intent_path_push_key(p, "ip");
+    const struct intent_claim *c = intent_claim(p, &p->ips, net, NULL, addr,
+                                                true);
     if (c) {
-        intent_error_at(p, "ip", "%s is already used in network \"%s\" by %s",
-                        intent_ip_str(addr, ab), net->name,
-                        intent_claim_path(p, c));
-    } else {
-        size_t len = intent_path_push_key(p, "ip");
-        intent_claim_add(p, &p->ips, net, NULL, NULL, addr, true);
-        intent_path_pop(p, len);
+        intent_error(p, "%s is already used in network \"%s\" by %s",
+                     intent_ip_str(addr, ab), net->name,
+                     intent_claim_path(p, c));
     }
+    intent_path_pop(p, len);
 }
 
 /* Claims port name 'port' (the value of member 'key' of the current object,
@@ -317,14 +313,12 @@ intent_claim_port(struct intent_parser *p, size_t host_idx, const char *key,
                      "no \"/\", \":\" or spaces)", port);
     } else {
         const struct intent_host *host = &p->intent->hosts[host_idx].up;
-        const struct intent_claim *c = intent_claim_find(&p->ports, host, NULL,
-                                                         port, 0);
+        const struct intent_claim *c = intent_claim(p, &p->ports, host, port,
+                                                    0, true);
         if (c) {
             intent_error(p, "port \"%s\" is already used on host \"%s\" by %s",
                          port, host->name ? host->name : "",
                          intent_claim_path(p, c));
-        } else {
-            intent_claim_add(p, &p->ports, host, NULL, port, 0, true);
         }
     }
     intent_path_pop(p, len);

@@ -157,14 +157,12 @@ parse_adapter(struct intent_parser *p, struct intent_adapter *ad,
     if (name) {
         const struct intent_host *host = &p->intent->hosts[host_idx].up;
         const struct intent_claim *c
-            = intent_claim_find(&p->adapter_names, host, NULL, name, 0);
+            = intent_claim(p, &p->adapter_names, host, name, 0, true);
         if (c) {
             intent_error_at(p, "name", "duplicate adapter name \"%s\" on host "
                             "\"%s\" (first at %s)", name,
                             host->name ? host->name : "",
                             intent_claim_path(p, c));
-        } else {
-            intent_claim_add(p, &p->adapter_names, host, NULL, name, 0, true);
         }
         ad->name = name;
     }
@@ -173,18 +171,16 @@ parse_adapter(struct intent_parser *p, struct intent_adapter *ad,
     if (ad->port && bridge->name && !strcmp(ad->port, bridge->name)) {
         /* The bridge's own local port, as AHV puts the host's address on
          * "br0": one adapter may use it. */
+        size_t len = intent_path_push_key(p, "port");
         const struct intent_claim *c
-            = intent_claim_find(&p->ports, bridge, NULL, NULL, 1);
+            = intent_claim(p, &p->ports, bridge, NULL, 1, true);
         if (c) {
             const char *host = p->intent->hosts[host_idx].up.name;
-            intent_error_at(p, "port", "port \"%s\" is already used on host "
-                            "\"%s\" by %s", ad->port, host ? host : "",
-                            intent_claim_path(p, c));
-        } else {
-            size_t len = intent_path_push_key(p, "port");
-            intent_claim_add(p, &p->ports, bridge, NULL, NULL, 1, true);
-            intent_path_pop(p, len);
+            intent_error(p, "port \"%s\" is already used on host \"%s\" by "
+                         "%s", ad->port, host ? host : "",
+                         intent_claim_path(p, c));
         }
+        intent_path_pop(p, len);
     } else if (ad->port) {
         intent_claim_port(p, host_idx, "port", ad->port);
     }
@@ -294,14 +290,9 @@ parse_bridge(struct intent_parser *p, struct intent_bridge *bridge,
                 bitmap_set1(p->bridge_bits[host_idx]
                             + bridge->index * p->bitmap_longs, net->index);
 
-                struct intent_claim *c = intent_claim_find(
-                    &p->host_nets, &host->up, net, NULL, 0);
-                if (!c) {
-                    c = intent_claim_add(p, &p->host_nets, &host->up, net,
-                                         NULL, 0, false);
-                    c->bridge = bridge;
-                }
-                c->count++;
+                uint32_t *carrier = intent_host_carrier(p, host_idx, net);
+                *carrier = (*carrier ? INTENT_CARRIED_BY_SEVERAL
+                            : bridge->index + 1);
             }
             intent_path_pop(p, ilen);
         }

@@ -45,8 +45,18 @@ struct intent_dpid_node {
     const struct intent_bridge *bridge;
 };
 
+/* Memory for the cJSON tree of one model (intent.c). */
+struct intent_json_mem {
+    char **blocks;                  /* Each from malloc(). */
+    size_t n_blocks;
+    size_t block_size;              /* Size of the last block. */
+    size_t used;                    /* Bytes used in the last block. */
+};
+
 struct intent {
-    cJSON *json;                    /* Owns every string in the model. */
+    cJSON *json;                    /* Every string in the model points
+                                     * into it. */
+    struct intent_json_mem json_mem;  /* Holds 'json'. */
 
     struct intent_network *networks;
     size_t n_networks;
@@ -73,23 +83,22 @@ struct intent {
 };
 
 /* A claim on a key that must be unique (a MAC address, an IP address in a
- * network, a port name on a host) or that records a fact (the bridges of a
- * host that carry a network).  'a' and 'b' are model objects, 'name' a
- * string and 'value' a number; together they form the key.  Claims live in
- * blocks owned by the parser, so making one costs no malloc(). */
+ * network, a port name on a host).  'a' is a model object, 'name' a string
+ * and 'value' a number; together they form the key.  Claims live in blocks
+ * owned by the parser, so making one costs no malloc(). */
 struct intent_claim {
     struct hmap_node node;
     const void *a;
-    const void *b;
     const char *name;               /* Points into the JSON tree, or NULL. */
     uint64_t value;
     size_t path;                    /* Offset in the parser's 'paths' of
                                      * where it was first made, or SIZE_MAX. */
-    const struct intent_bridge *bridge;  /* Host networks: first bridge. */
-    size_t count;                   /* Host networks: number of bridges. */
 };
 
 #define INTENT_CLAIM_BLOCK 1024
+
+/* In struct intent_parser's 'carriers': more than one bridge. */
+#define INTENT_CARRIED_BY_SEVERAL UINT32_MAX
 
 /* Validation state for one intent_parse() call. */
 struct intent_parser {
@@ -103,12 +112,17 @@ struct intent_parser {
     struct hmap ports;              /* (host, port name) -> first owner;
                                      * (bridge, 1): its local port is used. */
     struct hmap adapter_names;      /* (host, adapter name) -> first. */
-    struct hmap host_nets;          /* (host, network): carrying bridges. */
 
     /* Which networks each bridge carries: per host, one bitmap of
      * 'n_networks' bits for each of its bridges, 'bitmap_longs' apart. */
     unsigned long **bridge_bits;
     size_t bitmap_longs;
+
+    /* Which bridges of each host carry each network: 'n_networks' entries
+     * per host, in host order, each 0 if none of the host's bridges carries
+     * the network, 1 + the index of the bridge if one does, or
+     * INTENT_CARRIED_BY_SEVERAL. */
+    uint32_t *carriers;
 
     struct ds paths;                /* Paths of claims, each NUL-ended. */
     struct intent_claim **blocks;   /* Storage for claims. */
@@ -148,13 +162,10 @@ void intent_error_at(struct intent_parser *, const char *key,
     OVS_PRINTF_FORMAT(3, 4);
 
 /* Claims (parse-util.c). */
-struct intent_claim *intent_claim_find(const struct hmap *, const void *a,
-                                       const void *b, const char *name,
-                                       uint64_t value);
-struct intent_claim *intent_claim_add(struct intent_parser *, struct hmap *,
-                                      const void *a, const void *b,
-                                      const char *name, uint64_t value,
-                                      bool at_path);
+const struct intent_claim *intent_claim(struct intent_parser *,
+                                        struct hmap *, const void *a,
+                                        const char *name, uint64_t value,
+                                        bool at_path);
 const char *intent_claim_path(const struct intent_parser *,
                               const struct intent_claim *);
 
@@ -220,6 +231,8 @@ void intent_destroy_policies(struct intent *);
 bool intent_bridge_carries(const struct intent_parser *,
                            const struct intent_bridge *,
                            const struct intent_network *);
+uint32_t *intent_host_carrier(const struct intent_parser *, size_t host_idx,
+                              const struct intent_network *);
 const struct intent_bridge *intent_resolve_nic_bridge(
     struct intent_parser *, const struct intent_nic *,
     const struct intent_host *, const cJSON *);

@@ -9,11 +9,12 @@
  * one "PATH: message" line to the caller's error list; a field that is
  * broken is left empty and the rules that need its value are skipped, so a
  * mistake does not cascade into errors about what it made unknowable.
- * Uniqueness and reference checks go through hash maps and per-bridge
- * bitmaps, so validation is linear in the size of the intent.  Before any
- * of this, models/json-check.c checks the text is strict JSON and, if not,
- * says where.  Each kind of object has its own file (see
- * models/intent-private.h).
+ * Uniqueness and reference checks go through hash maps, so validation is
+ * linear in the size of the intent; which bridges carry which networks is
+ * in tables of one bit per bridge and network and one word per host and
+ * network.  Before any of this, models/json-check.c checks the text is
+ * strict JSON and, if not, says where.  Each kind of object has its own
+ * file (see models/intent-private.h).
  *
  * Every string in the model points into the parsed cJSON tree, which the
  * model keeps until intent_destroy().
@@ -25,6 +26,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,11 +154,107 @@ intent_protocol_to_string(enum intent_protocol protocol)
 }
 
 /* ---------------------------------------------------------------------- */
+/* The memory of the JSON tree. */
+
+/* A large intent's cJSON tree has hundreds of thousands of small nodes and
+ * strings.  intent_parse() has cJSON carve them, one after the other, out of
+ * a few large blocks that the model frees all at once: this is cheaper than
+ * malloc() and free() for each, and the nodes of one object lie together in
+ * memory, in the order the parser reads them.  No node of the tree is ever
+ * freed alone, since the model never changes its tree. */
+
+#define JSON_MEM_FIRST_BLOCK (64 * 1024)
+#define JSON_MEM_MAX_BLOCK (4 * 1024 * 1024)
+
+/* The memory that cJSON allocates from inside intent_parse(), which sets it
+ * for its call of cJSON_ParseWithLength() only: cJSON's allocation hooks
+ * take no argument to say where.  The hooks are global, so no other thread
+ * may use cJSON meanwhile (flowchain has one thread). */
+static struct intent_json_mem *json_mem;
+
+/* cJSON's malloc() while intent_parse() parses: returns 'size' bytes from
+ * 'json_mem', aligned for a cJSON node (cJSON allocates only nodes and
+ * strings while it parses). */
+static void *
+json_mem_alloc(size_t size)
+{
+    struct intent_json_mem *m = json_mem;
+
+    size = ROUND_UP(MAX(size, 1), alignof(cJSON));
+    if (!m->n_blocks || size > m->block_size - m->used) {
+        size_t block_size = (!m->n_blocks ? JSON_MEM_FIRST_BLOCK
+                             : MIN(m->block_size * 2, JSON_MEM_MAX_BLOCK));
+        m->block_size = MAX(block_size, size);
+        m->blocks = xrealloc(m->blocks, (m->n_blocks + 1) * sizeof *m->blocks);
+        m->blocks[m->n_blocks++] = xmalloc(m->block_size);
+        m->used = 0;
+    }
+
+    void *p = m->blocks[m->n_blocks - 1] + m->used;
+    m->used += size;
+    return p;
+}
+
+/* cJSON's free() while intent_parse() parses: nothing, since 'json_mem' is
+ * freed as a whole. */
+static void
+json_mem_free(void *p OVS_UNUSED)
+{
+}
+
+/* Parses 'text', 'len' bytes of JSON, into a cJSON tree whose memory comes
+ * from 'm' (initially empty).  Returns the tree, or NULL if cJSON fails; in
+ * both cases the caller frees 'm' with json_mem_destroy() (not the tree with
+ * cJSON_Delete()). */
+static cJSON *
+json_mem_parse(struct intent_json_mem *m, const char *text, size_t len)
+{
+    cJSON_Hooks hooks = {
+        .malloc_fn = json_mem_alloc,
+        .free_fn = json_mem_free,
+    };
+
+    json_mem = m;
+    cJSON_InitHooks(&hooks);
+    cJSON *json = cJSON_ParseWithLength(text, len);
+    cJSON_InitHooks(NULL);      /* Back to malloc() and free(). */
+    json_mem = NULL;
+    return json;
+}
+
+/* Frees the memory 'm' and the cJSON tree in it. */
+static void
+json_mem_destroy(struct intent_json_mem *m)
+{
+    for (size_t i = 0; i < m->n_blocks; i++) {
+        free(m->blocks[i]);
+    }
+    free(m->blocks);
+}
+
+/* ---------------------------------------------------------------------- */
 /* The document. */
 
 static const char *const root_keys[] = {
     "version", "networks", "hosts", "vms", "policies",
 };
+
+/* Returns the number of NICs in the "nics" arrays of the VMs of array
+ * 'vms'. */
+static size_t
+count_nics(const cJSON *vms)
+{
+    const cJSON *vm;
+    size_t n = 0;
+
+    cJSON_ArrayForEach (vm, vms) {
+        const cJSON *nics = cJSON_GetObjectItemCaseSensitive(vm, "nics");
+        if (cJSON_IsArray(nics)) {
+            n += cJSON_GetArraySize(nics);
+        }
+    }
+    return n;
+}
 
 /* Parses and checks the whole document 'root'. */
 static void
@@ -181,6 +279,7 @@ parse_root(struct intent_parser *p, const cJSON *root)
         intent->n_networks = cJSON_GetArraySize(networks);
         intent->networks = xcalloc(intent->n_networks ? intent->n_networks : 1,
                                    sizeof *intent->networks);
+        hmap_reserve(&intent->networks_by_name.map, intent->n_networks);
         const cJSON *item;
         size_t i = 0;
         cJSON_ArrayForEach (item, networks) {
@@ -199,6 +298,9 @@ parse_root(struct intent_parser *p, const cJSON *root)
         intent->n_hosts = n;
         intent->hosts = xcalloc(n ? n : 1, sizeof *intent->hosts);
         p->bridge_bits = xcalloc(n ? n : 1, sizeof *p->bridge_bits);
+        p->carriers = xcalloc(MAX(n * intent->n_networks, 1),
+                              sizeof *p->carriers);
+        hmap_reserve(&intent->hosts_by_name.map, n);
         for (size_t i = 0; i < n; i++) {
             intent->hosts[i].up.index = i;
             shash_init(&intent->hosts[i].bridges_by_name);
@@ -227,6 +329,13 @@ parse_root(struct intent_parser *p, const cJSON *root)
             intent->vms[i].index = i;
             intent->vms[i].categories = &intent->categories[i];
         }
+
+        /* Sizes the maps once, instead of growing them NIC by NIC. */
+        size_t n_nics = count_nics(vms);
+        hmap_reserve(&intent->vms_by_name.map, n);
+        hmap_reserve(&p->macs, hmap_count(&p->macs) + n_nics);
+        hmap_reserve(&p->ips, hmap_count(&p->ips) + n_nics);
+        hmap_reserve(&p->ports, hmap_count(&p->ports) + n_nics);
 
         const cJSON *item;
         size_t i = 0;
@@ -325,16 +434,19 @@ intent_parse(const char *json_text, struct svec *errors)
         svec_destroy(&local_errors);
         return NULL;
     }
-    cJSON *json = cJSON_ParseWithLength(text, len);
+    struct intent_json_mem mem = { .blocks = NULL };
+    cJSON *json = json_mem_parse(&mem, text, len);
     if (!json) {
         /* The syntax is fine, so cJSON ran out of memory or into one of its
          * own limits. */
         svec_add(errors, "$: cJSON could not parse this valid JSON");
+        json_mem_destroy(&mem);
         svec_destroy(&local_errors);
         return NULL;
     }
 
     struct intent *intent = intent_create(json);
+    intent->json_mem = mem;
     struct intent_parser p = {
         .intent = intent,
         .errors = errors,
@@ -344,7 +456,6 @@ intent_parse(const char *json_text, struct svec *errors)
     hmap_init(&p.ips);
     hmap_init(&p.ports);
     hmap_init(&p.adapter_names);
-    hmap_init(&p.host_nets);
     ds_init(&p.paths);
     p.bitmap_longs = bitmap_n_longs(count_networks(json));
 
@@ -355,11 +466,11 @@ intent_parse(const char *json_text, struct svec *errors)
         free(p.bridge_bits[i]);
     }
     free(p.bridge_bits);
+    free(p.carriers);
     hmap_destroy(&p.macs);
     hmap_destroy(&p.ips);
     hmap_destroy(&p.ports);
     hmap_destroy(&p.adapter_names);
-    hmap_destroy(&p.host_nets);
     for (size_t i = 0; i < p.n_blocks; i++) {
         free(p.blocks[i]);
     }
@@ -467,7 +578,7 @@ intent_destroy(struct intent *intent)
     shash_destroy(&intent->networks_by_name);
     shash_destroy(&intent->hosts_by_name);
     shash_destroy(&intent->vms_by_name);
-    cJSON_Delete(intent->json);
+    json_mem_destroy(&intent->json_mem);
     free(intent);
 }
 

@@ -28,12 +28,27 @@ intent_path_push_key(struct intent_parser *p, const char *key)
     return len;
 }
 
-/* Appends "['i']" to the parser's path and returns the previous length. */
+/* Appends "['i']" to the parser's path and returns the previous length.
+ * (Every array element comes through here, every VM and NIC of a large
+ * intent, so it writes the digits itself rather than call printf().) */
 size_t
 intent_path_push_index(struct intent_parser *p, size_t i)
 {
     size_t len = p->path.length;
-    ds_put_format(&p->path, "[%"PRIuSIZE"]", i);
+    char digits[3 * sizeof i];
+    size_t n = 0;
+
+    do {
+        digits[n++] = '0' + i % 10;
+        i /= 10;
+    } while (i);
+
+    char *s = ds_put_uninit(&p->path, n + 2);
+    *s++ = '[';
+    while (n) {
+        *s++ = digits[--n];
+    }
+    *s = ']';
     return len;
 }
 
@@ -95,40 +110,35 @@ intent_error_at(struct intent_parser *p, const char *key,
 /* ---------------------------------------------------------------------- */
 /* Claims: uniqueness and membership through one kind of hash map. */
 
-/* Returns the hash of the claim key ('a', 'b', 'name', 'value'). */
+/* Returns the hash of the claim key ('a', 'name', 'value'). */
 static uint32_t
-claim_hash(const void *a, const void *b, const char *name, uint64_t value)
+claim_hash(const void *a, const char *name, uint64_t value)
 {
     uint32_t hash = hash_uint64_basis(value, 0);
     if (name) {
         hash = hash_string(name, hash);
     }
-    return hash_pointer(a, hash_pointer(b, hash));
+    return hash_pointer(a, hash);
 }
 
-/* Returns the claim on ('a', 'b', 'name', 'value') in 'map', or NULL. */
-struct intent_claim *
-intent_claim_find(const struct hmap *map, const void *a, const void *b,
-                  const char *name, uint64_t value)
+/* Claims the key ('a', 'name', 'value') in 'map'.  Returns the claim made
+ * on it first, if there is one.  Otherwise makes the claim, which remembers
+ * the current path for error messages if 'at_path', and returns NULL. */
+const struct intent_claim *
+intent_claim(struct intent_parser *p, struct hmap *map, const void *a,
+             const char *name, uint64_t value, bool at_path)
 {
+    uint32_t hash = claim_hash(a, name, value);
     struct intent_claim *c;
 
-    HMAP_FOR_EACH_WITH_HASH (c, node, claim_hash(a, b, name, value), map) {
-        if (c->a == a && c->b == b && c->value == value
+    HMAP_FOR_EACH_WITH_HASH (c, node, hash, map) {
+        if (c->a == a && c->value == value
             && (c->name == name || (c->name && name
                                     && !strcmp(c->name, name)))) {
             return c;
         }
     }
-    return NULL;
-}
 
-/* Adds a claim on ('a', 'b', 'name', 'value') to 'map' and returns it.  If
- * 'at_path', the claim remembers the current path for error messages. */
-struct intent_claim *
-intent_claim_add(struct intent_parser *p, struct hmap *map, const void *a,
-                 const void *b, const char *name, uint64_t value, bool at_path)
-{
     if (!p->n_blocks || p->n_in_block >= INTENT_CLAIM_BLOCK) {
         p->blocks = xrealloc(p->blocks, (p->n_blocks + 1) * sizeof *p->blocks);
         p->blocks[p->n_blocks++] = xmalloc(INTENT_CLAIM_BLOCK
@@ -136,21 +146,18 @@ intent_claim_add(struct intent_parser *p, struct hmap *map, const void *a,
         p->n_in_block = 0;
     }
 
-    struct intent_claim *c = &p->blocks[p->n_blocks - 1][p->n_in_block++];
+    c = &p->blocks[p->n_blocks - 1][p->n_in_block++];
     c->a = a;
-    c->b = b;
     c->name = name;
     c->value = value;
     c->path = SIZE_MAX;
-    c->bridge = NULL;
-    c->count = 0;
     if (at_path) {
         c->path = p->paths.length;
         ds_put_buffer(&p->paths, p->path.string, p->path.length);
         ds_put_char(&p->paths, '\0');
     }
-    hmap_insert(map, &c->node, claim_hash(a, b, name, value));
-    return c;
+    hmap_insert(map, &c->node, hash);
+    return NULL;
 }
 
 /* Returns the path where claim 'c' was made. */

@@ -196,7 +196,15 @@ struct selector_ip {
 static void
 selector_match_ips(struct selector_match *m)
 {
+    size_t n_nics = 0;
+    for (size_t i = 0; i < m->n_vms; i++) {
+        n_nics += m->vms[i]->n_nics;
+    }
+
+    /* 'seen' finds repeated addresses; its nodes are 'nodes'. */
+    struct selector_ip *nodes = xmalloc(MAX(n_nics, 1) * sizeof *nodes);
     struct hmap seen = HMAP_INITIALIZER(&seen);
+    hmap_reserve(&seen, n_nics);
     size_t allocated = 0;
 
     for (size_t i = 0; i < m->n_vms; i++) {
@@ -215,7 +223,7 @@ selector_match_ips(struct selector_match *m)
             if (dup) {
                 continue;
             }
-            struct selector_ip *new = xmalloc(sizeof *new);
+            struct selector_ip *new = &nodes[hmap_count(&seen)];
             new->ip = ip;
             hmap_insert(&seen, &new->node, hash);
             if (m->n_ips >= allocated) {
@@ -225,11 +233,8 @@ selector_match_ips(struct selector_match *m)
         }
     }
 
-    struct selector_ip *si;
-    HMAP_FOR_EACH_POP (si, node, &seen) {
-        free(si);
-    }
     hmap_destroy(&seen);
+    free(nodes);
 }
 
 /* Returns the VMs that match 'pairs', in file order, starting from
@@ -660,13 +665,11 @@ parse_quarantine_vms(struct policy_ctx *ctx, struct intent_policy *pol,
             intent_error(p, "unknown VM \"%s\"", name);
         } else {
             const struct intent_claim *c
-                = intent_claim_find(&ctx->quarantined, vm, NULL, NULL, 0);
+                = intent_claim(p, &ctx->quarantined, vm, NULL, 0, true);
             if (c) {
                 intent_error(p, "VM \"%s\" is already quarantined by %s",
                              name, intent_claim_path(p, c));
             } else {
-                intent_claim_add(p, &ctx->quarantined, vm, NULL, NULL, 0,
-                                 true);
                 pol->vms[pol->n_vms++] = vm;
             }
         }

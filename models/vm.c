@@ -56,10 +56,9 @@ parse_trunk_networks(struct intent_parser *p, struct intent_nic *nic,
         } else if (net == nic->network) {
             intent_error(p, "network \"%s\" is already the NIC's native "
                          "network", name);
-        } else if (intent_claim_find(&seen, NULL, net, NULL, 0)) {
+        } else if (intent_claim(p, &seen, net, NULL, 0, false)) {
             intent_error(p, "network \"%s\" is listed twice", name);
         } else {
-            intent_claim_add(p, &seen, NULL, net, NULL, 0, false);
             nic->trunk_networks[nic->n_trunk_networks++] = net;
         }
         intent_path_pop(p, ilen);

@@ -1,6 +1,7 @@
 /*
  * References between objects that need more than one of them: which
- * bridges of a host carry a network (per-bridge bitmaps filled by host.c),
+ * bridges of a host carry a network (per-bridge bitmaps and per-host
+ * tables filled by host.c),
  * the bridge each VM NIC attaches to, and each bridge's list of NICs.
  */
 #include <config.h>
@@ -18,6 +19,15 @@ intent_bridge_carries(const struct intent_parser *p,
 {
     const unsigned long *bits = p->bridge_bits[bridge->host->index];
     return bitmap_is_set(bits + bridge->index * p->bitmap_longs, net->index);
+}
+
+/* Returns the entry of the parser's 'carriers' that says which bridges of
+ * host number 'host_idx' carry 'net'. */
+uint32_t *
+intent_host_carrier(const struct intent_parser *p, size_t host_idx,
+                    const struct intent_network *net)
+{
+    return &p->carriers[host_idx * p->intent->n_networks + net->index];
 }
 
 /* Returns the name of 'bridge' for messages, even if it has none. */
@@ -68,14 +78,13 @@ intent_resolve_nic_bridge(struct intent_parser *p,
     } else if (cJSON_GetObjectItemCaseSensitive(json, "bridge")) {
         return NULL;            /* Malformed, reported. */
     } else if (net) {
-        const struct intent_claim *c
-            = intent_claim_find(&p->host_nets, host, net, NULL, 0);
-        if (!c) {
+        uint32_t carrier = *intent_host_carrier(p, host->index, net);
+        if (!carrier) {
             intent_error_at(p, "network", "network \"%s\" is not carried by "
                             "any bridge of host \"%s\"", net->name,
                             host->name);
             return NULL;
-        } else if (c->count > 1) {
+        } else if (carrier == INTENT_CARRIED_BY_SEVERAL) {
             struct ds list = DS_EMPTY_INITIALIZER;
             list_carriers(p, host, net, &list);
             intent_error_at(p, "network", "network \"%s\" is carried by "
@@ -85,7 +94,7 @@ intent_resolve_nic_bridge(struct intent_parser *p,
             ds_destroy(&list);
             return NULL;
         }
-        bridge = c->bridge;
+        bridge = &host->bridges[carrier - 1];
     } else {
         return NULL;
     }

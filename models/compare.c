@@ -19,6 +19,206 @@
 #include "bitmap.h"
 #include "util.h"
 
+/* ---------------------------------------------------------------------- */
+/* Where the objects are in the text of a model.
+ *
+ * Comparing 10,000 VMs as cJSON trees means chasing every node of both;
+ * comparing their text is a memcmp().  Equal text is equal JSON; text that
+ * differs is compared as JSON after all (it may differ only in spacing or
+ * member order), so the result is the same either way. */
+
+/* A stretch of a model's text; 'start' NULL if there is none. */
+struct intent_span {
+    const char *start;
+    size_t len;
+};
+
+struct intent_spans {
+    struct intent_span version, networks, hosts;    /* Root members. */
+    struct intent_span *vms, *policies;     /* Elements of those arrays. */
+    size_t n_vms, n_policies;
+};
+
+/* Frees 'spans'.  Accepts NULL. */
+void
+intent_spans_destroy(struct intent_spans *spans)
+{
+    if (spans) {
+        free(spans->vms);
+        free(spans->policies);
+        free(spans);
+    }
+}
+
+/* Returns the end of the string that starts at 'p' (a quote), just past
+ * its closing quote. */
+static const char *
+skip_string(const char *p)
+{
+    for (p++;;) {
+        char c = *p++;
+        if (c == '"') {
+            return p;
+        } else if (c == '\\') {
+            if (!*p++) {
+                return p - 1;
+            }
+        } else if (!c) {
+            return p - 1;
+        }
+    }
+}
+
+/* Returns 'p' past white space. */
+static const char *
+skip_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') {
+        p++;
+    }
+    return p;
+}
+
+/* Returns the end of the value that starts at 'p' (valid JSON, as the
+ * model was parsed from it).  A byte at a time: most JSON tokens are a
+ * few bytes long. */
+static const char *
+skip_value(const char *p)
+{
+    if (*p == '"') {
+        return skip_string(p);
+    } else if (*p != '{' && *p != '[') {
+        return p + strcspn(p, ",}] \t\r\n");
+    }
+    int depth = 0;
+    for (;;) {
+        char c = *p++;
+        switch (c) {
+        case '"':
+            p = skip_string(p - 1);
+            break;
+        case '{': case '[':
+            depth++;
+            break;
+        case '}': case ']':
+            if (!--depth) {
+                return p;
+            }
+            break;
+        case '\0':
+            return p - 1;       /* The end of the text: not expected. */
+        default:
+            break;
+        }
+    }
+}
+
+/* Sets '*elems' and '*n' to the spans of the elements of the array at
+ * 'p'; returns its end. */
+static const char *
+scan_array(const char *p, struct intent_span **elems, size_t *n)
+{
+    size_t allocated = 0;
+    if (*p != '[') {
+        return skip_value(p);
+    }
+    p = skip_ws(p + 1);
+    while (*p && *p != ']') {
+        const char *end = skip_value(p);
+        if (*n >= allocated) {
+            *elems = x2nrealloc(*elems, &allocated, sizeof **elems);
+        }
+        (*elems)[(*n)++] = (struct intent_span) { p, end - p };
+        p = skip_ws(end);
+        if (*p == ',') {
+            p = skip_ws(p + 1);
+        }
+    }
+    return *p ? p + 1 : p;
+}
+
+/* Finds where the root members and the VMs and policies are in the text
+ * of 'intent'.  Returns NULL if it cannot (the text is not what the model
+ * was parsed from). */
+static struct intent_spans *
+find_spans(const struct intent *intent)
+{
+    if (!intent->text) {
+        return NULL;
+    }
+    const char *p = intent->text;
+    if (!strncmp(p, "\xef\xbb\xbf", 3)) {
+        p += 3;
+    }
+    p = skip_ws(p);
+    if (*p != '{') {
+        return NULL;
+    }
+
+    struct intent_spans *spans = xzalloc(sizeof *spans);
+    p = skip_ws(p + 1);
+    while (*p == '"') {
+        const char *key = p + 1;
+        const char *key_end = skip_string(p);
+        size_t key_len = key_end - key - 1;
+        p = skip_ws(key_end);
+        if (*p != ':') {
+            break;
+        }
+        p = skip_ws(p + 1);
+
+        /* A member named twice: cJSON and the model take the first. */
+#define KEY_IS(NAME) (key_len == strlen(NAME) && !memcmp(key, NAME, key_len))
+        const char *end;
+        if (KEY_IS("vms") && !spans->vms) {
+            end = scan_array(p, &spans->vms, &spans->n_vms);
+        } else if (KEY_IS("policies") && !spans->policies) {
+            end = scan_array(p, &spans->policies, &spans->n_policies);
+        } else {
+            end = skip_value(p);
+            struct intent_span *span = (KEY_IS("version") ? &spans->version
+                                        : KEY_IS("networks")
+                                        ? &spans->networks
+                                        : KEY_IS("hosts") ? &spans->hosts
+                                        : NULL);
+            if (span && !span->start) {
+                *span = (struct intent_span) { p, end - p };
+            }
+        }
+#undef KEY_IS
+        p = skip_ws(end);
+        if (*p == ',') {
+            p = skip_ws(p + 1);
+        }
+    }
+    if (*p != '}' || spans->n_vms != intent->n_vms
+        || spans->n_policies != intent->n_policies) {
+        intent_spans_destroy(spans);
+        return NULL;
+    }
+    return spans;
+}
+
+/* Returns the spans of 'intent' (found once), or NULL. */
+static const struct intent_spans *
+get_spans(const struct intent *intent)
+{
+    if (!intent->spans) {
+        CONST_CAST(struct intent *, intent)->spans = find_spans(intent);
+    }
+    return intent->spans;
+}
+
+/* True if 'a' and 'b' are both there with the same text. */
+static bool
+same_text(const struct intent_span *a, const struct intent_span *b)
+{
+    return (a->start && b->start && a->len == b->len
+            && !memcmp(a->start, b->start, a->len));
+}
+
+/* ---------------------------------------------------------------------- */
+
 /* Fills 'items' (of 'n' entries) with the elements of array 'key' of
  * 'root', in order; fewer if the array is shorter. */
 static void
@@ -49,23 +249,38 @@ same_member(const cJSON *a, const cJSON *b, const char *key)
 /* Adds to 'changed' the name of every object of array 'key' ("vms" or
  * "policies", 'n_a' and 'n_b' of them) that is in only one of the models,
  * or in both with other JSON.  'name_at' gives a model's object name by
- * index, 'index_of' a name's index (SIZE_MAX if absent). */
+ * index, 'index_of' a name's index (SIZE_MAX if absent).  'spans_a' and
+ * 'spans_b', if nonnull, are where the objects are in the models' texts:
+ * objects with the same text are the same without a look at their
+ * JSON. */
 static void
 compare_objects(const struct intent *a, const struct intent *b,
                 const char *key, size_t n_a, size_t n_b,
                 const char *(*name_at)(const struct intent *, size_t),
                 size_t (*index_of)(const struct intent *, const char *),
+                const struct intent_span *spans_a,
+                const struct intent_span *spans_b,
                 struct sset *changed)
 {
-    const cJSON **items_a = xcalloc(n_a + 1, sizeof *items_a);
-    const cJSON **items_b = xcalloc(n_b + 1, sizeof *items_b);
-    collect_items(a->json, key, items_a, n_a);
-    collect_items(b->json, key, items_b, n_b);
+    const cJSON **items_a = NULL, **items_b = NULL;
 
     for (size_t i = 0; i < n_b; i++) {
         const char *name = name_at(b, i);
         size_t j = index_of(a, name);
-        if (j == SIZE_MAX || !items_a[j] || !items_b[i]
+        if (j == SIZE_MAX) {
+            sset_add(changed, name);
+            continue;
+        }
+        if (spans_a && spans_b && same_text(&spans_a[j], &spans_b[i])) {
+            continue;
+        }
+        if (!items_a) {
+            items_a = xcalloc(n_a + 1, sizeof *items_a);
+            items_b = xcalloc(n_b + 1, sizeof *items_b);
+            collect_items(a->json, key, items_a, n_a);
+            collect_items(b->json, key, items_b, n_b);
+        }
+        if (!items_a[j] || !items_b[i]
             || !cJSON_Compare(items_a[j], items_b[i], true)) {
             sset_add(changed, name);
         }
@@ -138,19 +353,34 @@ void
 intent_compare(const struct intent *a, const struct intent *b,
                struct intent_change *change)
 {
-    change->other = (!same_member(a->json, b->json, "version")
-                     || !same_member(a->json, b->json, "networks")
-                     || !same_member(a->json, b->json, "hosts")
-                     || !same_policy_order(a, b));
+    const struct intent_spans *sa = get_spans(a);
+    const struct intent_spans *sb = get_spans(b);
+    static const char *const root_keys[] = { "version", "networks", "hosts" };
+
+    change->other = !same_policy_order(a, b);
+    for (size_t i = 0; i < ARRAY_SIZE(root_keys) && !change->other; i++) {
+        const char *key = root_keys[i];
+        const struct intent_span *x = (!sa ? NULL
+                                       : i == 0 ? &sa->version
+                                       : i == 1 ? &sa->networks : &sa->hosts);
+        const struct intent_span *y = (!sb ? NULL
+                                       : i == 0 ? &sb->version
+                                       : i == 1 ? &sb->networks : &sb->hosts);
+        change->other = (!(x && y && same_text(x, y))
+                         && !same_member(a->json, b->json, key));
+    }
     sset_init(&change->vms);
     sset_init(&change->policies);
     if (change->other) {
         return;
     }
     compare_objects(a, b, "vms", a->n_vms, b->n_vms, vm_name_at,
-                    vm_index_of, &change->vms);
+                    vm_index_of, sa ? sa->vms : NULL, sb ? sb->vms : NULL,
+                    &change->vms);
     compare_objects(a, b, "policies", a->n_policies, b->n_policies,
-                    policy_name_at, policy_index_of, &change->policies);
+                    policy_name_at, policy_index_of,
+                    sa ? sa->policies : NULL, sb ? sb->policies : NULL,
+                    &change->policies);
 }
 
 /* Frees what 'change' holds.  Accepts NULL. */

@@ -80,7 +80,17 @@ struct intent {
                                      * (policy.c). */
 
     struct svec warnings;           /* "PATH: message" lines. */
+
+    /* The JSON text it was parsed from, and where its objects are in it
+     * (found by the first intent_compare() that needs them, or NULL):
+     * compare.c. */
+    char *text;
+    size_t text_len;
+    struct intent_spans *spans;
 };
+
+/* compare.c. */
+void intent_spans_destroy(struct intent_spans *);
 
 /* A claim on a key that must be unique (a MAC address, an IP address in a
  * network, a port name on a host).  'a' is a model object, 'name' a string

@@ -412,10 +412,38 @@ check_json_syntax(struct svec *errors, const char *text, size_t len)
     return false;
 }
 
+static struct intent *intent_parse_text(const char *json_text,
+                                        struct svec *errors);
+
+/* Parses and validates the intent in 'json_text' (of 'text_len' bytes, a
+ * null-terminated string that the caller passes on to the model or frees,
+ * as it returns).  Returns the model, or NULL after appending every error
+ * found to 'errors' (when nonnull). */
+static struct intent *
+intent_parse__(char *json_text, size_t text_len, struct svec *errors)
+{
+    struct intent *intent = intent_parse_text(json_text, errors);
+    if (intent) {
+        intent->text = json_text;
+        intent->text_len = text_len;
+    } else {
+        free(json_text);
+    }
+    return intent;
+}
+
 /* Parses and validates the intent in 'json_text'.  Returns the model, or
  * NULL after appending every error found to 'errors' (when nonnull). */
 struct intent *
 intent_parse(const char *json_text, struct svec *errors)
+{
+    size_t len = strlen(json_text);
+    return intent_parse__(xmemdup0(json_text, len), len, errors);
+}
+
+/* intent_parse() without keeping the text in the model. */
+static struct intent *
+intent_parse_text(const char *json_text, struct svec *errors)
 {
     struct svec local_errors = SVEC_EMPTY_INITIALIZER;
     if (!errors) {
@@ -527,9 +555,8 @@ intent_load_file(const char *path, struct svec *errors)
         return NULL;
     }
 
-    struct intent *intent = intent_parse(ds_cstr(&text), errors);
-    ds_destroy(&text);
-    return intent;
+    size_t len = text.length;
+    return intent_parse__(ds_steal_cstr(&text), len, errors);
 }
 
 /* Frees 'intent' and everything in it.  Accepts NULL. */
@@ -579,6 +606,8 @@ intent_destroy(struct intent *intent)
     shash_destroy(&intent->hosts_by_name);
     shash_destroy(&intent->vms_by_name);
     json_mem_destroy(&intent->json_mem);
+    free(intent->text);
+    intent_spans_destroy(intent->spans);
     free(intent);
 }
 

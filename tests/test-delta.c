@@ -772,6 +772,38 @@ test_no_delta(void)
         struct pipeline_delta *d = pipeline_delta_create(c.intent, same);
         UNIT_CHECK(d && pipeline_delta_is_empty(d));
         pipeline_delta_destroy(d);
+
+        /* The same JSON in other text (indented, members of every VM and
+         * policy in reverse order): the texts differ everywhere, the JSON
+         * nowhere. */
+        cJSON *shuffled = cJSON_Duplicate(c.json, true);
+        static const char *const arrays[] = { "vms", "policies" };
+        for (size_t a = 0; a < ARRAY_SIZE(arrays); a++) {
+            cJSON *obj;
+            cJSON_ArrayForEach (obj, array_of(shuffled, arrays[a])) {
+                cJSON *members[64];
+                size_t n = 0;
+                while (obj->child && n < ARRAY_SIZE(members)) {
+                    members[n++] = cJSON_DetachItemViaPointer(obj,
+                                                              obj->child);
+                }
+                while (n--) {
+                    cJSON_AddItemToObject(obj, members[n]->string,
+                                          members[n]);
+                }
+            }
+        }
+        char *text = cJSON_Print(shuffled);
+        struct svec errors = SVEC_EMPTY_INITIALIZER;
+        struct intent *other_text = intent_parse(text, &errors);
+        UNIT_CHECK(other_text != NULL);
+        d = other_text ? pipeline_delta_create(same, other_text) : NULL;
+        UNIT_CHECK(d && pipeline_delta_is_empty(d));
+        pipeline_delta_destroy(d);
+        intent_destroy(other_text);
+        svec_destroy(&errors);
+        free(text);
+        cJSON_Delete(shuffled);
         intent_destroy(same);
         chain_destroy(&c);
     }

@@ -65,8 +65,9 @@ struct daemon {
     struct metrics_http *metrics;
     double start_time;          /* Unix time. */
     uint64_t reloads_ok, reloads_refused;
-    char intent_sha1[SHA1_HEX_DIGEST_LEN + 1];  /* Of the running intent's
-                                                 * text; "" if unknown. */
+    uint64_t intent_seq;        /* Incremented at each new intent. */
+    uint64_t sha1_seq;          /* 'intent_sha1' is of intent number... */
+    char intent_sha1[SHA1_HEX_DIGEST_LEN + 1];  /* ...this (0: none). */
 
     /* --db: the intent comes from the flowchain OVSDB database
      * (docs/ha.md).  libev drives the IDL with a 20 ms timer that calls
@@ -304,30 +305,22 @@ daemon_status_cmd(struct ctlserver_conn *conn, int argc, const char *argv[],
     ds_destroy(&s);
 }
 
-/* Sets 'd->intent_sha1' to the SHA-1 of the text of the intent file, or
- * to "" if it cannot be read.  The file is read again after it was loaded:
- * a change in between shows at the next reload. */
-static void
-daemon_hash_intent(struct daemon *d)
+/* Returns the SHA-1 of the text the running intent was loaded from (the
+ * file, or with --db the intent rebuilt from the rows), as hex; computed
+ * when first asked for (for the metrics), not at each reload, where
+ * hashing megabytes would delay reading the switches' replies. */
+static const char *
+daemon_intent_sha1(struct daemon *d)
 {
-    d->intent_sha1[0] = '\0';
-    FILE *f = d->intent_path ? fopen(d->intent_path, "r") : NULL;
-    if (!f) {
-        return;
-    }
-    struct sha1_ctx ctx;
-    char buf[65536];
-    size_t n;
-    sha1_init(&ctx);
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        sha1_update(&ctx, buf, n);
-    }
-    if (!ferror(f)) {
+    if (d->sha1_seq != d->intent_seq) {
+        size_t len;
+        const char *text = intent_text(d->intent, &len);
         uint8_t digest[SHA1_DIGEST_SIZE];
-        sha1_final(&ctx, digest);
+        sha1_bytes(text, len, digest);
         sha1_to_hex(digest, d->intent_sha1);
+        d->sha1_seq = d->intent_seq;
     }
-    fclose(f);
+    return d->intent_sha1;
 }
 
 /* Logs the warnings of 'intent' (a valid model), one line each. */
@@ -369,6 +362,7 @@ daemon_install(struct daemon *d, struct intent *next, const char *source,
     ev_timer_set(&d->retire_timer, RETIRE_DELAY, 0.0);
     ev_timer_start(d->loop, &d->retire_timer);
     d->intent = next;
+    d->intent_seq++;
     d->reloads_ok++;
     struct ds summary = DS_EMPTY_INITIALIZER;
     intent_format_summary(next, &summary);
@@ -404,7 +398,6 @@ daemon_reload(struct daemon *d, struct ds *msg)
     }
     svec_destroy(&errors);
     daemon_install(d, next, d->intent_path, msg);
-    daemon_hash_intent(d);
     return true;
 }
 
@@ -791,7 +784,7 @@ daemon_metrics_cb(struct ds *body, void *d_)
         /* The intent file, or with --db the database. */
         snap.intent_path = xstrdup(d->intent_path ? d->intent_path
                                    : d->db_remote);
-        snap.intent_sha1 = xstrdup(d->intent_sha1);
+        snap.intent_sha1 = xstrdup(daemon_intent_sha1(d));
     }
     switchmgr_get_metrics(d->switches, &snap);
     metrics_format(&snap, body);
@@ -854,9 +847,6 @@ daemon_db_read(struct daemon *d)
         struct ds msg = DS_EMPTY_INITIALIZER;
         daemon_install(d, next, source, &msg);
         ds_destroy(&msg);
-        uint8_t digest[SHA1_DIGEST_SIZE];
-        sha1_bytes(text, strlen(text), digest);
-        sha1_to_hex(digest, d->intent_sha1);
     }
     svec_destroy(&errors);
     free(source);
@@ -1400,7 +1390,7 @@ main(int argc, char *argv[])
             exit(EXIT_FAILURE);
         }
         log_intent_warnings(d.intent);
-        daemon_hash_intent(&d);
+        d.intent_seq++;
     }
     d.start_time = time(NULL);
 

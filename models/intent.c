@@ -559,6 +559,15 @@ intent_load_file(const char *path, struct svec *errors)
     return intent_parse__(ds_steal_cstr(&text), len, errors);
 }
 
+/* Returns the JSON text 'intent' was parsed from (the whole file, byte
+ * order mark included), and its length in '*len'. */
+const char *
+intent_text(const struct intent *intent, size_t *len)
+{
+    *len = intent->text_len;
+    return intent->text;
+}
+
 /* Frees 'intent' and everything in it.  Accepts NULL. */
 void
 intent_destroy(struct intent *intent)

@@ -360,4 +360,7 @@ bool intent_compare_policy_rules(const struct intent *a,
  * "valid: 2 hosts, 6 bridges, 6 networks, 3 VMs, 3 NICs, 0 policies". */
 void intent_format_summary(const struct intent *, struct ds *);
 
+/* The JSON text the model was parsed from; its length in '*len'. */
+const char *intent_text(const struct intent *, size_t *len);
+
 #endif /* models/intent.h */

@@ -99,6 +99,25 @@ parse_or_report(const cJSON *json)
     return intent;
 }
 
+/* Reads file 'path' as JSON, or returns NULL. */
+static cJSON *
+read_json(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    struct ds text = DS_EMPTY_INITIALIZER;
+    char buf[4096];
+    size_t n;
+    while (f && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+        ds_put_buffer(&text, buf, n);
+    }
+    if (f) {
+        fclose(f);
+    }
+    cJSON *json = text.length ? cJSON_Parse(ds_cstr(&text)) : NULL;
+    ds_destroy(&text);
+    return json;
+}
+
 /* Starts a chain on the intent in file 'path'. */
 static bool
 chain_init(struct chain *c, const char *path, unsigned int seed)
@@ -110,18 +129,7 @@ chain_init(struct chain *c, const char *path, unsigned int seed)
         fprintf(stderr, "%s: invalid\n", path);
         return false;
     }
-    FILE *f = fopen(path, "r");
-    struct ds text = DS_EMPTY_INITIALIZER;
-    char buf[4096];
-    size_t n;
-    while (f && (n = fread(buf, 1, sizeof buf, f)) > 0) {
-        ds_put_buffer(&text, buf, n);
-    }
-    if (f) {
-        fclose(f);
-    }
-    c->json = cJSON_Parse(ds_cstr(&text));
-    ds_destroy(&text);
+    c->json = read_json(path);
     hmap_init(&c->bridges);
     c->seed = seed;
     c->n_changes = c->n_patched_flows = c->n_full_flows = 0;
@@ -809,27 +817,6 @@ test_no_delta(void)
     }
 }
 
-/* Reads 'dir'/'name' (a bench/gen-b6.py file) as JSON, or returns NULL. */
-static cJSON *
-read_json(const char *dir, const char *name)
-{
-    char *path = xasprintf("%s/%s", dir, name);
-    FILE *f = fopen(path, "r");
-    struct ds text = DS_EMPTY_INITIALIZER;
-    char buf[4096];
-    size_t n;
-    while (f && (n = fread(buf, 1, sizeof buf, f)) > 0) {
-        ds_put_buffer(&text, buf, n);
-    }
-    if (f) {
-        fclose(f);
-    }
-    free(path);
-    cJSON *json = text.length ? cJSON_Parse(ds_cstr(&text)) : NULL;
-    ds_destroy(&text);
-    return json;
-}
-
 /* On the workload of benchmark B6 (bench/gen-b6.py, directory in
  * DELTA_TEST_B6; skipped without it): a VM moved from tier web to tier
  * app (a peer of one policy becomes a target of it and a peer of the
@@ -853,7 +840,9 @@ test_b6_granularity(void)
         "category.json", "intent.json", "rule.json", "intent.json",
     };
     for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
-        cJSON *next = read_json(dir, steps[i]);
+        char *step_path = xasprintf("%s/%s", dir, steps[i]);
+        cJSON *next = read_json(step_path);
+        free(step_path);
         UNIT_CHECK(next != NULL);
         if (!next) {
             break;

@@ -47,7 +47,7 @@ struct intent_dpid_node {
 
 /* Memory for the cJSON tree of one model (intent.c). */
 struct intent_json_mem {
-    char **blocks;                  /* Each from malloc(). */
+    char **blocks;                  /* Each from xmalloc_size_align(). */
     size_t n_blocks;
     size_t block_size;              /* Size of the last block. */
     size_t used;                    /* Bytes used in the last block. */

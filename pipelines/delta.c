@@ -6,8 +6,9 @@
  * A delta compares the running model with the next one (intent_compare())
  * and marks intent objects "touched":
  *
- *   - a VM added, removed or changed, and its NICs' addresses in both
- *     models;
+ *   - a VM added, removed or changed, and its NICs' addresses and
+ *     networks (access and trunk) in both models: a network's flows on a
+ *     bridge depend on which of its ports are there;
  *   - a policy added or removed, or changed in more than the rules of its
  *     "allow" lists: touched whole, and every VM it applies to in either
  *     model (its target, isolation groups, quarantined VMs), since the
@@ -27,10 +28,10 @@
  * policy's evaluations may start or stop being used on a bridge, which
  * the microsegmentation stage checks per bridge (pipelines/microseg.c).
  *
- * A bridge's flows whose cookie names a touched VM (its NICs) or a touched
- * policy (as above), and every flow whose cookie names the bridge, a
- * network, an adapter or the uplink (a few per network and port, cheap to
- * recompute), are the ones a partial compile produces: compiling them
+ * A bridge's flows whose cookie names a touched VM (its NICs), a touched
+ * network or a touched policy (as above), and every flow whose cookie
+ * names the bridge, an adapter or the uplink (a few, cheap to recompute),
+ * are the ones a partial compile produces: compiling them
  * from the old model and from the new one gives what to take out of the
  * desired set and what to put in.  Groups are always compiled in full (a
  * few per network).  A change to anything else (networks, hosts, the order
@@ -71,6 +72,7 @@ struct delta_addr {
 
 struct pipeline_delta {
     struct hmap vms;            /* Touched VMs, by name hash. */
+    struct hmap networks;       /* Networks of their NICs, by name hash. */
     struct hmap policies;       /* "struct delta_policy"s. */
     struct hmap addrs;          /* "struct delta_addr"s. */
 };
@@ -156,12 +158,18 @@ delta_has_addr(const struct pipeline_delta *delta, ovs_be32 ip)
     return false;
 }
 
-/* Adds the addresses of 'vm''s NICs to 'delta'. */
+/* Adds the addresses and the networks of 'vm''s NICs to 'delta'. */
 static void
-delta_add_addrs(struct pipeline_delta *delta, const struct intent_vm *vm)
+delta_add_nics(struct pipeline_delta *delta, const struct intent_vm *vm)
 {
     for (size_t i = 0; i < vm->n_nics; i++) {
         const struct intent_nic *nic = &vm->nics[i];
+        if (nic->network) {
+            name_set_add(&delta->networks, nic->network->name);
+        }
+        for (size_t j = 0; j < nic->n_trunk_networks; j++) {
+            name_set_add(&delta->networks, nic->trunk_networks[j]->name);
+        }
         if (nic->has_ip && !delta_has_addr(delta, nic->ip)) {
             struct delta_addr *a = xmalloc(sizeof *a);
             a->ip = nic->ip;
@@ -313,6 +321,7 @@ pipeline_delta_create(const struct intent *old, const struct intent *new)
 
     struct pipeline_delta *delta = xmalloc(sizeof *delta);
     hmap_init(&delta->vms);
+    hmap_init(&delta->networks);
     hmap_init(&delta->policies);
     hmap_init(&delta->addrs);
 
@@ -338,11 +347,11 @@ pipeline_delta_create(const struct intent *old, const struct intent *new)
         name_set_add(&delta->vms, name);
         const struct intent_vm *vm;
         if ((vm = intent_find_vm(old, name))) {
-            delta_add_addrs(delta, vm);
+            delta_add_nics(delta, vm);
             touch_policies_of(delta, old, vm);
         }
         if ((vm = intent_find_vm(new, name))) {
-            delta_add_addrs(delta, vm);
+            delta_add_nics(delta, vm);
             touch_policies_of(delta, new, vm);
         }
     }
@@ -366,6 +375,7 @@ pipeline_delta_destroy(struct pipeline_delta *delta)
 {
     if (delta) {
         name_set_destroy(&delta->vms);
+        name_set_destroy(&delta->networks);
         struct delta_policy *dp;
         HMAP_FOR_EACH_POP (dp, node, &delta->policies) {
             bitmap_free(dp->rules[0]);
@@ -407,6 +417,8 @@ pipeline_delta_touches(const struct pipeline_delta *delta, uint64_t cookie)
     switch ((cookie >> 48) & 0xff) {
     case PIPELINE_COOKIE_NIC:
         return name_set_contains(&delta->vms, name_hash);
+    case PIPELINE_COOKIE_NETWORK:
+        return name_set_contains(&delta->networks, name_hash);
     case PIPELINE_COOKIE_POLICY:
     case PIPELINE_COOKIE_POLICY_ALLOW:
     case PIPELINE_COOKIE_POLICY_DENY:

@@ -1201,9 +1201,9 @@ parse_group(const char *name)
  * the new model next to the running one (tens of MB for 10,000 VMs), and
  * the running one is freed soon after; by default glibc gives large
  * blocks back to the kernel at once (mmap) and trims the heap's top, so
- * each reload would fault every page of its model in again, which costs
- * more than the parse on some virtual machines.  With these settings the
- * process holds its high-water mark (about two models) instead. */
+ * each reload would fault every page of its model in again, which is
+ * expensive on some virtual machines.  With these settings the process
+ * holds its high-water mark (about two models) instead. */
 static void
 keep_heap(void)
 {

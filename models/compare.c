@@ -20,201 +20,38 @@
 #include "util.h"
 
 /* ---------------------------------------------------------------------- */
-/* Where the objects are in the text of a model.
+/* Comparing by text.
  *
  * Comparing 10,000 VMs as cJSON trees means chasing every node of both;
- * comparing their text is a memcmp().  Equal text is equal JSON; text that
- * differs is compared as JSON after all (it may differ only in spacing or
- * member order), so the result is the same either way. */
+ * comparing their text is a memcmp().  The syntax check that every parse
+ * runs first records where the root members, and the elements of arrays
+ * among them, are in the text (json-check.h); the model keeps the text.
+ * Equal text is equal JSON; text that differs is compared as JSON after
+ * all (it may differ only in spacing or member order), so the result is
+ * the same either way. */
 
-/* A stretch of a model's text; 'start' NULL if there is none. */
-struct intent_span {
-    const char *start;
-    size_t len;
-};
-
-struct intent_spans {
-    struct intent_span version, networks, hosts;    /* Root members. */
-    struct intent_span *vms, *policies;     /* Elements of those arrays. */
-    size_t n_vms, n_policies;
-};
-
-/* Frees 'spans'.  Accepts NULL. */
-void
-intent_spans_destroy(struct intent_spans *spans)
+/* Returns the first root member 'key' of 'intent' as the text has it, or
+ * NULL (also if the text names it otherwise, with an escape). */
+static const struct json_member *
+text_member(const struct intent *intent, const char *key)
 {
-    if (spans) {
-        free(spans->vms);
-        free(spans->policies);
-        free(spans);
-    }
+    return json_outline_find(&intent->outline, key);
 }
 
-/* Returns the end of the string that starts at 'p' (a quote), just past
- * its closing quote. */
-static const char *
-skip_string(const char *p)
+/* Returns the spans of the 'n' elements of root array 'key' of 'intent',
+ * or NULL if the text does not show exactly 'n'. */
+static const struct json_span *
+text_elements(const struct intent *intent, const char *key, size_t n)
 {
-    for (p++;;) {
-        char c = *p++;
-        if (c == '"') {
-            return p;
-        } else if (c == '\\') {
-            if (!*p++) {
-                return p - 1;
-            }
-        } else if (!c) {
-            return p - 1;
-        }
-    }
+    const struct json_member *m = text_member(intent, key);
+    return m && m->n_elems == n && n ? m->elems : NULL;
 }
 
-/* Returns 'p' past white space. */
-static const char *
-skip_ws(const char *p)
-{
-    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') {
-        p++;
-    }
-    return p;
-}
-
-/* Returns the end of the value that starts at 'p' (valid JSON, as the
- * model was parsed from it).  A byte at a time: most JSON tokens are a
- * few bytes long. */
-static const char *
-skip_value(const char *p)
-{
-    if (*p == '"') {
-        return skip_string(p);
-    } else if (*p != '{' && *p != '[') {
-        return p + strcspn(p, ",}] \t\r\n");
-    }
-    int depth = 0;
-    for (;;) {
-        char c = *p++;
-        switch (c) {
-        case '"':
-            p = skip_string(p - 1);
-            break;
-        case '{': case '[':
-            depth++;
-            break;
-        case '}': case ']':
-            if (!--depth) {
-                return p;
-            }
-            break;
-        case '\0':
-            return p - 1;       /* The end of the text: not expected. */
-        default:
-            break;
-        }
-    }
-}
-
-/* Sets '*elems' and '*n' to the spans of the elements of the array at
- * 'p'; returns its end. */
-static const char *
-scan_array(const char *p, struct intent_span **elems, size_t *n)
-{
-    size_t allocated = 0;
-    if (*p != '[') {
-        return skip_value(p);
-    }
-    p = skip_ws(p + 1);
-    while (*p && *p != ']') {
-        const char *end = skip_value(p);
-        if (*n >= allocated) {
-            *elems = x2nrealloc(*elems, &allocated, sizeof **elems);
-        }
-        (*elems)[(*n)++] = (struct intent_span) { p, end - p };
-        p = skip_ws(end);
-        if (*p == ',') {
-            p = skip_ws(p + 1);
-        }
-    }
-    return *p ? p + 1 : p;
-}
-
-/* Finds where the root members and the VMs and policies are in the text
- * of 'intent'.  Returns NULL if it cannot (the text is not what the model
- * was parsed from). */
-static struct intent_spans *
-find_spans(const struct intent *intent)
-{
-    if (!intent->text) {
-        return NULL;
-    }
-    const char *p = intent->text;
-    if (!strncmp(p, "\xef\xbb\xbf", 3)) {
-        p += 3;
-    }
-    p = skip_ws(p);
-    if (*p != '{') {
-        return NULL;
-    }
-
-    struct intent_spans *spans = xzalloc(sizeof *spans);
-    p = skip_ws(p + 1);
-    while (*p == '"') {
-        const char *key = p + 1;
-        const char *key_end = skip_string(p);
-        size_t key_len = key_end - key - 1;
-        p = skip_ws(key_end);
-        if (*p != ':') {
-            break;
-        }
-        p = skip_ws(p + 1);
-
-        /* A member named twice: cJSON and the model take the first. */
-#define KEY_IS(NAME) (key_len == strlen(NAME) && !memcmp(key, NAME, key_len))
-        const char *end;
-        if (KEY_IS("vms") && !spans->vms) {
-            end = scan_array(p, &spans->vms, &spans->n_vms);
-        } else if (KEY_IS("policies") && !spans->policies) {
-            end = scan_array(p, &spans->policies, &spans->n_policies);
-        } else {
-            end = skip_value(p);
-            struct intent_span *span = (KEY_IS("version") ? &spans->version
-                                        : KEY_IS("networks")
-                                        ? &spans->networks
-                                        : KEY_IS("hosts") ? &spans->hosts
-                                        : NULL);
-            if (span && !span->start) {
-                *span = (struct intent_span) { p, end - p };
-            }
-        }
-#undef KEY_IS
-        p = skip_ws(end);
-        if (*p == ',') {
-            p = skip_ws(p + 1);
-        }
-    }
-    if (*p != '}' || spans->n_vms != intent->n_vms
-        || spans->n_policies != intent->n_policies) {
-        intent_spans_destroy(spans);
-        return NULL;
-    }
-    return spans;
-}
-
-/* Returns the spans of 'intent' (found once), or NULL. */
-static const struct intent_spans *
-get_spans(const struct intent *intent)
-{
-    if (!intent->spans) {
-        CONST_CAST(struct intent *, intent)->spans = find_spans(intent);
-    }
-    return intent->spans;
-}
-
-/* True if 'a' and 'b' are both there with the same text. */
+/* True if 'a' and 'b' have the same text. */
 static bool
-same_text(const struct intent_span *a, const struct intent_span *b)
+same_text(const struct json_span *a, const struct json_span *b)
 {
-    return (a->start && b->start && a->len == b->len
-            && !memcmp(a->start, b->start, a->len));
+    return a->len == b->len && !memcmp(a->start, b->start, a->len);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -258,8 +95,8 @@ compare_objects(const struct intent *a, const struct intent *b,
                 const char *key, size_t n_a, size_t n_b,
                 const char *(*name_at)(const struct intent *, size_t),
                 size_t (*index_of)(const struct intent *, const char *),
-                const struct intent_span *spans_a,
-                const struct intent_span *spans_b,
+                const struct json_span *spans_a,
+                const struct json_span *spans_b,
                 struct sset *changed)
 {
     const cJSON **items_a = NULL, **items_b = NULL;
@@ -353,21 +190,14 @@ void
 intent_compare(const struct intent *a, const struct intent *b,
                struct intent_change *change)
 {
-    const struct intent_spans *sa = get_spans(a);
-    const struct intent_spans *sb = get_spans(b);
     static const char *const root_keys[] = { "version", "networks", "hosts" };
 
     change->other = !same_policy_order(a, b);
     for (size_t i = 0; i < ARRAY_SIZE(root_keys) && !change->other; i++) {
-        const char *key = root_keys[i];
-        const struct intent_span *x = (!sa ? NULL
-                                       : i == 0 ? &sa->version
-                                       : i == 1 ? &sa->networks : &sa->hosts);
-        const struct intent_span *y = (!sb ? NULL
-                                       : i == 0 ? &sb->version
-                                       : i == 1 ? &sb->networks : &sb->hosts);
-        change->other = (!(x && y && same_text(x, y))
-                         && !same_member(a->json, b->json, key));
+        const struct json_member *x = text_member(a, root_keys[i]);
+        const struct json_member *y = text_member(b, root_keys[i]);
+        change->other = (!(x && y && same_text(&x->value, &y->value))
+                         && !same_member(a->json, b->json, root_keys[i]));
     }
     sset_init(&change->vms);
     sset_init(&change->policies);
@@ -375,11 +205,12 @@ intent_compare(const struct intent *a, const struct intent *b,
         return;
     }
     compare_objects(a, b, "vms", a->n_vms, b->n_vms, vm_name_at,
-                    vm_index_of, sa ? sa->vms : NULL, sb ? sb->vms : NULL,
-                    &change->vms);
+                    vm_index_of, text_elements(a, "vms", a->n_vms),
+                    text_elements(b, "vms", b->n_vms), &change->vms);
     compare_objects(a, b, "policies", a->n_policies, b->n_policies,
                     policy_name_at, policy_index_of,
-                    sa ? sa->policies : NULL, sb ? sb->policies : NULL,
+                    text_elements(a, "policies", a->n_policies),
+                    text_elements(b, "policies", b->n_policies),
                     &change->policies);
 }
 

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "models/intent.h"
+#include "models/json-check.h"
 #include "openvswitch/compiler.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
@@ -81,16 +82,12 @@ struct intent {
 
     struct svec warnings;           /* "PATH: message" lines. */
 
-    /* The JSON text it was parsed from, and where its objects are in it
-     * (found by the first intent_compare() that needs them, or NULL):
-     * compare.c. */
+    /* The JSON text it was parsed from, and where its root members are in
+     * it (the syntax check found them): compare.c compares by text. */
     char *text;
     size_t text_len;
-    struct intent_spans *spans;
+    struct json_outline outline;
 };
-
-/* compare.c. */
-void intent_spans_destroy(struct intent_spans *);
 
 /* A claim on a key that must be unique (a MAC address, an IP address in a
  * network, a port name on a host).  'a' is a model object, 'name' a string

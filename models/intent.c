@@ -403,15 +403,17 @@ intent_create(cJSON *json)
 }
 
 /* Appends to 'errors' why 'text' (of 'len' bytes) is not JSON, as
- * "line L, column C: invalid JSON: REASON".  Returns true if it is JSON. */
+ * "line L, column C: invalid JSON: REASON".  Returns true if it is JSON.
+ * Records in 'outline' where the root members are, either way. */
 static bool
-check_json_syntax(struct svec *errors, const char *text, size_t len)
+check_json_syntax(struct svec *errors, const char *text, size_t len,
+                  struct json_outline *outline)
 {
     size_t line, column;
     const char *reason, *at;
 
     if (json_check_syntax(text, len, INTENT_MAX_DEPTH, &line, &column,
-                          &reason, &at)) {
+                          &reason, &at, outline)) {
         return true;
     }
 
@@ -477,7 +479,9 @@ intent_parse_text(const char *json_text, struct svec *errors)
         len -= 3;
     }
 
-    if (!check_json_syntax(errors, text, len)) {
+    struct json_outline outline = { .members = NULL };
+    if (!check_json_syntax(errors, text, len, &outline)) {
+        json_outline_destroy(&outline);
         svec_destroy(&local_errors);
         return NULL;
     }
@@ -488,12 +492,14 @@ intent_parse_text(const char *json_text, struct svec *errors)
          * own limits. */
         svec_add(errors, "$: cJSON could not parse this valid JSON");
         json_mem_destroy(&mem);
+        json_outline_destroy(&outline);
         svec_destroy(&local_errors);
         return NULL;
     }
 
     struct intent *intent = intent_create(json);
     intent->json_mem = mem;
+    intent->outline = outline;
     struct intent_parser p = {
         .intent = intent,
         .errors = errors,
@@ -635,7 +641,7 @@ intent_destroy(struct intent *intent)
     shash_destroy(&intent->vms_by_name);
     json_mem_destroy(&intent->json_mem);
     free(intent->text);
-    intent_spans_destroy(intent->spans);
+    json_outline_destroy(&intent->outline);
     free(intent);
 }
 

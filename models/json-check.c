@@ -6,7 +6,9 @@
 
 #include "models/json-check.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include "util.h"
 
 struct json_scan {
     const char *p;              /* Next byte. */
@@ -15,6 +17,9 @@ struct json_scan {
     int max_depth;
     const char *error_at;       /* Where the first error is. */
     const char *reason;         /* Why, or NULL while all is well. */
+    struct json_outline *outline;   /* Or NULL. */
+    struct json_member *member; /* The root member whose value is being
+                                 * scanned, if 'outline'. */
 };
 
 static bool scan_value(struct json_scan *);
@@ -160,6 +165,18 @@ scan_literal(struct json_scan *s, const char *word)
     return true;
 }
 
+/* Returns the span of the value that starts at or after 'start' (after
+ * white space) and ends before 's->p'. */
+static struct json_span
+scan_span(const struct json_scan *s, const char *start)
+{
+    while (*start == ' ' || *start == '\t' || *start == '\n'
+           || *start == '\r') {
+        start++;
+    }
+    return (struct json_span) { start, s->p - start };
+}
+
 /* Scans an object or array whose opening bracket is at 's->p'. */
 static bool
 scan_container(struct json_scan *s)
@@ -170,6 +187,11 @@ scan_container(struct json_scan *s)
     if (++s->depth > s->max_depth) {
         return scan_fail(s, s->p, "nested too deeply");
     }
+    /* The root object's members, and the elements of an array that is one
+     * of their values, go into the outline. */
+    bool root = s->outline && s->depth == 1 && object;
+    struct json_member *owner = (s->depth == 2 && !object ? s->member
+                                 : NULL);
     s->p++;
     scan_ws(s);
     if (s->p < s->end && *s->p == close) {
@@ -178,12 +200,24 @@ scan_container(struct json_scan *s)
         return true;
     }
     for (;;) {
+        struct json_member *m = NULL;
         if (object) {
             if (s->p >= s->end || *s->p != '"') {
                 return scan_fail(s, s->p, "expected a string key");
             }
+            const char *key = s->p;
             if (!scan_string(s)) {
                 return false;
+            }
+            if (root) {
+                struct json_outline *o = s->outline;
+                if (o->n_members >= o->allocated) {
+                    o->members = x2nrealloc(o->members, &o->allocated,
+                                            sizeof *o->members);
+                }
+                m = &o->members[o->n_members++];
+                memset(m, 0, sizeof *m);
+                m->key = (struct json_span) { key + 1, s->p - key - 2 };
             }
             scan_ws(s);
             if (s->p >= s->end || *s->p != ':') {
@@ -191,8 +225,22 @@ scan_container(struct json_scan *s)
             }
             s->p++;
         }
+        const char *start = s->p;     /* White space first, if any. */
+        if (m) {
+            s->member = m;
+        }
         if (!scan_value(s)) {
             return false;
+        }
+        if (m) {
+            m->value = scan_span(s, start);
+            s->member = NULL;
+        } else if (owner) {
+            if (owner->n_elems >= owner->allocated) {
+                owner->elems = x2nrealloc(owner->elems, &owner->allocated,
+                                          sizeof *owner->elems);
+            }
+            owner->elems[owner->n_elems++] = scan_span(s, start);
         }
         scan_ws(s);
         if (s->p < s->end && *s->p == ',') {
@@ -237,16 +285,44 @@ scan_value(struct json_scan *s)
     }
 }
 
+/* Frees what 'outline' holds.  Accepts NULL. */
+void
+json_outline_destroy(struct json_outline *outline)
+{
+    if (outline) {
+        for (size_t i = 0; i < outline->n_members; i++) {
+            free(outline->members[i].elems);
+        }
+        free(outline->members);
+    }
+}
+
+/* Returns the first root member of 'outline' whose key is written 'key'
+ * in the text, or NULL. */
+const struct json_member *
+json_outline_find(const struct json_outline *outline, const char *key)
+{
+    size_t len = strlen(key);
+    for (size_t i = 0; i < outline->n_members; i++) {
+        const struct json_member *m = &outline->members[i];
+        if (m->key.len == len && !memcmp(m->key.start, key, len)) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
 /* Checks the JSON syntax of 'text' ('len' bytes); see json-check.h. */
 bool
 json_check_syntax(const char *text, size_t len, int max_depth,
                   size_t *line, size_t *column, const char **reason,
-                  const char **error_at)
+                  const char **error_at, struct json_outline *outline)
 {
     struct json_scan s = {
         .p = text,
         .end = text + len,
         .max_depth = max_depth,
+        .outline = outline,
     };
 
     if (scan_value(&s)) {

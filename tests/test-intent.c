@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "models/intent.h"
+#include "models/json-check.h"
 #include "openvswitch/dynamic-string.h"
 #include "packets.h"
 #include "smap.h"
@@ -856,6 +857,54 @@ run_corpus(const char *dir)
 }
 
 /* Runs the unit cases, then the corpus. */
+/* True if 'span' holds exactly 'text'. */
+static bool
+span_is(const struct json_span *span, const char *text)
+{
+    return span->len == strlen(text) && !memcmp(span->start, text, span->len);
+}
+
+/* The outline of the root object that the syntax check records, which
+ * the incremental compile compares by text: members in text order with
+ * their values, the elements of arrays among them (strings holding
+ * brackets and escaped quotes included), the first of a member named
+ * twice, nothing for a root that is not an object. */
+static void
+test_json_outline(void)
+{
+    static const char text[] =
+        " { \"a\" : 1 ,\n \"vms\": [ {\"x\": [1]} , [2, 3],\"s\\\"]\" ],"
+        " \"b\": {\"c\": [4]}, \"e\": [], \"a\": 2 } ";
+    struct json_outline o = { .members = NULL };
+    size_t line, column;
+    const char *reason;
+
+    UNIT_CHECK(json_check_syntax(text, strlen(text), 8, &line, &column,
+                                 &reason, NULL, &o));
+    UNIT_CHECK(o.n_members == 5);
+    const struct json_member *m = json_outline_find(&o, "a");
+    UNIT_CHECK(m && span_is(&m->value, "1") && m == &o.members[0]);
+    m = json_outline_find(&o, "vms");
+    UNIT_CHECK(m && m->n_elems == 3);
+    if (m && m->n_elems == 3) {
+        UNIT_CHECK(span_is(&m->elems[0], "{\"x\": [1]}"));
+        UNIT_CHECK(span_is(&m->elems[1], "[2, 3]"));
+        UNIT_CHECK(span_is(&m->elems[2], "\"s\\\"]\""));
+    }
+    m = json_outline_find(&o, "b");
+    UNIT_CHECK(m && span_is(&m->value, "{\"c\": [4]}") && !m->n_elems);
+    m = json_outline_find(&o, "e");
+    UNIT_CHECK(m && span_is(&m->value, "[]") && !m->n_elems);
+    UNIT_CHECK(!json_outline_find(&o, "c"));
+    json_outline_destroy(&o);
+
+    struct json_outline none = { .members = NULL };
+    UNIT_CHECK(json_check_syntax("[{\"a\": 1}]", 10, 8, &line, &column,
+                                 &reason, NULL, &none));
+    UNIT_CHECK(none.n_members == 0);
+    json_outline_destroy(&none);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -879,6 +928,7 @@ main(int argc, char *argv[])
     UNIT_RUN(test_policies);
     UNIT_RUN(test_policy_defaults);
     UNIT_RUN(test_syntax_errors);
+    UNIT_RUN(test_json_outline);
 
     if (run_corpus(corpus_dir) < 40) {
         printf("FAIL: %s: corpus has fewer than 40 files\n", unit_program);

@@ -3,13 +3,15 @@
  * intent, and (with -c) how long pipeline_compile() takes to compile every
  * bridge of it.
  *
- * usage: bench-intent [FILE | -n N_VMS] [-i ITERATIONS] [-c] [-m]
+ * usage: bench-intent [FILE | -n N_VMS] [-i ITERATIONS] [-c [-M]] [-m]
  *        bench-intent FILE -d NEW_FILE [-i ITERATIONS]
  *
  * -c compiles every bridge of the intent after parsing it, with every port
  * the bridge names present (numbered in intent order: uplink members,
  * adapters, VM NICs, as flowchaind assumes for a bridge that is not
- * connected), and reports the flows and groups.  -m prints one line of
+ * connected), as flowchaind compiles the bridges of one intent: with a
+ * memo of the flows bridges share (pipeline_compile_memo()), or without
+ * one with -M.  It reports the flows and groups.  -m prints one line of
  * "key=value" pairs instead of the sentence (for bench/run.sh): times of
  * the median run in ms, the flow and group counts, the largest bridge,
  * and the process's peak RSS (getrusage) in KiB.
@@ -135,12 +137,12 @@ compare_doubles(const void *a_, const void *b_)
 
 struct compile_result {
     size_t flows, groups;       /* Over every bridge. */
-    size_t heap_bytes;          /* Heap held by their flow sets (glibc's
-                                 * mallinfo2(), mmap'ed blocks included,
-                                 * summed per bridge while its flow set
-                                 * is alive). */
+    size_t memo_flows;          /* Flows compiled once, shared. */
+    double compile_ms, free_ms; /* Compiling, freeing the sets. */
+    double heap_per_flow;       /* Of the largest bridge's set alone. */
     size_t max_flows;           /* Of the largest bridge... */
-    const char *max_host, *max_bridge;  /* ...which is this one. */
+    const char *max_host, *max_bridge;  /* ...which is this one... */
+    const struct intent_bridge *max_br; /* ...while the intent lives. */
 };
 
 /* Returns the heap in use, mmap'ed blocks (large hash tables) included. */
@@ -151,11 +153,22 @@ heap_in_use(void)
     return mi.uordblks + mi.hblkhd;
 }
 
-/* Compiles every bridge of 'intent' and counts what it gives. */
+/* Compiles every bridge of 'intent', as flowchaind compiles the bridges
+ * of one intent (with a memo of the flows bridges share, unless
+ * 'no_memo'), and counts what it gives.  Each bridge's set is freed once
+ * counted, so that one bridge's set is alive at a time; flowchaind keeps
+ * the set of each switch, so the time spent freeing them is timed apart:
+ * 'r->compile_ms' is the compiles, 'r->free_ms' the frees. */
 static void
-compile_all(const struct intent *intent, struct compile_result *r)
+compile_all(const struct intent *intent, bool no_memo,
+            struct compile_result *r)
 {
     memset(r, 0, sizeof *r);
+
+    double t0 = now_ms();
+    struct pipeline_memo *memo = no_memo ? NULL : pipeline_memo_create(intent);
+    r->compile_ms += now_ms() - t0;
+
     for (size_t h = 0; h < intent_n_hosts(intent); h++) {
         const struct intent_host *host = intent_host_at(intent, h);
         for (size_t b = 0; b < host->n_bridges; b++) {
@@ -163,13 +176,11 @@ compile_all(const struct intent *intent, struct compile_result *r)
             struct flowset fs;
             struct portmap pm;
 
+            t0 = now_ms();
             flowset_init(&fs);
             portmap_assume(&pm, br);
-            size_t heap_before = heap_in_use();
-            pipeline_compile(intent, br, &pm, &fs);
-            size_t heap_after = heap_in_use();
-            r->heap_bytes += (heap_after > heap_before
-                              ? heap_after - heap_before : 0);
+            pipeline_compile_memo(intent, br, &pm, memo, &fs);
+            r->compile_ms += now_ms() - t0;
             size_t n = flowset_n_flows(&fs);
             r->flows += n;
             r->groups += flowset_n_groups(&fs);
@@ -177,11 +188,38 @@ compile_all(const struct intent *intent, struct compile_result *r)
                 r->max_flows = n;
                 r->max_host = host->name;
                 r->max_bridge = br->name;
+                r->max_br = br;
             }
+            t0 = now_ms();
             portmap_destroy(&pm);
             flowset_destroy(&fs);
+            r->free_ms += now_ms() - t0;
         }
     }
+    r->memo_flows = pipeline_memo_n_flows(memo);
+    t0 = now_ms();
+    pipeline_memo_destroy(memo);
+    r->free_ms += now_ms() - t0;
+}
+
+/* Returns the heap per flow of the flow set of bridge 'br' of 'intent'
+ * compiled alone (no memo: every flow its own). */
+static double
+heap_per_flow(const struct intent *intent, const struct intent_bridge *br)
+{
+    struct flowset fs;
+    struct portmap pm;
+
+    flowset_init(&fs);
+    portmap_assume(&pm, br);
+    size_t heap_before = heap_in_use();
+    pipeline_compile(intent, br, &pm, &fs);
+    size_t heap_after = heap_in_use();
+    size_t n = flowset_n_flows(&fs);
+    portmap_destroy(&pm);
+    flowset_destroy(&fs);
+    return (n && heap_after > heap_before
+            ? (double) (heap_after - heap_before) / n : 0.0);
 }
 
 /* The median of the 'n' values of 'v' (sorts 'v'). */
@@ -347,7 +385,7 @@ main(int argc, char *argv[])
     const char *file = NULL, *new_file = NULL;
     size_t n_vms = 10000;
     int iterations = 10;
-    bool compile = false, machine = false;
+    bool compile = false, machine = false, no_memo = false;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-n") && i + 1 < argc) {
@@ -356,6 +394,8 @@ main(int argc, char *argv[])
             iterations = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "-c")) {
             compile = true;
+        } else if (!strcmp(argv[i], "-M")) {
+            no_memo = true;
         } else if (!strcmp(argv[i], "-m")) {
             machine = true;
         } else if (!strcmp(argv[i], "-d") && i + 1 < argc) {
@@ -364,7 +404,7 @@ main(int argc, char *argv[])
             file = argv[i];
         } else {
             fprintf(stderr, "usage: %s [FILE | -n N_VMS] [-i ITERATIONS] "
-                    "[-c] [-m]\n       %s FILE -d NEW_FILE [-i ITERATIONS]\n",
+                    "[-c [-M]] [-m]\n       %s FILE -d NEW_FILE [-i ITERATIONS]\n",
                     argv[0], argv[0]);
             return 2;
         }
@@ -398,6 +438,7 @@ main(int argc, char *argv[])
 
     double *times = xmalloc(iterations * sizeof *times);
     double *ctimes = xmalloc(iterations * sizeof *ctimes);
+    double *ftimes = xcalloc(iterations, sizeof *ftimes);
     double *ttimes = xmalloc(iterations * sizeof *ttimes);
     struct compile_result cr;
     size_t vms = 0, nics = 0, hosts = 0, bridges = 0, policies = 0;
@@ -416,9 +457,13 @@ main(int argc, char *argv[])
             return 1;
         }
         if (compile) {
-            double c_start = now_ms();
-            compile_all(intent, &cr);
-            ctimes[i] = now_ms() - c_start;
+            compile_all(intent, no_memo, &cr);
+            ctimes[i] = cr.compile_ms;
+            ftimes[i] = cr.free_ms;
+            if (i == iterations - 1 && cr.max_br) {
+                cr.heap_per_flow = heap_per_flow(intent, cr.max_br);
+            }
+            cr.max_br = NULL;
         } else {
             ctimes[i] = 0;
         }
@@ -441,6 +486,7 @@ main(int argc, char *argv[])
     }
     qsort(times, iterations, sizeof *times, compare_doubles);
     qsort(ctimes, iterations, sizeof *ctimes, compare_doubles);
+    qsort(ftimes, iterations, sizeof *ftimes, compare_doubles);
     qsort(ttimes, iterations, sizeof *ttimes, compare_doubles);
 
     struct rusage ru;
@@ -448,31 +494,40 @@ main(int argc, char *argv[])
     if (machine) {
         printf("vms=%"PRIuSIZE" nics=%"PRIuSIZE" hosts=%"PRIuSIZE
                " bridges=%"PRIuSIZE" policies=%"PRIuSIZE" json_bytes=%"
-               PRIuSIZE" runs=%d parse_ms=%.3f compile_ms=%.3f total_ms=%.3f"
+               PRIuSIZE" runs=%d parse_ms=%.3f compile_ms=%.3f free_ms=%.3f"
+               " total_ms=%.3f"
                " total_min_ms=%.3f total_max_ms=%.3f flows=%"PRIuSIZE
                " groups=%"PRIuSIZE" max_bridge_flows=%"PRIuSIZE
-               " max_bridge=%s/%s max_rss_kb=%ld bytes_per_flow=%.0f\n",
+               " max_bridge=%s/%s max_rss_kb=%ld bytes_per_flow=%.0f"
+               " memo_flows=%"PRIuSIZE"\n",
                vms, nics, hosts, bridges, policies, text.length, iterations,
                times[iterations / 2], ctimes[iterations / 2],
+               ftimes[iterations / 2],
                ttimes[iterations / 2], ttimes[0], ttimes[iterations - 1],
                cr.flows, cr.groups, cr.max_flows,
                cr.max_host ? cr.max_host : "-",
                cr.max_bridge ? cr.max_bridge : "-", ru.ru_maxrss,
-               cr.flows ? (double) cr.heap_bytes / cr.flows : 0.0);
+               cr.heap_per_flow, cr.memo_flows);
         goto done;
     }
     if (compile) {
         printf("bench-intent: %"PRIuSIZE" bridges compiled to %"PRIuSIZE
                " flows and %"PRIuSIZE" groups (largest: %s/%s, %"PRIuSIZE
-               " flows): compile best %.2f ms, median %.2f ms; parse+"
+               " flows): compile best %.2f ms, median %.2f ms (then "
+               "freeing the sets, not counted: median %.2f ms); parse+"
                "validate+compile median %.2f ms; peak RSS %ld KiB; "
-               "heap per flow in a flow set %.0f bytes\n",
+               "heap per flow in the largest set alone %.0f bytes; ",
                bridges, cr.flows, cr.groups,
                cr.max_host ? cr.max_host : "-",
                cr.max_bridge ? cr.max_bridge : "-", cr.max_flows,
-               ctimes[0], ctimes[iterations / 2], ttimes[iterations / 2],
-               ru.ru_maxrss,
-               cr.flows ? (double) cr.heap_bytes / cr.flows : 0.0);
+               ctimes[0], ctimes[iterations / 2], ftimes[iterations / 2],
+               ttimes[iterations / 2], ru.ru_maxrss, cr.heap_per_flow);
+        if (no_memo) {
+            printf("no memo (-M)\n");
+        } else {
+            printf("%"PRIuSIZE" flows compiled once and shared (memo)\n",
+                   cr.memo_flows);
+        }
     }
     printf("bench-intent: %"PRIuSIZE" VMs, %"PRIuSIZE" NICs, %"PRIuSIZE
            " hosts, %.1f MB of JSON: parse+validate best %.2f ms, median "
@@ -481,6 +536,7 @@ main(int argc, char *argv[])
 done:
     free(times);
     free(ctimes);
+    free(ftimes);
     free(ttimes);
     ds_destroy(&text);
     return 0;

@@ -221,9 +221,19 @@ ROWS = [
      300, ""),
     ("B1", "  of which parse + validate", "ms", "b1.parse_ms", None, None,
      ""),
-    ("B1", "  of which compile", "ms", "b1.compile_ms", None, None, ""),
+    ("B1", "  of which compile", "ms", "b1.compile_ms",
+     "b1.compile_nomemo_ms", None,
+     "baseline: the same compiles without the memo of shared flows"),
+    ("B1", "  compile without the memo (`bench-intent -c -M`)", "ms",
+     "b1.compile_nomemo_ms", None, None, ""),
+    ("B1", "  flows compiled once and shared by the bridges (memo)", "",
+     "b1.memo_flows", None, None, ""),
+    ("B1", "  then freeing each bridge's set once counted (the benchmark's "
+     "own: flowchaind keeps them; not in the figures above)", "ms",
+     "b1.free_ms", None, None, ""),
     ("B1", "peak RSS of the above", "MB", "b1.rss_mb", None, 200, ""),
-    ("B1", "heap per flow of one compiled flow set", "bytes",
+    ("B1", "heap per flow of one compiled flow set (the largest bridge's, "
+     "compiled alone)", "bytes",
      "b1.bytes_per_flow", None, None, ""),
     ("B1", "heap per installed flow as flowchaind holds it (desired + "
      "installed set of the largest bridge, worst of install, reload and "

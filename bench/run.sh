@@ -24,7 +24,8 @@
 #               together); default all
 #
 # Run as root (namespaces).  Nothing in it asserts a time.
-# B1: bench/bench-intent -c, and bench/bench-flowmem on its largest bridge
+# B1: bench/bench-intent -c (and -c -M, without the memo of shared flows),
+# and bench/bench-flowmem on its largest bridge
 # (no lab).  B2-B4: one host of the B2 intent
 # (the one with the largest bridge) as a lab: two VMs as namespaces (for
 # pings), every other NIC port of that host as an OVS internal port, and
@@ -104,15 +105,21 @@ bench_b1() {
     say "B1: generating the intent ($B1_ARGS)"
     $GEN $B1_ARGS -o "$WORK/b1.json" || return 1
     "$BUILD/flowchainctl" check "$WORK/b1.json" 2>/dev/null | sed 's/^/bench: /' >&2
-    local r out mem
+    local r out mem nomemo
     for r in $(seq "$RUNS"); do
         out=$("$BUILD/bench/bench-intent" "$WORK/b1.json" -i 1 -c -m) || return 1
         result b1.total_ms "$(kv total_ms "$out")"
         result b1.parse_ms "$(kv parse_ms "$out")"
         result b1.compile_ms "$(kv compile_ms "$out")"
+        result b1.free_ms "$(kv free_ms "$out")"
+        result b1.memo_flows "$(kv memo_flows "$out")"
         result b1.rss_mb "$(awk -v k="$(kv max_rss_kb "$out")" 'BEGIN {printf "%.1f", k / 1024}')"
         result b1.bytes_per_flow "$(kv bytes_per_flow "$out")"
         say "B1 run $r: $out"
+        # The same compiles without the memo of the flows bridges share.
+        nomemo=$("$BUILD/bench/bench-intent" "$WORK/b1.json" -i 1 -c -M -m) || return 1
+        result b1.compile_nomemo_ms "$(kv compile_ms "$nomemo")"
+        say "B1 run $r, no memo: $nomemo"
         # The heap flowchaind holds per installed flow: desired + installed
         # of the largest bridge, through the real flow sync (the worst of a
         # full install, a reload and a read-back).

@@ -49,6 +49,7 @@ state_name(enum ofsession_state state)
 
 struct port_node {
     struct hmap_node node;      /* In 'ports', by port number. */
+    struct hmap_node name_node; /* In 'ports_by_name', by name. */
     struct ofputil_phy_port pp;
 };
 
@@ -73,6 +74,9 @@ struct ofsession {
     uint64_t dpid;
     uint8_t n_tables;
     struct hmap ports;
+    struct hmap ports_by_name;  /* The same nodes, by name: the compile
+                                 * and the announcements look up every VM
+                                 * NIC's port by name. */
     struct ofsession_stats stats;
 
     /* Requests whose errors the owner expects (ofsession_quiet_errors()),
@@ -110,6 +114,7 @@ ofsession_create(const char *peer, const struct ofsession_hooks *hooks,
     s->created = s->last_rx = s->last_tx_progress = now;
     ovs_list_init(&s->txq);
     hmap_init(&s->ports);
+    hmap_init(&s->ports_by_name);
     ofsession_send(s, ofputil_encode_hello(1u << OFP13_VERSION));
     return s;
 }
@@ -121,6 +126,7 @@ clear_ports(struct ofsession *s)
     HMAP_FOR_EACH_POP (p, node, &s->ports) {
         free(p);
     }
+    hmap_clear(&s->ports_by_name);
 }
 
 /* Frees 's' and everything it holds.  's' may be NULL. */
@@ -134,6 +140,7 @@ ofsession_destroy(struct ofsession *s)
         }
         clear_ports(s);
         hmap_destroy(&s->ports);
+        hmap_destroy(&s->ports_by_name);
         offrame_destroy(s->framer);
         free(s->error);
         free(s->peer);
@@ -247,6 +254,11 @@ set_port(struct ofsession *s, const struct ofputil_phy_port *pp)
     uint32_t hash = hash_int(ofp_to_u16(pp->port_no), 0);
     HMAP_FOR_EACH_WITH_HASH (p, node, hash, &s->ports) {
         if (p->pp.port_no == pp->port_no) {
+            if (strcmp(p->pp.name, pp->name)) {
+                hmap_remove(&s->ports_by_name, &p->name_node);
+                hmap_insert(&s->ports_by_name, &p->name_node,
+                            hash_string(pp->name, 0));
+            }
             p->pp = *pp;
             return;
         }
@@ -254,6 +266,7 @@ set_port(struct ofsession *s, const struct ofputil_phy_port *pp)
     p = xmalloc(sizeof *p);
     p->pp = *pp;
     hmap_insert(&s->ports, &p->node, hash);
+    hmap_insert(&s->ports_by_name, &p->name_node, hash_string(pp->name, 0));
 }
 
 static void
@@ -264,6 +277,7 @@ delete_port(struct ofsession *s, ofp_port_t port_no)
     HMAP_FOR_EACH_WITH_HASH (p, node, hash, &s->ports) {
         if (p->pp.port_no == port_no) {
             hmap_remove(&s->ports, &p->node);
+            hmap_remove(&s->ports_by_name, &p->name_node);
             free(p);
             return;
         }
@@ -675,7 +689,8 @@ const struct ofputil_phy_port *
 ofsession_find_port(const struct ofsession *s, const char *name)
 {
     const struct port_node *p;
-    HMAP_FOR_EACH (p, node, &s->ports) {
+    HMAP_FOR_EACH_WITH_HASH (p, name_node, hash_string(name, 0),
+                             &s->ports_by_name) {
         if (!strcmp(p->pp.name, name)) {
             return &p->pp;
         }

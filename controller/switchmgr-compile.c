@@ -305,6 +305,51 @@ swconn_desired_changed(struct swconn *conn)
     switchmgr_conn_announce(conn);
 }
 
+/* How long a memo of shared flows is kept after its last use, in seconds:
+ * long enough for the switches that connect together (B5, a restart) to
+ * share it, short enough that an idle daemon holds no second reference to
+ * its policy flows. */
+#define MEMO_KEEP_SECONDS 1.0
+
+static void
+memo_timer_cb(struct ev_loop *loop OVS_UNUSED, ev_timer *t,
+              int revents OVS_UNUSED)
+{
+    switchmgr_memo_release(t->data);
+}
+
+/* Initializes 'mgr''s memo (none yet) and its timer. */
+void
+switchmgr_memo_init(struct switchmgr *mgr)
+{
+    mgr->memo = NULL;
+    ev_timer_init(&mgr->memo_timer, memo_timer_cb, 0.0, MEMO_KEEP_SECONDS);
+    mgr->memo_timer.data = mgr;
+}
+
+/* Frees 'mgr''s memo, if any (the flows stay in the sets that hold
+ * them). */
+void
+switchmgr_memo_release(struct switchmgr *mgr)
+{
+    ev_timer_stop(mgr->loop, &mgr->memo_timer);
+    pipeline_memo_destroy(mgr->memo);
+    mgr->memo = NULL;
+}
+
+/* Returns the memo for a full compile of 'mgr''s intent, made if needed,
+ * and keeps it for MEMO_KEEP_SECONDS more. */
+static struct pipeline_memo *
+switchmgr_memo(struct switchmgr *mgr)
+{
+    if (!mgr->memo) {
+        mgr->memo = pipeline_memo_create(mgr->intent);
+    }
+    ovs_assert(pipeline_memo_intent(mgr->memo) == mgr->intent);
+    ev_timer_again(mgr->loop, &mgr->memo_timer);
+    return mgr->memo;
+}
+
 /* Recompiles the desired flows of 'conn' from the intent and its ports and
  * sends the difference, if any. */
 void
@@ -322,7 +367,8 @@ switchmgr_conn_compile(struct swconn *conn)
     if (br) {
         struct portmap pm;
         switchmgr_conn_portmap(conn, &pm);
-        pipeline_compile(mgr->intent, br, &pm, &desired);
+        pipeline_compile_memo(mgr->intent, br, &pm, switchmgr_memo(mgr),
+                              &desired);
         portmap_destroy(&pm);
     } else {
         pipeline_compile_unknown(&desired);
@@ -429,6 +475,7 @@ switchmgr_set_intent(struct switchmgr *mgr, const struct intent *intent)
                                     : NULL);
     size_t n_patched = 0, n_full = 0;
 
+    switchmgr_memo_release(mgr);    /* It serves 'old'. */
     mgr->intent = intent;
     struct swconn *conn;
     LIST_FOR_EACH_SAFE (conn, node, &mgr->conns) {

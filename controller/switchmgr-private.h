@@ -123,6 +123,11 @@ struct switchmgr {
                                  * none. */
     ev_timer stats_timer;
     bool roles;                 /* Several instances: OpenFlow roles. */
+    /* The flows full compiles of 'intent' share (pipeline_compile_memo()),
+     * kept while switches are being compiled: released when 'intent'
+     * changes and after a quiet second ('memo_timer'). */
+    struct pipeline_memo *memo;
+    ev_timer memo_timer;
 };
 
 /* Starts the flow sync of 'conn' (its handshake is done and, with roles
@@ -147,6 +152,9 @@ void switchmgr_conn_portmap(const struct swconn *conn, struct portmap *pm);
 /* Recompiles 'conn''s desired flows in full and starts sending the
  * difference. */
 void switchmgr_conn_compile(struct swconn *conn);
+/* Sets up and tears down 'mgr''s memo of shared flows. */
+void switchmgr_memo_init(struct switchmgr *mgr);
+void switchmgr_memo_release(struct switchmgr *mgr);
 /* Recompiles 'conn' for the PORT_STATUS messages received since the last
  * time, coalesced; the timer callback of 'conn->ports_timer'. */
 void switchmgr_conn_ports_changed(struct swconn *conn);

@@ -796,6 +796,7 @@ switchmgr_create(struct ev_loop *loop, const struct ofsession_config *cfg)
     mgr->accept_retry.data = mgr;
     ev_timer_init(&mgr->stats_timer, stats_timer_cb, 1.0, 1.0);
     mgr->stats_timer.data = mgr;
+    switchmgr_memo_init(mgr);
     return mgr;
 }
 
@@ -829,6 +830,7 @@ switchmgr_destroy(struct switchmgr *mgr)
     ev_timer_stop(mgr->loop, &mgr->tick);
     ev_timer_stop(mgr->loop, &mgr->accept_retry);
     ev_timer_stop(mgr->loop, &mgr->stats_timer);
+    switchmgr_memo_release(mgr);
     stream_tls_destroy(mgr->tls);
     free(mgr);
 }

@@ -208,6 +208,8 @@ struct intent_selector {
     const ovs_be32 *ips;        /* The distinct IPv4 addresses of their
                                  * NICs, in the order first seen. */
     size_t n_ips;
+    const unsigned long *vm_map;    /* Bit 'index' set for each VM of
+                                     * 'vms'; NULL if 'vms' is empty. */
 };
 
 enum intent_peer_kind {
@@ -328,6 +330,9 @@ const char *intent_protocol_to_string(enum intent_protocol);
 /* True if 'vm''s categories hold every pair of 'sel'. */
 bool intent_selector_matches(const struct intent_selector *,
                              const struct intent_vm *);
+/* True if quarantine 'p' names 'vm' (of the same model) among its VMs. */
+bool intent_policy_quarantines(const struct intent_policy *,
+                               const struct intent_vm *);
 
 /* What differs between two valid models (models/compare.c), for the
  * incremental compile: names of the VMs and of the policies added, removed

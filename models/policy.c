@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "bitmap.h"
 #include "hash.h"
 #include "util.h"
 
@@ -50,6 +51,7 @@ struct category_vms {
 struct selector_match {
     const struct intent_vm **vms;   /* NULL if none. */
     size_t n_vms;
+    unsigned long *vm_map;          /* Their indexes; NULL if none. */
     ovs_be32 *ips;                  /* Their NICs' distinct addresses. */
     size_t n_ips;
 };
@@ -137,6 +139,7 @@ selector_init(struct intent_selector *sel)
     sel->n_vms = 0;
     sel->ips = NULL;
     sel->n_ips = 0;
+    sel->vm_map = NULL;
 }
 
 /* Frees what 'sel' owns (its 'vms' belong to the model's
@@ -168,11 +171,17 @@ selector_key(const struct smap *pairs)
     return ds_steal_cstr(&key);
 }
 
-/* Returns true if the categories of 'vm' hold every pair of 'sel'. */
+/* Returns true if the categories of 'vm' hold every pair of 'sel'.  'vm'
+ * must be a VM of the model 'sel' belongs to. */
 bool
 intent_selector_matches(const struct intent_selector *sel,
                         const struct intent_vm *vm)
 {
+    if (sel->vm_map) {
+        /* Resolved: the answer is known for every VM of the model. */
+        return bitmap_is_set(sel->vm_map, vm->index);
+    }
+
     const struct smap_node *node;
 
     SMAP_FOR_EACH (node, sel->pairs) {
@@ -182,6 +191,19 @@ intent_selector_matches(const struct intent_selector *sel,
         }
     }
     return true;
+}
+
+/* See intent.h. */
+bool
+intent_policy_quarantines(const struct intent_policy *p,
+                          const struct intent_vm *vm)
+{
+    for (size_t i = 0; i < p->n_vms; i++) {
+        if (p->vms[i] == vm) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* An address in selector_match_ips()'s index. */
@@ -238,9 +260,11 @@ selector_match_ips(struct selector_match *m)
 }
 
 /* Returns the VMs that match 'pairs', in file order, starting from
- * 'rarest', the VMs of one of its pairs, and their addresses. */
+ * 'rarest', the VMs of one of its pairs, and their addresses; the model
+ * has 'n_all_vms' VMs. */
 static struct selector_match *
-selector_match(const struct smap *pairs, const struct category_vms *rarest)
+selector_match(const struct smap *pairs, const struct category_vms *rarest,
+               size_t n_all_vms)
 {
     struct selector_match *m = xzalloc(sizeof *m);
     struct intent_selector sel = { .pairs = pairs };
@@ -262,6 +286,12 @@ selector_match(const struct smap *pairs, const struct category_vms *rarest)
         }
     }
     selector_match_ips(m);
+    if (m->n_vms) {
+        m->vm_map = bitmap_allocate(n_all_vms);
+        for (size_t i = 0; i < m->n_vms; i++) {
+            bitmap_set1(m->vm_map, m->vms[i]->index);
+        }
+    }
     return m;
 }
 
@@ -297,7 +327,7 @@ selector_resolve(struct policy_ctx *ctx, struct intent_selector *sel,
     struct selector_match *m = shash_find_data(&intent->selector_matches,
                                                key);
     if (!m) {
-        m = selector_match(sel->pairs, rarest);
+        m = selector_match(sel->pairs, rarest, intent_n_vms(intent));
         shash_add_nocopy(&intent->selector_matches, key, m);
     } else {
         free(key);
@@ -316,6 +346,7 @@ selector_resolve(struct policy_ctx *ctx, struct intent_selector *sel,
     sel->n_vms = m->n_vms;
     sel->ips = m->ips;
     sel->n_ips = m->n_ips;
+    sel->vm_map = m->vm_map;
 }
 
 /* Parses 'json', at the current path, as a selector into 'sel': a
@@ -913,6 +944,7 @@ intent_destroy_policies(struct intent *intent)
         struct selector_match *m = node->data;
         free(m->vms);
         free(m->ips);
+        free(m->vm_map);
         free(m);
     }
     shash_destroy(&intent->selector_matches);

@@ -23,6 +23,9 @@ pipeline_classify(struct pipeline_ctx *ctx)
         const struct pipeline_port *p = &ctx->ports[i];
         struct match match;
 
+        if (pipeline_skips_cookie(ctx, p->cookie)) {
+            continue;
+        }
         match_init_catchall(&match);
         match_set_in_port(&match, p->ofp_port);
         ofpbuf_clear(&ofpacts);

@@ -204,12 +204,7 @@ policy_applies_to(const struct intent_policy *p, const struct intent_vm *vm)
         return (intent_selector_matches(&p->between[0], vm)
                 || intent_selector_matches(&p->between[1], vm));
     case INTENT_POLICY_QUARANTINE:
-        for (size_t i = 0; i < p->n_vms; i++) {
-            if (p->vms[i] == vm) {
-                return true;
-            }
-        }
-        return false;
+        return intent_policy_quarantines(p, vm);
     }
     return true;
 }

@@ -47,6 +47,9 @@ pipeline_egress(struct pipeline_ctx *ctx)
     for (size_t i = 0; i < ctx->n_ports; i++) {
         const struct pipeline_port *p = &ctx->ports[i];
 
+        if (pipeline_skips_cookie(ctx, p->cookie)) {
+            continue;
+        }
         egress_add(ctx, p, p->network, p->network->vlan != 0);
         for (size_t j = 0; j < p->n_trunk_networks; j++) {
             const struct intent_network *net = p->trunk_networks[j];

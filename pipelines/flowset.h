@@ -66,6 +66,7 @@ struct flowset_group {
 struct flowset {
     struct hmap flows;          /* struct flowset_member. */
     struct hmap groups;
+    struct flowset_pool *pool;  /* Where the members live.  Private. */
 };
 
 void flowset_init(struct flowset *);
@@ -97,6 +98,11 @@ const struct flowset_flow *flowset_add_flow_owned(struct flowset *,
 /* Adds 'flow' (of any flow set) itself, not a copy: both sets hold it.  A
  * flow with the same key already present is replaced. */
 void flowset_add_shared(struct flowset *, const struct flowset_flow *flow);
+/* Takes and drops a reference to a flow, for holders other than flow sets
+ * (a pipeline memo keeps the flows it shares between bridges).  The last
+ * reference dropped frees the flow. */
+const struct flowset_flow *flowset_flow_ref(const struct flowset_flow *);
+void flowset_flow_unref(const struct flowset_flow *);
 const struct flowset_flow *flowset_find_flow(const struct flowset *,
                                              uint8_t table_id,
                                              uint16_t priority,
@@ -118,6 +124,8 @@ struct flowset_group *flowset_find_group(const struct flowset *,
 void flowset_remove_group(struct flowset *, struct flowset_group *);
 
 size_t flowset_n_flows(const struct flowset *);
+/* Makes room for 'n' flows in 'fs' without growing its hash table. */
+void flowset_reserve(struct flowset *, size_t n);
 /* Iterates over the flows of a flow set, in no particular order, with
  * FLOW a 'const struct flowset_flow *' (NULL after the last one).  The set
  * must not change during the loop. */

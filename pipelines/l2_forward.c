@@ -155,7 +155,9 @@ void
 pipeline_l2_forward(struct pipeline_ctx *ctx)
 {
     for (size_t i = 0; i < ctx->n_ports; i++) {
-        l2_port(ctx, &ctx->ports[i]);
+        if (!pipeline_skips_cookie(ctx, ctx->ports[i].cookie)) {
+            l2_port(ctx, &ctx->ports[i]);
+        }
     }
     for (size_t i = 0; i < ctx->n_nets; i++) {
         l2_network(ctx, ctx->nets[i]);

@@ -111,18 +111,6 @@ struct ms_ctx {
     bool peers_only;
 };
 
-/* Returns true if 'vm' is one of the VMs quarantined by 'p'. */
-static bool
-ms_quarantines(const struct intent_policy *p, const struct intent_vm *vm)
-{
-    for (size_t i = 0; i < p->n_vms; i++) {
-        if (p->vms[i] == vm) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Appends evaluation ('p', 'role') to 'mp'. */
 static void
 ms_port_add_eval(struct ms_port *mp, const struct intent_policy *p,
@@ -150,7 +138,7 @@ ms_policy_roles(const struct intent_policy *p, const struct ms_side *side,
     unsigned int roles = 0;
     switch (p->type) {
     case INTENT_POLICY_QUARANTINE:
-        if (ms_quarantines(p, vm)) {
+        if (intent_policy_quarantines(p, vm)) {
             roles |= 1u << 0;
         }
         break;
@@ -1056,6 +1044,13 @@ ms_policy_flows(struct ms_ctx *mc)
                                   || (mc->untouched_roles[i]
                                       == ms_possible_roles(p, mc->side))));
         }
+        /* What follows depends on the policy, the side and the roles
+         * used, not on the bridge: compiled once per intent with a
+         * memo. */
+        if (pipeline_memo_begin(mc->ctx, ((uint64_t) p->index << 4)
+                                | (mc->side->inbound << 3) | roles)) {
+            continue;
+        }
         switch (p->type) {
         case INTENT_POLICY_QUARANTINE:
             ms_eval_quarantine(mc, p);
@@ -1083,6 +1078,7 @@ ms_policy_flows(struct ms_ctx *mc)
             }
             break;
         }
+        pipeline_memo_end(mc->ctx);
     }
     mc->peers_only = false;
     pipeline_add_miss(mc->ctx, mc->side->eval, false, 0);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "byte-order.h"
+#include "hash.h"
 #include "models/intent.h"
 #include "openvswitch/meta-flow.h"
 #include "openvswitch/ofp-actions.h"
@@ -45,6 +46,139 @@ pipeline_table_name(uint8_t id)
     }
 }
 
+static void pipeline_compile__(const struct intent *,
+                               const struct intent_bridge *,
+                               const struct portmap *,
+                               const struct pipeline_delta *,
+                               struct pipeline_memo *, struct flowset *out);
+
+/* ---------------------------------------------------------------------- */
+/* The memo of flows shared between bridges. */
+
+/* The flows one stage compiled for one key, in the order it added them. */
+struct pipeline_memo_block {
+    struct hmap_node node;      /* In 'blocks', by hash_uint64('key'). */
+    uint64_t key;
+    const struct flowset_flow **flows;  /* Each holds a reference. */
+    size_t n, allocated;
+};
+
+struct pipeline_memo {
+    const struct intent *intent;
+    struct hmap blocks;         /* struct pipeline_memo_block. */
+    size_t n_flows;             /* In all blocks. */
+    size_t flows_per_port;      /* The most flows per local port (plus
+                                 * one) of a set compiled with it: a new
+                                 * set starts with room for as many. */
+};
+
+/* Returns a new, empty memo for compiling the bridges of 'intent'. */
+struct pipeline_memo *
+pipeline_memo_create(const struct intent *intent)
+{
+    struct pipeline_memo *memo = xmalloc(sizeof *memo);
+    memo->intent = intent;
+    hmap_init(&memo->blocks);
+    memo->n_flows = 0;
+    memo->flows_per_port = 0;
+    return memo;
+}
+
+/* Frees 'memo' and its references to flows.  'memo' may be NULL. */
+void
+pipeline_memo_destroy(struct pipeline_memo *memo)
+{
+    if (!memo) {
+        return;
+    }
+    struct pipeline_memo_block *b;
+    HMAP_FOR_EACH_POP (b, node, &memo->blocks) {
+        for (size_t i = 0; i < b->n; i++) {
+            flowset_flow_unref(b->flows[i]);
+        }
+        free(b->flows);
+        free(b);
+    }
+    hmap_destroy(&memo->blocks);
+    free(memo);
+}
+
+/* Returns the intent 'memo' serves. */
+const struct intent *
+pipeline_memo_intent(const struct pipeline_memo *memo)
+{
+    return memo->intent;
+}
+
+/* Returns the number of flows 'memo' holds. */
+size_t
+pipeline_memo_n_flows(const struct pipeline_memo *memo)
+{
+    return memo ? memo->n_flows : 0;
+}
+
+/* Appends 'f' to block 'b' of 'memo'. */
+static void
+pipeline_memo_record(struct pipeline_memo *memo,
+                     struct pipeline_memo_block *b,
+                     const struct flowset_flow *f)
+{
+    if (b->n >= b->allocated) {
+        b->flows = x2nrealloc(b->flows, &b->allocated, sizeof *b->flows);
+    }
+    b->flows[b->n++] = flowset_flow_ref(f);
+    memo->n_flows++;
+}
+
+/* See stages.h. */
+bool
+pipeline_memo_begin(struct pipeline_ctx *ctx, uint64_t key)
+{
+    struct pipeline_memo *memo = ctx->memo;
+    ovs_assert(!ctx->recording);
+    if (!memo) {
+        return false;
+    }
+
+    uint32_t hash = hash_uint64(key);
+    struct pipeline_memo_block *b;
+    HMAP_FOR_EACH_WITH_HASH (b, node, hash, &memo->blocks) {
+        if (b->key == key) {
+            for (size_t i = 0; i < b->n; i++) {
+                flowset_add_shared(ctx->out, b->flows[i]);
+            }
+            return true;
+        }
+    }
+    b = xzalloc(sizeof *b);
+    b->key = key;
+    hmap_insert(&memo->blocks, &b->node, hash);
+    ctx->recording = b;
+    return false;
+}
+
+/* See stages.h. */
+void
+pipeline_memo_end(struct pipeline_ctx *ctx)
+{
+    struct pipeline_memo_block *b = ctx->recording;
+    if (b && b->n < b->allocated) {
+        b->flows = xrealloc(b->flows, (b->n ? b->n : 1) * sizeof *b->flows);
+        b->allocated = b->n;
+    }
+    ctx->recording = NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+
+/* See stages.h. */
+bool
+pipeline_skips_cookie(const struct pipeline_ctx *ctx, ovs_be64 cookie)
+{
+    return (ctx->delta && !ctx->force
+            && !pipeline_delta_touches(ctx->delta, ntohll(cookie)));
+}
+
 /* Adds to 'ctx''s output a flow in 'table' at 'priority' matching 'match',
  * with 'cookie' and the actions in 'ofpacts'.  A partial compile leaves
  * out the flows its delta does not touch, unless 'ctx->force'. */
@@ -53,12 +187,16 @@ pipeline_add_flow(struct pipeline_ctx *ctx, enum pipeline_table table,
                   uint16_t priority, const struct match *match,
                   ovs_be64 cookie, const struct ofpbuf *ofpacts)
 {
-    if (ctx->delta && !ctx->force
-        && !pipeline_delta_touches(ctx->delta, ntohll(cookie))) {
+    if (pipeline_skips_cookie(ctx, cookie)) {
         return;
     }
-    flowset_add_flow(ctx->out, table, priority, match, cookie,
-                     ofpacts->data, ofpacts->size);
+    const struct flowset_flow *f = flowset_add_flow(ctx->out, table,
+                                                    priority, match, cookie,
+                                                    ofpacts->data,
+                                                    ofpacts->size);
+    if (ctx->recording) {
+        pipeline_memo_record(ctx->memo, ctx->recording, f);
+    }
 }
 
 /* Adds 'table''s table-miss flow (priority 0, matching everything, with
@@ -324,7 +462,19 @@ void
 pipeline_compile(const struct intent *intent, const struct intent_bridge *br,
                  const struct portmap *portmap, struct flowset *out)
 {
-    pipeline_compile_partial(intent, br, portmap, NULL, out);
+    pipeline_compile__(intent, br, portmap, NULL, NULL, out);
+}
+
+/* Like pipeline_compile(), with the flows of 'memo' (which must serve
+ * 'intent'; NULL: none) and adding what it compiles to it. */
+void
+pipeline_compile_memo(const struct intent *intent,
+                      const struct intent_bridge *br,
+                      const struct portmap *portmap,
+                      struct pipeline_memo *memo, struct flowset *out)
+{
+    ovs_assert(!memo || memo->intent == intent);
+    pipeline_compile__(intent, br, portmap, NULL, memo, out);
 }
 
 /* Like pipeline_compile(), but if 'delta' is nonnull, adds only the flows
@@ -336,10 +486,26 @@ pipeline_compile_partial(const struct intent *intent,
                          const struct pipeline_delta *delta,
                          struct flowset *out)
 {
+    pipeline_compile__(intent, br, portmap, delta, NULL, out);
+}
+
+/* Compiles 'br' into 'out': the flows 'delta' touches if it is nonnull
+ * (then without 'memo'), else all of them, with 'memo' if nonnull. */
+static void
+pipeline_compile__(const struct intent *intent,
+                   const struct intent_bridge *br,
+                   const struct portmap *portmap,
+                   const struct pipeline_delta *delta,
+                   struct pipeline_memo *memo, struct flowset *out)
+{
     struct pipeline_ctx ctx;
 
     pipeline_ctx_init(&ctx, intent, br, portmap, out);
     ctx.delta = delta;
+    ctx.memo = delta ? NULL : memo;
+    if (ctx.memo && !flowset_n_flows(out)) {
+        flowset_reserve(out, memo->flows_per_port * (ctx.n_ports + 1));
+    }
     pipeline_classify(&ctx);
     pipeline_vlan_in(&ctx);
     pipeline_port_security(&ctx);
@@ -348,6 +514,10 @@ pipeline_compile_partial(const struct intent *intent,
     pipeline_l2_forward(&ctx);
     pipeline_microseg_in(&ctx);
     pipeline_egress(&ctx);
+    if (ctx.memo) {
+        size_t n = DIV_ROUND_UP(flowset_n_flows(out), ctx.n_ports + 1);
+        memo->flows_per_port = MAX(memo->flows_per_port, n);
+    }
     pipeline_ctx_destroy(&ctx);
 }
 

@@ -150,7 +150,9 @@ pipeline_port_security(struct pipeline_ctx *ctx)
     ofpbuf_uninit(&ofpacts);
 
     for (size_t i = 0; i < ctx->n_ports; i++) {
-        ps_port(ctx, &ctx->ports[i]);
+        if (!pipeline_skips_cookie(ctx, ctx->ports[i].cookie)) {
+            ps_port(ctx, &ctx->ports[i]);
+        }
     }
     pipeline_add_miss(ctx, PIPELINE_T_PORT_SECURITY, false, 0);
 }

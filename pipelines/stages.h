@@ -172,12 +172,20 @@ struct pipeline_ctx {
      * touches, and those added while 'force' is true. */
     const struct pipeline_delta *delta;
     bool force;
+
+    /* A full compile with a memo (pipeline_compile_memo()): the block of
+     * flows being compiled for the memo, which records each flow added. */
+    struct pipeline_memo *memo;
+    struct pipeline_memo_block *recording;
 };
 
 /* Shared helpers (pipeline.c). */
 void pipeline_add_flow(struct pipeline_ctx *, enum pipeline_table,
                        uint16_t priority, const struct match *,
                        ovs_be64 cookie, const struct ofpbuf *ofpacts);
+/* True if a partial compile leaves out every flow with 'cookie': what
+ * pipeline_add_flow() would do to each, checked before building them. */
+bool pipeline_skips_cookie(const struct pipeline_ctx *, ovs_be64 cookie);
 void pipeline_add_miss(struct pipeline_ctx *, enum pipeline_table,
                        bool to_next, enum pipeline_table next);
 void pipeline_put_goto(struct ofpbuf *, enum pipeline_table);
@@ -190,6 +198,15 @@ bool pipeline_port_is_trunk_tagged(const struct pipeline_port *,
                                    const struct intent_network *, size_t j);
 bool pipeline_port_is_native(const struct pipeline_port *,
                              const struct intent_network *);
+
+/* A block of flows the memo shares between bridges, keyed by 'key' (a
+ * stage's own numbering of what the block depends on).  If the memo has
+ * the block, adds its flows to 'ctx->out' and returns true: the caller
+ * compiles nothing.  Otherwise returns false, and the flows the caller
+ * adds until pipeline_memo_end() become the block.  Without a memo (or in
+ * a partial compile) returns false and records nothing. */
+bool pipeline_memo_begin(struct pipeline_ctx *, uint64_t key);
+void pipeline_memo_end(struct pipeline_ctx *);
 
 /* Stages, in pipeline order.  Each appends its flows to 'ctx->out'. */
 void pipeline_classify(struct pipeline_ctx *);

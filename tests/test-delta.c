@@ -190,6 +190,32 @@ same_sets(const struct flowset *a, const struct flowset *b, const char *what)
     return same;
 }
 
+/* True if compiling 'br' of 'intent' with 'memo' (shared by the bridges
+ * of 'intent' a test compiles) gives the same set as 'full', compiled
+ * without: once as it comes (the memo may be filled by other bridges or
+ * empty) and once more, when the memo has every block of 'br'. */
+static bool
+same_as_memo_compile(const struct intent *intent,
+                     const struct intent_bridge *br,
+                     const struct portmap *ports, struct pipeline_memo *memo,
+                     const struct flowset *full, const char *what)
+{
+    bool same = true;
+    for (int pass = 0; pass < 2; pass++) {
+        struct flowset memoed;
+        flowset_init(&memoed);
+        pipeline_compile_memo(intent, br, ports, memo, &memoed);
+        if (!same_sets(&memoed, full, what)) {
+            fprintf(stderr, "  %s: %s: compiled with a memo (pass %d), it "
+                    "differs from the compile without\n", what, br->name,
+                    pass + 1);
+            same = false;
+        }
+        flowset_destroy(&memoed);
+    }
+    return same;
+}
+
 /* Returns the number of flows of 'fs' with a policy cookie. */
 static size_t
 count_policy_flows(const struct flowset *fs)
@@ -227,6 +253,7 @@ chain_step(struct chain *c, cJSON *next, bool expect_delta,
 
     struct bridge_state *b;
     c->last_policy_flows = c->last_flow_mods = 0;
+    struct pipeline_memo *memo = pipeline_memo_create(new);
     HMAP_FOR_EACH (b, node, &c->bridges) {
         const struct intent_bridge *old_br
             = intent_find_bridge_by_dpid(c->intent, b->dpid);
@@ -239,6 +266,10 @@ chain_step(struct chain *c, cJSON *next, bool expect_delta,
         struct flowset full;
         flowset_init(&full);
         pipeline_compile(new, new_br, &b->ports, &full);
+        if (!same_as_memo_compile(new, new_br, &b->ports, memo, &full,
+                                  what)) {
+            ok = false;
+        }
 
         if (delta) {
             struct flowset old_part, new_part, installed;
@@ -297,6 +328,7 @@ chain_step(struct chain *c, cJSON *next, bool expect_delta,
         }
         flowset_destroy(&full);
     }
+    pipeline_memo_destroy(memo);
     pipeline_delta_destroy(delta);
     intent_destroy(c->intent);
     c->intent = new;
@@ -857,6 +889,77 @@ test_b6_granularity(void)
     chain_destroy(&c);
 }
 
+/* The memo: on each intent, every bridge compiled with one memo gives the
+ * set it gives without (checked by chain_step() at every change as well),
+ * and where two bridges use the same policy evaluation, their sets hold
+ * the same flow objects, compiled once. */
+static void
+test_memo(void)
+{
+    for (size_t i = 0; i < n_files; i++) {
+        struct svec errors = SVEC_EMPTY_INITIALIZER;
+        struct intent *intent = intent_load_file(files[i], &errors);
+        svec_destroy(&errors);
+        UNIT_CHECK(intent != NULL);
+        if (!intent) {
+            continue;
+        }
+        struct pipeline_memo *memo = pipeline_memo_create(intent);
+        struct flowset *sets = xcalloc(intent_n_bridges(intent) + 1,
+                                       sizeof *sets);
+        size_t n_sets = 0, n_policy_flows = 0, n_shared = 0;
+        for (size_t h = 0; h < intent_n_hosts(intent); h++) {
+            const struct intent_host *host = intent_host_at(intent, h);
+            for (size_t j = 0; j < host->n_bridges; j++) {
+                const struct intent_bridge *br = &host->bridges[j];
+                struct portmap pm;
+                struct flowset full;
+                portmap_assume(&pm, br);
+                flowset_init(&full);
+                pipeline_compile(intent, br, &pm, &full);
+                n_policy_flows += count_policy_flows(&full);
+                UNIT_CHECK(same_as_memo_compile(intent, br, &pm, memo, &full,
+                                                files[i]));
+                flowset_destroy(&full);
+
+                /* Kept, to look for flows shared with earlier bridges. */
+                struct flowset *fs = &sets[n_sets++];
+                flowset_init(fs);
+                pipeline_compile_memo(intent, br, &pm, memo, fs);
+                const struct flowset_flow *f;
+                FLOWSET_FOR_EACH_FLOW (f, fs) {
+                    for (size_t k = 0; k + 1 < n_sets; k++) {
+                        if (flowset_find_flow(&sets[k], f->table_id,
+                                              f->priority, &f->match) == f) {
+                            n_shared++;
+                            break;
+                        }
+                    }
+                }
+                portmap_destroy(&pm);
+            }
+        }
+        printf("%s: %"PRIuSIZE" bridges, %"PRIuSIZE" policy flows, memo "
+               "%"PRIuSIZE" flows, %"PRIuSIZE" flows shared with an "
+               "earlier bridge\n", files[i], n_sets, n_policy_flows,
+               pipeline_memo_n_flows(memo), n_shared);
+        /* The memo holds policy flows only.  Every intent here but
+         * polmon-intent.json (each of its policies' evaluations is used
+         * on one bridge) has an evaluation used on two bridges or more,
+         * whose flows must be shared. */
+        UNIT_CHECK(pipeline_memo_n_flows(memo) <= n_policy_flows);
+        if (!strstr(files[i], "polmon-intent.json")) {
+            UNIT_CHECK(n_shared > 0);
+        }
+        for (size_t k = 0; k < n_sets; k++) {
+            flowset_destroy(&sets[k]);
+        }
+        free(sets);
+        pipeline_memo_destroy(memo);
+        intent_destroy(intent);
+    }
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -877,5 +980,6 @@ main(int argc, char *argv[])
     UNIT_RUN(test_random_changes);
     UNIT_RUN(test_no_delta);
     UNIT_RUN(test_b6_granularity);
+    UNIT_RUN(test_memo);
     return unit_finish();
 }

@@ -267,6 +267,22 @@ test_handshake(void)
     UNIT_CHECK(fs.n_port_changes == 1);
     UNIT_CHECK(!ofsession_find_port(fs.s, "tap0"));
     UNIT_CHECK(ofsession_find_port(fs.s, "eth3") != NULL);
+
+    /* Ports are found by name (an index of their own): a port added, and
+     * a port number that comes back under another name. */
+    ps.reason = OFPPR_ADD;
+    ps.desc.port_no = u16_to_ofp(3);
+    ovs_strlcpy(ps.desc.name, "vnet7", sizeof ps.desc.name);
+    fake_send(&fs, ofputil_encode_port_status(&ps, OFPUTIL_P_OF13_OXM));
+    const struct ofputil_phy_port *found = ofsession_find_port(fs.s,
+                                                               "vnet7");
+    UNIT_CHECK(found && ofp_to_u16(found->port_no) == 3);
+    ps.reason = OFPPR_MODIFY;
+    ovs_strlcpy(ps.desc.name, "vnet8", sizeof ps.desc.name);
+    fake_send(&fs, ofputil_encode_port_status(&ps, OFPUTIL_P_OF13_OXM));
+    UNIT_CHECK(!ofsession_find_port(fs.s, "vnet7"));
+    found = ofsession_find_port(fs.s, "vnet8");
+    UNIT_CHECK(found && ofp_to_u16(found->port_no) == 3);
     ofsession_destroy(fs.s);
 }
 

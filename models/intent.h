@@ -327,7 +327,9 @@ const char *intent_policy_mode_to_string(enum intent_policy_mode);
 const char *intent_quarantine_level_to_string(enum intent_quarantine_level);
 const char *intent_protocol_to_string(enum intent_protocol);
 
-/* True if 'vm''s categories hold every pair of 'sel'. */
+/* True if 'vm''s categories hold every pair of 'sel'; 'vm' must be a VM of
+ * the model 'sel' belongs to (a resolved selector answers from a bitmap of
+ * that model's VM indexes). */
 bool intent_selector_matches(const struct intent_selector *,
                              const struct intent_vm *);
 /* True if quarantine 'p' names 'vm' (of the same model) among its VMs. */

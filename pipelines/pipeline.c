@@ -67,9 +67,11 @@ struct pipeline_memo {
     const struct intent *intent;
     struct hmap blocks;         /* struct pipeline_memo_block. */
     size_t n_flows;             /* In all blocks. */
-    size_t flows_per_port;      /* The most flows per local port (plus
-                                 * one) of a set compiled with it: a new
-                                 * set starts with room for as many. */
+    /* Of the sets compiled with it: the most flows per local port (plus
+     * one), and the most flows.  A new set starts with room for as many
+     * flows per port, but no more than the largest set. */
+    size_t flows_per_port;
+    size_t max_flows;
 };
 
 /* Returns a new, empty memo for compiling the bridges of 'intent'. */
@@ -81,6 +83,7 @@ pipeline_memo_create(const struct intent *intent)
     hmap_init(&memo->blocks);
     memo->n_flows = 0;
     memo->flows_per_port = 0;
+    memo->max_flows = 0;
     return memo;
 }
 
@@ -504,7 +507,8 @@ pipeline_compile__(const struct intent *intent,
     ctx.delta = delta;
     ctx.memo = delta ? NULL : memo;
     if (ctx.memo && !flowset_n_flows(out)) {
-        flowset_reserve(out, memo->flows_per_port * (ctx.n_ports + 1));
+        flowset_reserve(out, MIN(memo->flows_per_port * (ctx.n_ports + 1),
+                                 memo->max_flows));
     }
     pipeline_classify(&ctx);
     pipeline_vlan_in(&ctx);
@@ -515,8 +519,10 @@ pipeline_compile__(const struct intent *intent,
     pipeline_microseg_in(&ctx);
     pipeline_egress(&ctx);
     if (ctx.memo) {
-        size_t n = DIV_ROUND_UP(flowset_n_flows(out), ctx.n_ports + 1);
-        memo->flows_per_port = MAX(memo->flows_per_port, n);
+        size_t n = flowset_n_flows(out);
+        memo->flows_per_port = MAX(memo->flows_per_port,
+                                   DIV_ROUND_UP(n, ctx.n_ports + 1));
+        memo->max_flows = MAX(memo->max_flows, n);
     }
     pipeline_ctx_destroy(&ctx);
 }

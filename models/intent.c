@@ -433,45 +433,16 @@ check_json_syntax(struct svec *errors, const char *text, size_t len,
     return false;
 }
 
-static struct intent *intent_parse_text(const char *json_text,
-                                        struct svec *errors);
-
-/* Parses and validates the intent in 'json_text' (of 'text_len' bytes, a
- * null-terminated string that the caller passes on to the model or frees,
- * as it returns).  Returns the model, or NULL after appending every error
- * found to 'errors' (when nonnull). */
+/* intent_parse() of the 'len' bytes at 'json_text', without keeping the
+ * text in the model. */
 static struct intent *
-intent_parse__(char *json_text, size_t text_len, struct svec *errors)
-{
-    struct intent *intent = intent_parse_text(json_text, errors);
-    if (intent) {
-        intent->text = json_text;
-        intent->text_len = text_len;
-    } else {
-        free(json_text);
-    }
-    return intent;
-}
-
-/* Parses and validates the intent in 'json_text'.  Returns the model, or
- * NULL after appending every error found to 'errors' (when nonnull). */
-struct intent *
-intent_parse(const char *json_text, struct svec *errors)
-{
-    size_t len = strlen(json_text);
-    return intent_parse__(xmemdup0(json_text, len), len, errors);
-}
-
-/* intent_parse() without keeping the text in the model. */
-static struct intent *
-intent_parse_text(const char *json_text, struct svec *errors)
+intent_parse_text(const char *json_text, size_t len, struct svec *errors)
 {
     struct svec local_errors = SVEC_EMPTY_INITIALIZER;
     if (!errors) {
         errors = &local_errors;
     }
 
-    size_t len = strlen(json_text);
     const char *text = json_text;
     if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) {
         text += 3;              /* A UTF-8 byte order mark, as some Windows
@@ -537,6 +508,33 @@ intent_parse_text(const char *json_text, struct svec *errors)
     }
     svec_destroy(&local_errors);
     return intent;
+}
+
+/* Parses and validates the intent in 'json_text' (of 'text_len' bytes, a
+ * null-terminated string that the caller passes on to the model or frees,
+ * as it returns).  Returns the model, or NULL after appending every error
+ * found to 'errors' (when nonnull). */
+static struct intent *
+intent_parse__(char *json_text, size_t text_len, struct svec *errors)
+{
+    struct intent *intent = intent_parse_text(json_text, text_len,
+                                               errors);
+    if (intent) {
+        intent->text = json_text;
+        intent->text_len = text_len;
+    } else {
+        free(json_text);
+    }
+    return intent;
+}
+
+/* Parses and validates the intent in 'json_text'.  Returns the model, or
+ * NULL after appending every error found to 'errors' (when nonnull). */
+struct intent *
+intent_parse(const char *json_text, struct svec *errors)
+{
+    size_t len = strlen(json_text);
+    return intent_parse__(xmemdup0(json_text, len), len, errors);
 }
 
 /* Reads, parses and validates the intent in file 'path'.  Returns the model,

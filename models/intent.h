@@ -209,7 +209,8 @@ struct intent_selector {
                                  * NICs, in the order first seen. */
     size_t n_ips;
     const unsigned long *vm_map;    /* Bit 'index' set for each VM of
-                                     * 'vms'; NULL if 'vms' is empty. */
+                                     * 'vms'; NULL if 'vms' is empty or
+                                     * less than 1/64 of the VMs. */
 };
 
 enum intent_peer_kind {
@@ -327,9 +328,10 @@ const char *intent_policy_mode_to_string(enum intent_policy_mode);
 const char *intent_quarantine_level_to_string(enum intent_quarantine_level);
 const char *intent_protocol_to_string(enum intent_protocol);
 
-/* True if 'vm''s categories hold every pair of 'sel'; 'vm' must be a VM of
- * the model 'sel' belongs to (a resolved selector answers from a bitmap of
- * that model's VM indexes). */
+/* True if 'vm''s categories hold every pair of 'sel', a selector of a
+ * valid model (its 'vms' are the VMs that do; 'vm_map' answers in one bit
+ * test, else a binary search of 'vms').  'vm' must be a VM of the model
+ * 'sel' belongs to. */
 bool intent_selector_matches(const struct intent_selector *,
                              const struct intent_vm *);
 /* True if quarantine 'p' names 'vm' (of the same model) among its VMs. */

@@ -171,26 +171,46 @@ selector_key(const struct smap *pairs)
     return ds_steal_cstr(&key);
 }
 
-/* Returns true if the categories of 'vm' hold every pair of 'sel'.  'vm'
- * must be a VM of the model 'sel' belongs to. */
-bool
-intent_selector_matches(const struct intent_selector *sel,
-                        const struct intent_vm *vm)
+/* Returns true if the categories of 'vm' hold every pair of 'pairs'. */
+static bool
+pairs_match(const struct smap *pairs, const struct intent_vm *vm)
 {
-    if (sel->vm_map) {
-        /* Resolved: the answer is known for every VM of the model. */
-        return bitmap_is_set(sel->vm_map, vm->index);
-    }
-
     const struct smap_node *node;
 
-    SMAP_FOR_EACH (node, sel->pairs) {
+    SMAP_FOR_EACH (node, pairs) {
         const char *value = smap_get(vm->categories, node->key);
         if (!value || strcmp(value, node->value)) {
             return false;
         }
     }
     return true;
+}
+
+/* Returns true if the categories of 'vm' hold every pair of 'sel', a
+ * resolved selector: its 'vms' are the VMs that do.  'vm' must be a VM of
+ * the model 'sel' belongs to. */
+bool
+intent_selector_matches(const struct intent_selector *sel,
+                        const struct intent_vm *vm)
+{
+    if (sel->vm_map) {
+        return bitmap_is_set(sel->vm_map, vm->index);
+    }
+
+    /* 'vms' is in file order, which is index order. */
+    size_t lo = 0, hi = sel->n_vms;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        size_t index = sel->vms[mid]->index;
+        if (index == vm->index) {
+            return sel->vms[mid] == vm;
+        } else if (index < vm->index) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return false;
 }
 
 /* See intent.h. */
@@ -267,7 +287,6 @@ selector_match(const struct smap *pairs, const struct category_vms *rarest,
                size_t n_all_vms)
 {
     struct selector_match *m = xzalloc(sizeof *m);
-    struct intent_selector sel = { .pairs = pairs };
 
     if (smap_count(pairs) == 1) {
         m->n_vms = rarest->n_vms;
@@ -275,7 +294,7 @@ selector_match(const struct smap *pairs, const struct category_vms *rarest,
     } else {
         const struct intent_vm **vms = xmalloc(rarest->n_vms * sizeof *vms);
         for (size_t i = 0; i < rarest->n_vms; i++) {
-            if (intent_selector_matches(&sel, rarest->vms[i])) {
+            if (pairs_match(pairs, rarest->vms[i])) {
                 vms[m->n_vms++] = rarest->vms[i];
             }
         }
@@ -286,7 +305,11 @@ selector_match(const struct smap *pairs, const struct category_vms *rarest,
         }
     }
     selector_match_ips(m);
-    if (m->n_vms) {
+    /* The bitmap takes no more memory than 'vms' (one bit per VM of the
+     * model against a pointer per match): a file cannot make thousands of
+     * narrow selectors cost a bitmap of every VM each.  The others answer
+     * by a binary search of 'vms'. */
+    if (m->n_vms && n_all_vms / 64 <= m->n_vms) {
         m->vm_map = bitmap_allocate(n_all_vms);
         for (size_t i = 0; i < m->n_vms; i++) {
             bitmap_set1(m->vm_map, m->vms[i]->index);

@@ -512,6 +512,76 @@ test_lacp(void)
     intent_destroy(intent);
 }
 
+/* A selector answers from a bitmap of the model's VMs only when that is no
+ * larger than its list of VMs (it matches at least 1/64 of them), so many
+ * narrow selectors cannot cost a bitmap each; both kinds answer alike.
+ * The policy intent, with 126 more VMs of tier "web". */
+static void
+test_selector_bitmaps(void)
+{
+    char *path = xasprintf("%s/valid/policies.json", corpus_dir);
+    FILE *f = fopen(path, "r");
+    struct ds text = DS_EMPTY_INITIALIZER;
+    UNIT_CHECK(f != NULL);
+    if (f) {
+        int c;
+        while ((c = getc(f)) != EOF) {
+            ds_put_char(&text, c);
+        }
+        fclose(f);
+    }
+    free(path);
+
+    const char *vms = strstr(ds_cstr(&text), "\"vms\": [");
+    UNIT_CHECK(vms != NULL);
+    if (!vms) {
+        ds_destroy(&text);
+        return;
+    }
+    size_t at = vms - ds_cstr(&text) + strlen("\"vms\": [");
+    struct ds json = DS_EMPTY_INITIALIZER;
+    ds_put_buffer(&json, ds_cstr(&text), at);
+    for (int i = 0; i < 126; i++) {
+        ds_put_format(&json, "{\"name\": \"extra%d\", \"host\": \"h1\", "
+                      "\"categories\": {\"AppTier\": \"web\"}, "
+                      "\"nics\": [{\"port\": \"x%d\", "
+                      "\"mac\": \"50:6b:8d:00:7e:%02x\", "
+                      "\"network\": \"vlan101\"}]}, ", i, i, i);
+    }
+    ds_put_cstr(&json, ds_cstr(&text) + at);
+    ds_destroy(&text);
+
+    struct svec errors = SVEC_EMPTY_INITIALIZER;
+    struct intent *intent = intent_parse(ds_cstr(&json), &errors);
+    ds_destroy(&json);
+    for (size_t i = 0; i < errors.n; i++) {
+        fprintf(stderr, "%s\n", errors.names[i]);
+    }
+    svec_destroy(&errors);
+    UNIT_CHECK(intent && intent_n_vms(intent) == 129);
+    const struct intent_policy *app = (intent
+                                       ? intent_find_policy(intent, "web-app")
+                                       : NULL);
+    UNIT_CHECK(app && app->inbound.n_rules == 3);
+    if (!app || app->inbound.n_rules != 3) {
+        intent_destroy(intent);
+        return;
+    }
+    const struct intent_selector *narrow = &app->target;   /* vm2 only. */
+    const struct intent_selector *wide = &app->inbound.rules[0].peer.selector;
+    UNIT_CHECK(narrow->n_vms == 1 && !narrow->vm_map);
+    UNIT_CHECK(wide->n_vms == 127 && wide->vm_map);
+    for (size_t i = 0; i < intent_n_vms(intent); i++) {
+        const struct intent_vm *vm = intent_vm_at(intent, i);
+        bool web = !strcmp(smap_get_def(vm->categories, "AppTier", ""),
+                           "web");
+        UNIT_CHECK(intent_selector_matches(wide, vm) == web);
+        UNIT_CHECK(intent_selector_matches(narrow, vm)
+                   == !strcmp(vm->name, "vm2"));
+    }
+    intent_destroy(intent);
+}
+
 /* The valid policy intent (tests/intent/valid/policies.json): every policy
  * type, resolved selectors, peers, ports, modes and warnings. */
 static void
@@ -926,6 +996,7 @@ main(int argc, char *argv[])
     UNIT_RUN(test_bridge_choice);
     UNIT_RUN(test_lacp);
     UNIT_RUN(test_policies);
+    UNIT_RUN(test_selector_bitmaps);
     UNIT_RUN(test_policy_defaults);
     UNIT_RUN(test_syntax_errors);
     UNIT_RUN(test_json_outline);

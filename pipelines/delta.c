@@ -327,7 +327,10 @@ pipeline_delta_create(const struct intent *old, const struct intent *new)
         struct delta_policy *dp = delta_policy_get(delta, name);
         if (po && pn && intent_compare_policy_rules(old, po, new, pn,
                                                     dp->rules[1],
-                                                    dp->rules[0])) {
+                                                    dp->rules[0])
+            && pipeline_microseg_same_classes(&po->inbound, &pn->inbound)
+            && pipeline_microseg_same_classes(&po->outbound,
+                                              &pn->outbound)) {
             continue;
         }
         dp->whole = true;

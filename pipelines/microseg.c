@@ -1,12 +1,12 @@
 /*
- * Stages microseg_out (tables 30-33) and microseg_in (tables 55-58): the
+ * Stages microseg_out (tables 30-34) and microseg_in (tables 55-59): the
  * microsegmentation stage, source side and destination side.
  *
  * The source side polices what a local VM sends, the destination side
  * what is delivered to a local VM (from this bridge or from the uplink),
  * so every packet between two VMs is checked on both hosts and traffic
  * from machines outside the intent is policed where it arrives.  Each
- * side has four tables:
+ * side has five tables:
  *
  *   ENTRY    A port that some policy concerns (a "policed" port) sends
  *            its IPv4 through conntrack in its own zone (reg3); ARP passes;
@@ -18,13 +18,21 @@
  *            one resubmit to EVAL per policy that concerns the port, in
  *            AHV's order (quarantine, isolation, application), then VERDICT.
  *            A port under an enforcing quarantine dispatches every packet.
+ *   CLASS    Before an application policy's evaluation, the peer
+ *            address's classes for that policy: one bit of reg7 per
+ *            distinct peer selector of its rules on this side, one flow
+ *            per address the selectors match.
  *   EVAL     One policy's evaluation, selected by reg4; sets verdict bits
- *            in reg5.  Rules compile to conjunctive matches (peer address x
- *            protocol/port), so flows grow with peers + ports, not their
- *            product.  Once a packet is decided (an enforcing quarantine or
- *            isolation), later evaluations match nothing.  A monitored
- *            policy sets no bit: its "would deny" flow only counts (and
- *            logs) and the packet goes on.
+ *            in reg5.  A rule whose peer is a selector matches its class
+ *            bit, so it is one flow per protocol/port match however many
+ *            VMs the selector matches, and a VM that changes category
+ *            changes one class flow per address.  Other rules (a CIDR, or
+ *            a selector past the 32 classes) match peer addresses, in a
+ *            conjunctive match (peer address x protocol/port) where both
+ *            have several values.  Once a packet is decided (an enforcing
+ *            quarantine or isolation), later evaluations match nothing.
+ *            A monitored policy sets no bit: its "would deny" flow only
+ *            counts (and logs) and the packet goes on.
  *   VERDICT  Allowed packets are committed with ct_mark 0 and go on;
  *            denied ones drop, counted against the deciding policy (reg6)
  *            and, if it logs, sent through the hit-log meter to the
@@ -58,18 +66,19 @@
 /* The tables of one side. */
 struct ms_side {
     bool inbound;                   /* Destination side. */
-    enum pipeline_table entry, state, eval, verdict, next;
+    enum pipeline_table entry, state, eval, verdict, class, next;
 };
 
 static const struct ms_side ms_out = {
     false, PIPELINE_T_MICROSEG_OUT, PIPELINE_T_MS_OUT_STATE,
     PIPELINE_T_MS_OUT_EVAL, PIPELINE_T_MS_OUT_VERDICT,
-    PIPELINE_T_SERVICE_CHAIN,
+    PIPELINE_T_MS_OUT_CLASS, PIPELINE_T_SERVICE_CHAIN,
 };
 
 static const struct ms_side ms_in = {
     true, PIPELINE_T_MICROSEG_IN, PIPELINE_T_MS_IN_STATE,
-    PIPELINE_T_MS_IN_EVAL, PIPELINE_T_MS_IN_VERDICT, PIPELINE_T_EGRESS,
+    PIPELINE_T_MS_IN_EVAL, PIPELINE_T_MS_IN_VERDICT, PIPELINE_T_MS_IN_CLASS,
+    PIPELINE_T_EGRESS,
 };
 
 /* One evaluation in a port's dispatch: policy 'p' in role 'role'
@@ -340,9 +349,19 @@ ms_add_peer(struct ms_ctx *mc, enum pipeline_table table, uint16_t priority,
 /* ---------------------------------------------------------------------- */
 /* ENTRY and STATE. */
 
+/* Appends to 'ofpacts' a resubmit to 'table'. */
+static void
+ms_put_resubmit(struct ofpbuf *ofpacts, enum pipeline_table table)
+{
+    struct ofpact_resubmit *r = ofpact_put_RESUBMIT(ofpacts);
+    r->in_port = OFPP_IN_PORT;
+    r->table_id = table;
+}
+
 /* Appends to 'ofpacts' the dispatch of 'mp': reg6 = the policy a default
  * denial is counted against, one resubmit to EVAL per evaluation (without
- * the isolations if 'skip_isolation'), then a goto VERDICT. */
+ * the isolations if 'skip_isolation'), for an application policy preceded
+ * by one to CLASS, then a goto VERDICT. */
 static void
 ms_put_dispatch(struct ofpbuf *ofpacts, const struct ms_ctx *mc,
                 const struct ms_port *mp, bool skip_isolation)
@@ -357,9 +376,10 @@ ms_put_dispatch(struct ofpbuf *ofpacts, const struct ms_ctx *mc,
         }
         pipeline_put_load_reg(ofpacts, PIPELINE_REG_POLICY,
                               pipeline_policy_eval_id(e->p, e->role));
-        struct ofpact_resubmit *r = ofpact_put_RESUBMIT(ofpacts);
-        r->in_port = OFPP_IN_PORT;
-        r->table_id = mc->side->eval;
+        if (e->p->type == INTENT_POLICY_APPLICATION) {
+            ms_put_resubmit(ofpacts, mc->side->class);
+        }
+        ms_put_resubmit(ofpacts, mc->side->eval);
     }
     pipeline_put_goto(ofpacts, mc->side->verdict);
 }
@@ -541,8 +561,9 @@ ms_peers_append(struct ms_peers *peers, ovs_be32 ip, ovs_be32 mask)
     peers->n++;
 }
 
-/* Adds 'ip'/'mask' to 'peers' unless it is there already. */
-static void
+/* Adds 'ip'/'mask' to 'peers' unless it is there already.  Returns its
+ * position in 'peers->v'. */
+static size_t
 ms_peers_add(struct ms_peers *peers, ovs_be32 ip, ovs_be32 mask)
 {
     for (; peers->n_indexed < peers->n; peers->n_indexed++) {
@@ -556,7 +577,7 @@ ms_peers_add(struct ms_peers *peers, ovs_be32 ip, ovs_be32 mask)
     const struct ms_peer_node *pn;
     HMAP_FOR_EACH_WITH_HASH (pn, node, hash, &peers->index) {
         if (peers->v[pn->idx].ip == ip && peers->v[pn->idx].mask == mask) {
-            return;
+            return pn->idx;
         }
     }
     ms_peers_append(peers, ip, mask);
@@ -564,6 +585,7 @@ ms_peers_add(struct ms_peers *peers, ovs_be32 ip, ovs_be32 mask)
     struct ms_peer_node *new = xmalloc(sizeof *new);
     new->idx = peers->n_indexed++;
     hmap_insert(&peers->index, &new->node, hash);
+    return new->idx;
 }
 
 /* Adds to 'peers' the address of every NIC of the VMs 'sel' selects. */
@@ -701,6 +723,121 @@ ms_match_proto(struct match *m, const struct ms_protos *protos, size_t i)
     }
 }
 
+/* The peer classes of one side of an application policy: its rules'
+ * distinct peer selectors, in the order of their first rule, at most
+ * PIPELINE_MS_MAX_CLASSES.  Class 'i' is bit 'i' of reg7.  They depend on
+ * the rules alone, never on which VMs the selectors match, so that a VM
+ * changing category or address changes its class flows and nothing
+ * else. */
+struct ms_classes {
+    const struct intent_selector *sels[PIPELINE_MS_MAX_CLASSES];
+    size_t n;
+};
+
+/* Returns the class of 'sel' in 'classes', or -1 if it has none. */
+static int
+ms_classes_find(const struct ms_classes *classes,
+                const struct intent_selector *sel)
+{
+    for (size_t i = 0; i < classes->n; i++) {
+        if (classes->sels[i] == sel
+            || smap_equal(classes->sels[i]->pairs, sel->pairs)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* Fills 'classes' with the peer classes of 'rs'. */
+static void
+ms_classes_init(struct ms_classes *classes, const struct intent_rule_set *rs)
+{
+    classes->n = 0;
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        const struct intent_peer *peer = &rs->rules[i].peer;
+        if (peer->kind == INTENT_PEER_SELECTOR
+            && classes->n < PIPELINE_MS_MAX_CLASSES
+            && ms_classes_find(classes, &peer->selector) < 0) {
+            classes->sels[classes->n++] = &peer->selector;
+        }
+    }
+}
+
+/* True if rule sets 'a' and 'b' have the same peer classes: the same
+ * distinct peer selectors, in the same order.  Where they differ, a
+ * policy's rule flows and class flows change beyond its changed rules. */
+bool
+pipeline_microseg_same_classes(const struct intent_rule_set *a,
+                               const struct intent_rule_set *b)
+{
+    struct ms_classes ca, cb;
+    ms_classes_init(&ca, a);
+    ms_classes_init(&cb, b);
+    if (ca.n != cb.n) {
+        return false;
+    }
+    for (size_t i = 0; i < ca.n; i++) {
+        if (!smap_equal(ca.sels[i]->pairs, cb.sels[i]->pairs)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Adds the CLASS flows of evaluation 'eval_id' of a policy whose peer
+ * classes are 'classes': for each address some class selects, reg7 = the
+ * bits of every class that selects it.  'cookie' is the policy's. */
+static void
+ms_eval_classes(struct ms_ctx *mc, const struct ms_classes *classes,
+                uint32_t eval_id, uint64_t cookie)
+{
+    struct ms_peers peers;
+    uint32_t *bits = NULL;
+    size_t n_bits = 0;
+
+    ms_peers_init_empty(&peers);
+    for (size_t c = 0; c < classes->n; c++) {
+        const struct intent_selector *sel = classes->sels[c];
+        for (size_t i = 0; i < sel->n_ips; i++) {
+            /* The first selector's addresses are distinct already. */
+            size_t idx;
+            if (!c) {
+                ms_peers_append(&peers, sel->ips[i], OVS_BE32_MAX);
+                idx = peers.n - 1;
+            } else {
+                idx = ms_peers_add(&peers, sel->ips[i], OVS_BE32_MAX);
+            }
+            if (idx >= n_bits) {
+                size_t n = MAX(peers.n, 2 * n_bits);
+                bits = xrealloc(bits, n * sizeof *bits);
+                memset(&bits[n_bits], 0, (n - n_bits) * sizeof *bits);
+                n_bits = n;
+            }
+            bits[idx] |= 1u << c;
+        }
+    }
+
+    uint64_t stub[64 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    for (size_t i = 0; i < peers.n; i++) {
+        if (!ms_peer_wanted(mc, &peers, i)) {
+            continue;
+        }
+        struct match m;
+        match_init_catchall(&m);
+        match_set_reg(&m, PIPELINE_REG_POLICY, eval_id);
+        match_set_dl_type(&m, htons(ETH_TYPE_IP));
+        ms_match_peer(&m, mc->side, &peers, i);
+        ofpbuf_clear(&ofpacts);
+        pipeline_put_load_reg(&ofpacts, PIPELINE_REG_CLASS, bits[i]);
+        ms_add_peer(mc, mc->side->class, MS_PRIO_CLASS, &m, cookie,
+                    &ofpacts);
+    }
+    ofpbuf_uninit(&ofpacts);
+    ms_peers_destroy(&peers);
+    free(bits);
+}
+
 /* Adds, for a policy whose counters mean "would deny" (monitor mode), the
  * flow matching 'match' at 'priority' with 'cookie' and no action: and if
  * 'log', its twin one priority up for new connections, which also sends
@@ -732,11 +869,14 @@ ms_add_counted(struct ms_ctx *mc, enum pipeline_table table,
     ofpbuf_uninit(&ofpacts);
 }
 
-/* Adds the flows of application rule 'rule' of 'p' to EVAL: the peer and
- * protocol clauses of a conjunctive match where both have several values,
- * else their cross product (at most as many flows as the larger side). */
+/* Adds the flows of application rule 'rule' of 'p' to EVAL.  A peer
+ * selector with a class in 'classes' is its reg7 bit, so one flow per
+ * protocol match; otherwise the peer and protocol clauses of a
+ * conjunctive match where both have several values, else their cross
+ * product (at most as many flows as the larger side). */
 static void
 ms_eval_rule(struct ms_ctx *mc, const struct intent_policy *p,
+             const struct ms_classes *classes,
              const struct intent_rule *rule, uint32_t eval_id)
 {
     const struct ms_side *side = mc->side;
@@ -755,9 +895,27 @@ ms_eval_rule(struct ms_ctx *mc, const struct intent_policy *p,
     if (p->mode == INTENT_POLICY_ENFORCE) {
         ms_put_verdict_bits(&allow, PIPELINE_MS_APP_ALLOW);
     }
-    ms_peers_init(&peers, &rule->peer);
     ms_protos_init(&protos, rule);
 
+    int class = (rule->peer.kind == INTENT_PEER_SELECTOR
+                 ? ms_classes_find(classes, &rule->peer.selector) : -1);
+    if (class >= 0) {
+        size_t n_protos = protos.any ? 1 : protos.n;
+        for (size_t j = 0; j < n_protos; j++) {
+            ms_match_eval(&m, eval_id);
+            match_set_reg_masked(&m, PIPELINE_REG_CLASS, 1u << class,
+                                 1u << class);
+            if (!protos.any) {
+                ms_match_proto(&m, &protos, j);
+            }
+            ms_add(mc, side->eval, priority, &m, allow_cookie, &allow);
+        }
+        free(protos.v);
+        ofpbuf_uninit(&allow);
+        return;
+    }
+
+    ms_peers_init(&peers, &rule->peer);
     if (!peers.any && !peers.n) {
         /* A selector that matches no addressed VM: the rule allows
          * nothing. */
@@ -932,6 +1090,12 @@ ms_eval_application(struct ms_ctx *mc, const struct intent_policy *p)
 {
     const struct intent_rule_set *set = ms_rule_set(p, mc->side);
     uint32_t eval_id = pipeline_policy_eval_id(p, 0);
+    unsigned int bits = pipeline_cookie_rule_bits(mc->side->inbound, NULL);
+    struct ms_classes classes;
+
+    ms_classes_init(&classes, set);
+    ms_eval_classes(mc, &classes, eval_id,
+                    pipeline_cookie_policy(PIPELINE_COOKIE_POLICY, p, bits));
 
     bool peers_only = mc->peers_only;
     for (size_t i = 0; i < set->n_rules; i++) {
@@ -939,11 +1103,10 @@ ms_eval_application(struct ms_ctx *mc, const struct intent_policy *p)
         mc->peers_only = (peers_only
                           && !pipeline_delta_touches_rule(mc->ctx->delta, p,
                                                           rule));
-        ms_eval_rule(mc, p, rule, eval_id);
+        ms_eval_rule(mc, p, &classes, rule, eval_id);
     }
     mc->peers_only = peers_only;
-    ms_eval_default(mc, p, eval_id, PIPELINE_MS_APP_DENY,
-                    pipeline_cookie_rule_bits(mc->side->inbound, NULL));
+    ms_eval_default(mc, p, eval_id, PIPELINE_MS_APP_DENY, bits);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1082,6 +1245,17 @@ ms_policy_flows(struct ms_ctx *mc)
     }
     mc->peers_only = false;
     pipeline_add_miss(mc->ctx, mc->side->eval, false, 0);
+
+    /* An address that no class selects has none (the CLASS table is only
+     * resubmitted to, so its miss flow is what clears reg7). */
+    uint64_t stub[32 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct match m;
+    match_init_catchall(&m);
+    pipeline_put_load_reg(&ofpacts, PIPELINE_REG_CLASS, 0);
+    ms_add(mc, mc->side->class, PIPELINE_PRIO_MISS, &m,
+           ntohll(mc->ctx->bridge_cookie), &ofpacts);
+    ofpbuf_uninit(&ofpacts);
 
     /* A final allow wins; a final deny whose policy is not named (never
      * expected) and an application denial likewise drop; anything else is

@@ -35,12 +35,14 @@ pipeline_table_name(uint8_t id)
     case PIPELINE_T_MS_OUT_STATE: return "microseg_out_state";
     case PIPELINE_T_MS_OUT_EVAL: return "microseg_out_eval";
     case PIPELINE_T_MS_OUT_VERDICT: return "microseg_out_verdict";
+    case PIPELINE_T_MS_OUT_CLASS: return "microseg_out_class";
     case PIPELINE_T_SERVICE_CHAIN: return "service_chain";
     case PIPELINE_T_L2_FORWARD: return "l2_forward";
     case PIPELINE_T_MICROSEG_IN: return "microseg_in";
     case PIPELINE_T_MS_IN_STATE: return "microseg_in_state";
     case PIPELINE_T_MS_IN_EVAL: return "microseg_in_eval";
     case PIPELINE_T_MS_IN_VERDICT: return "microseg_in_verdict";
+    case PIPELINE_T_MS_IN_CLASS: return "microseg_in_class";
     case PIPELINE_T_EGRESS: return "egress";
     default: return NULL;
     }

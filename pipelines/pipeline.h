@@ -35,12 +35,14 @@ enum pipeline_table {
     PIPELINE_T_MS_OUT_STATE = 31,       /* Replies pass; else evaluate. */
     PIPELINE_T_MS_OUT_EVAL = 32,        /* One policy (by resubmit). */
     PIPELINE_T_MS_OUT_VERDICT = 33,     /* Allow (commit) or deny. */
+    PIPELINE_T_MS_OUT_CLASS = 34,       /* Peer classes (by resubmit). */
     PIPELINE_T_SERVICE_CHAIN = 40,
     PIPELINE_T_L2_FORWARD = 50,
     PIPELINE_T_MICROSEG_IN = 55,        /* Destination side: conntrack. */
     PIPELINE_T_MS_IN_STATE = 56,
     PIPELINE_T_MS_IN_EVAL = 57,
     PIPELINE_T_MS_IN_VERDICT = 58,
+    PIPELINE_T_MS_IN_CLASS = 59,
     PIPELINE_T_EGRESS = 60,
 };
 

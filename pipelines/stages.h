@@ -19,6 +19,7 @@
 struct ofpbuf;
 struct portmap;
 struct portmap_port;
+struct intent_rule_set;
 
 /* Registers.
  *
@@ -32,11 +33,20 @@ struct portmap_port;
  * reg3: the conntrack zone of the local VM port being policed;
  * reg4: the policy evaluation a resubmit to an EVAL table performs;
  * reg5: verdict bits (PIPELINE_MS_*);
- * reg6: the policy a denial is counted against. */
+ * reg6: the policy a denial is counted against;
+ * reg7: the peer classes of the packet's peer address for the application
+ *       policy being evaluated (one bit per distinct peer selector of its
+ *       rules on that side, set by the CLASS table). */
 #define PIPELINE_REG_ZONE 3
 #define PIPELINE_REG_POLICY 4
 #define PIPELINE_REG_VERDICT 5
 #define PIPELINE_REG_DENIER 6
+#define PIPELINE_REG_CLASS 7
+
+/* The most peer classes of one side of one application policy (the bits
+ * of reg7).  The rules whose selector comes later match the selector's
+ * addresses one by one. */
+#define PIPELINE_MS_MAX_CLASSES 32
 
 #define PIPELINE_MS_DENY 0x1u           /* An enforcing quarantine or
                                          * isolation denied: final. */
@@ -108,6 +118,7 @@ enum pipeline_role {
 #define MS_PRIO_EVAL_RULE 1000          /* Minus the rule's index. */
 #define MS_PRIO_EVAL_PEER 500           /* Quarantine / isolation peers. */
 #define MS_PRIO_EVAL_DEFAULT 10         /* The policy's default. */
+#define MS_PRIO_CLASS 100               /* A peer address's classes. */
 
 #define MS_PRIO_VERDICT_FINAL 400
 #define MS_PRIO_VERDICT_DENY 300
@@ -217,6 +228,11 @@ void pipeline_service_chain(struct pipeline_ctx *);
 void pipeline_l2_forward(struct pipeline_ctx *);
 void pipeline_microseg_in(struct pipeline_ctx *);
 void pipeline_egress(struct pipeline_ctx *);
+
+/* True if rule sets 'a' and 'b' have the same peer classes: the same
+ * distinct peer selectors, in the same order (microseg.c). */
+bool pipeline_microseg_same_classes(const struct intent_rule_set *a,
+                                    const struct intent_rule_set *b);
 
 /* Policy evaluation IDs (reg4) and conjunction IDs (cookie.c). */
 uint32_t pipeline_policy_eval_id(const struct intent_policy *,

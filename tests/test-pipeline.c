@@ -1554,8 +1554,6 @@ test_microseg_application(void)
     char *text = compile(m, PORTS_M, &fs);
     uint32_t id = pipeline_policy_eval_id(intent_find_policy(m, "web-app"),
                                           0);
-    uint32_t conj = pipeline_policy_conj_id(
-        intent_find_policy(m, "web-app"), PIPELINE_COOKIE_RULE_INBOUND | 1);
 
     /* The source side evaluates nothing (the policy's outbound default is
      * allow), but app1 still goes through conntrack there, so the replies
@@ -1599,29 +1597,46 @@ test_microseg_application(void)
         "actions=drop\n"
         "table=56, priority=50, cookie=NIC:app1:0, "
         "ct_state=-rel-rpl-inv+trk,reg2=0x2 actions=set_field:%#"PRIx32
-        "->reg6,set_field:%#"PRIx32"->reg4,resubmit(,57),"
+        "->reg6,set_field:%#"PRIx32"->reg4,resubmit(,59),resubmit(,57),"
         "goto_table:58\n"
         "table=56, priority=0, cookie=BR:br0 actions=drop\n", id, id);
     CHECK_TEXT(table_lines(text, 56), exp);
     free(exp);
 
-    /* EVAL: rule 1 is a conjunction of 2 web addresses x 3 port matches
-     * (8080, 9000/0xfff8, 9008/0xfffe, 9010); rule 2 a single flow. */
+    /* CLASS: rule 1's peer, AppTier web, is class 0 (reg7 bit 0x1) of the
+     * policy's inbound side: one flow per web address (10.8.101.1 here,
+     * 10.8.101.5 on h2); any other address has no class. */
+    exp = xasprintf(
+        "table=59, priority=100, cookie=%#"PRIx64", ip,reg4=%#"PRIx32","
+        "nw_src=10.8.101.1 actions=set_field:0x1->reg7\n"
+        "table=59, priority=100, cookie=%#"PRIx64", ip,reg4=%#"PRIx32","
+        "nw_src=10.8.101.5 actions=set_field:0x1->reg7\n"
+        "table=59, priority=0, cookie=BR:br0 actions=set_field:0->reg7\n",
+        policy_cookie(m, "web-app", PIPELINE_COOKIE_POLICY, 0x80), id,
+        policy_cookie(m, "web-app", PIPELINE_COOKIE_POLICY, 0x80), id);
+    CHECK_TEXT(table_lines(text, 59), exp);
+    free(exp);
+
+    /* EVAL: rule 1 is its class bit x 4 port matches (8080, 9000/0xfff8,
+     * 9008/0xfffe, 9010), one flow each however many VMs are web; rule 2
+     * (a CIDR) a single flow.  No conjunction. */
     char *eval = table_lines(text, 57);
-    UNIT_CHECK(strstr(eval, "nw_src=10.8.101.1 actions=conjunction("));
-    UNIT_CHECK(strstr(eval, "nw_src=10.8.101.5 actions=conjunction("));
-    UNIT_CHECK(strstr(eval, "tp_dst=8080 actions=conjunction("));
-    UNIT_CHECK(strstr(eval, "tp_dst=0x2328/0xfff8 actions=conjunction("));
-    UNIT_CHECK(strstr(eval, "tp_dst=0x2330/0xfffe actions=conjunction("));
-    UNIT_CHECK(strstr(eval, "tp_dst=9010 actions=conjunction("));
-    char *conj_flow = xasprintf("conj_id=%"PRIu32",", conj);
-    UNIT_CHECK(strstr(eval, conj_flow));
-    free(conj_flow);
+    static const char *const rule1_ports[] = {
+        "tp_dst=8080", "tp_dst=0x2328/0xfff8", "tp_dst=0x2330/0xfffe",
+        "tp_dst=9010",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(rule1_ports); i++) {
+        char *flow = xasprintf("tcp,reg4=%#"PRIx32",reg5=0/0x3,"
+                               "reg7=0x1/0x1,%s actions=load:0x1"
+                               "->NXM_NX_REG5[2]\n", id, rule1_ports[i]);
+        UNIT_CHECK(strstr(eval, flow) != NULL);
+        free(flow);
+    }
+    UNIT_CHECK(!strstr(eval, "conjunction"));
     UNIT_CHECK(strstr(eval, "icmp,reg4=") && strstr(eval,
                                                     "nw_src=10.8.10.0/24"));
-    /* 2 + 4 clause flows, the conj_id flow, the icmp flow, the default
-     * and the table miss. */
-    UNIT_CHECK(count_tables(&fs, 57, 57) == 10);
+    /* 4 rule 1 flows, the icmp flow, the default and the table miss. */
+    UNIT_CHECK(count_tables(&fs, 57, 57) == 7);
     free(eval);
 
     /* VERDICT: the policy's denials are counted on DENY cookies, the new
@@ -1646,6 +1661,57 @@ test_microseg_application(void)
     free(pol);
 }
 
+/* Past PIPELINE_MS_MAX_CLASSES distinct peer selectors, a rule matches
+ * its peers' addresses: here 32 rules from selectors of no VM take the 32
+ * classes, so the 33rd (from AppTier web, two ports) is a conjunctive
+ * match of the 2 web addresses x 2 ports. */
+static void
+test_microseg_class_overflow(void)
+{
+    struct ds pol = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&pol, "{'name': 'many', 'type': 'application',"
+                " 'target': {'AppTier': 'app'},"
+                " 'inbound': {'default': 'deny', 'allow': [");
+    for (int i = 0; i < PIPELINE_MS_MAX_CLASSES; i++) {
+        ds_put_format(&pol, "{'from': {'Owner': 'team%d'}, 'protocol':"
+                      " 'tcp', 'ports': [%d]}, ", i, 1000 + i);
+    }
+    ds_put_cstr(&pol, "{'from': {'AppTier': 'web'}, 'protocol': 'tcp',"
+                " 'ports': [8080, 8443]}]}}");
+    struct intent *m = intent_m(ds_cstr(&pol));
+    struct flowset fs;
+    char *text = compile(m, PORTS_M, &fs);
+    const struct intent_policy *p = intent_find_policy(m, "many");
+    uint32_t conj = pipeline_policy_conj_id(
+        p, PIPELINE_COOKIE_RULE_INBOUND | (PIPELINE_MS_MAX_CLASSES + 1));
+
+    char *eval = table_lines(text, 57);
+    UNIT_CHECK(strstr(eval, "reg7=0x1/0x1,tp_dst=1000 ") != NULL);
+    UNIT_CHECK(strstr(eval, "reg7=0x80000000/0x80000000,tp_dst=1031 ")
+               != NULL);
+    UNIT_CHECK(strstr(eval, "nw_src=10.8.101.1 actions=conjunction(")
+               != NULL);
+    UNIT_CHECK(strstr(eval, "nw_src=10.8.101.5 actions=conjunction(")
+               != NULL);
+    UNIT_CHECK(strstr(eval, "tp_dst=8080 actions=conjunction(") != NULL);
+    UNIT_CHECK(strstr(eval, "tp_dst=8443 actions=conjunction(") != NULL);
+    char *conj_flow = xasprintf("conj_id=%"PRIu32",", conj);
+    UNIT_CHECK(strstr(eval, conj_flow) != NULL);
+    free(conj_flow);
+    /* 32 class rules, 2 + 2 clause flows, the conj_id flow, the default
+     * and the table miss. */
+    UNIT_CHECK(count_tables(&fs, 57, 57) == 32 + 4 + 1 + 2);
+    free(eval);
+    /* The classes select no VM: only the CLASS table's miss. */
+    UNIT_CHECK(count_tables(&fs, 59, 59) == 1);
+    UNIT_CHECK(round_trip(&fs));
+
+    free(text);
+    flowset_destroy(&fs);
+    intent_destroy(m);
+    ds_destroy(&pol);
+}
+
 static void
 test_microseg_monitor_and_isolation(void)
 {
@@ -1661,8 +1727,8 @@ test_microseg_monitor_and_isolation(void)
     /* app1 dispatches to the isolation first, then the application
      * policy; a monitored policy sets no verdict bit. */
     char *d = xasprintf("set_field:%#"PRIx32"->reg4,resubmit(,57),"
-                        "set_field:%#"PRIx32"->reg4,resubmit(,57),"
-                        "goto_table:58",
+                        "set_field:%#"PRIx32"->reg4,resubmit(,59),"
+                        "resubmit(,57),goto_table:58",
                         pipeline_policy_eval_id(pi, 1),
                         pipeline_policy_eval_id(pa, 0));
     UNIT_CHECK(strstr(text, d) != NULL);
@@ -1926,6 +1992,7 @@ main(void)
     UNIT_RUN(test_openflow_round_trip);
     UNIT_RUN(test_scvmm_example);
     UNIT_RUN(test_microseg_application);
+    UNIT_RUN(test_microseg_class_overflow);
     UNIT_RUN(test_microseg_monitor_and_isolation);
     UNIT_RUN(test_microseg_quarantine);
     UNIT_RUN(test_microseg_bound);

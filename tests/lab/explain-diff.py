@@ -93,8 +93,8 @@ class Lab:
 
 
 # Packets aimed at the rules of explain-intent.json's policies (sources,
-# destinations, protocol, ports), so that rules, conjunctions and monitor
-# flows are hit often: (sources, destinations, protocol, ports).
+# destinations, protocol, ports), so that rules (by peer class, by address)
+# and monitor flows are hit often: (sources, destinations, protocol, ports).
 RULE_CASES = [
     (["web1", "dev1", "web2"], ["app1", "app2", "q1"], "tcp",
      [8080, 9000, 9003, 9010, 9011, 8081]),
@@ -107,8 +107,8 @@ RULE_CASES = [
 ]
 
 
-# Always compared too, so that every run covers a conjunctive rule on each
-# side, a denial, the fast-failover uplink and a host adapter.
+# Always compared too, so that every run covers a rule matched by peer
+# class (reg7) on each side, a denial, the fast-failover uplink and a host adapter.
 ANCHOR_CASES = [
     "--from web1 --to app1 --tcp 9005",
     "--from dev2 --to dev1 --tcp 8002",
@@ -203,7 +203,7 @@ def main():
     failures = 0
     verdicts = {}
     n_followed = 0
-    n_conj = 0
+    n_class = 0
     n_controller = 0
     samples = []          # (explain hop, trace text) for the self-check
     for case in cases:
@@ -223,8 +223,8 @@ def main():
             got_t = trace_summary(tr)
             if i:
                 n_followed += 1
-            if any("conj_id=" in s.get("flow", "") for s in hop["steps"]):
-                n_conj += 1
+            if any("reg7=" in s.get("flow", "") for s in hop["steps"]):
+                n_class += 1
             verdicts[hop["verdict"]] = verdicts.get(hop["verdict"], 0) + 1
             n_controller += got_e[2] > 0
             samples.append((hop, tr))
@@ -242,9 +242,9 @@ def main():
                 print("  --- trace ---")
                 print("\n".join("    " + l for l in tr.splitlines()))
     print("compared %d bridges (%d across the uplink), %d with a "
-          "conjunctive match, %d with a copy to the controller; verdicts %s; "
-          "%d mismatches"
-          % (len(samples), n_followed, n_conj, n_controller,
+          "rule matched by peer class, %d with a copy to the controller; "
+          "verdicts %s; %d mismatches"
+          % (len(samples), n_followed, n_class, n_controller,
              json.dumps(verdicts, sort_keys=True), failures))
 
     if args.case:
@@ -269,10 +269,10 @@ def main():
         if not verdicts.get(v):
             print("COVERAGE: no packet was %s" % v)
             failures += 1
-    if not n_followed or not n_conj or not n_controller:
-        print("COVERAGE: %d followed across the uplink, %d conjunctive "
-              "matches, %d copies to the controller"
-              % (n_followed, n_conj, n_controller))
+    if not n_followed or not n_class or not n_controller:
+        print("COVERAGE: %d followed across the uplink, %d rules matched "
+              "by peer class, %d copies to the controller"
+              % (n_followed, n_class, n_controller))
         failures += 1
     return 1 if failures else 0
 

@@ -2,7 +2,7 @@
 # flowchainctl explain against the real switches: a lab of
 # explain-intent.json (microseg-intent.json plus VMs on vlan102, a VM on
 # the active-backup bridge, a strict quarantine, an outbound application
-# policy with conjunctive rules, a monitored policy for fx2; app-db and
+# policy with rules by peer class, a monitored policy for fx2; app-db and
 # dev-out log their denials), flowchaind, then explain-diff.py compares
 # explain with ofproto/trace (--ct-next trk,new) for EXPLAIN_N (300) random packets on
 # the first bridge and on the bridge across the uplink: the flows matched,
@@ -60,9 +60,10 @@ t_check "fx1 -> fx2 (no policy targets fx1): not policed, to the gateway (other 
         '^  microsegmentation, source side: not-policed: no policy targets VM fx1 NIC 0$' \
         '^note: dl_dst: 10\.8\.102\.52 is outside the sender.s network: the packet goes to the gateway 10\.8\.101\.254 of vlan101, whose MAC the intent does not know; assumed 02:fc:00:00:00:01' \
         '^result: leaves hv-host02/br-guest through the uplink guest-up toward the gateway'
-t_check "dev2 -> dev1 tcp/8002: dev-out's conjunctive rule to-web allows it at the source" \
+t_check "dev2 -> dev1 tcp/8002: dev-out's rule to-web allows it at the source, by dev1's peer class" \
     explain_has --from dev2 --to dev1 --tcp 8002 -- \
-        'conj_id=' \
+        'table=34, priority=100, .*nw_dst=10\.8\.101\.41 actions=set_field:0x1->reg7' \
+        'reg7=0x1/0x1,tp_dst=0x1f40/0xfffc ' \
         '^  microsegmentation, source side: allow: policy dev-out outbound rule 2 "to-web": allow$'
 # Active-backup (br-mgmt): the uplink is the fast-failover group 1; its
 # first live bucket, before and after the primary's cable is cut.

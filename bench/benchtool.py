@@ -287,6 +287,10 @@ ROWS = [
     ("B6", "  flowchain: sync time in flowchaind's `synced:` line "
      "(compile, diff, bundle, barrier)", "ms", "b6.fc.synced_ms", None,
      None, ""),
+    ("B6", "  flowchain converge against Open vSwitch's own limit: "
+     "`ovs-ofctl bundle` of the same flows and groups on the same bridge, "
+     "no controller", "ms", "b6.fc.converge_ms", "b6.fc.bundle_ms", None,
+     "baseline: `ovs-ofctl bundle` of the same flows and groups"),
     ("B6", "  OVN alone", "ms", "b6.ovn.converge_ms", None, None, ""),
     ("B6", "OpenFlow flows on the bridge (`dump-aggregate`; OVN: br-int)",
      "", "b6.fc.flows", "b6.ovn.flows", 30000, "baseline: OVN"),

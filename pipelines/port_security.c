@@ -7,7 +7,8 @@
  * address (arp_sha); a DHCP discover / request from 0.0.0.0 (udp 68 -> 67)
  * is still allowed.  Without an address, ARP must still carry its own MAC
  * as arp_sha.  VMs (not host adapters) may never send DHCP server replies
- * (udp source port 67) nor IPv6 router advertisements (ICMPv6 type 134).
+ * (udp source port 67) nor IPv6 router advertisements (ICMPv6 type 134):
+ * two flows for every VM port of the bridge, matching the VM role in reg0.
  * On a trunk vNIC the address rules apply to the native network only: the
  * intent has no addresses for the other VLANs.  Frames from the uplink
  * skip this table's checks.
@@ -57,27 +58,38 @@ ps_add(struct pipeline_ctx *ctx, const struct pipeline_port *p,
     ofpbuf_uninit(&ofpacts);
 }
 
+/* Adds the flows that drop, from every VM port (reg0 = the VM role), DHCP
+ * server replies and IPv6 router advertisements. */
+static void
+ps_vm_denials(struct pipeline_ctx *ctx)
+{
+    uint64_t stub[32 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct match m;
+
+    match_init_catchall(&m);
+    match_set_reg(&m, PIPELINE_REG_ROLE, PIPELINE_ROLE_VM);
+    match_set_dl_type(&m, htons(ETH_TYPE_IP));
+    match_set_nw_proto(&m, IPPROTO_UDP);
+    match_set_tp_src(&m, htons(DHCP_SERVER_PORT));
+    pipeline_add_flow(ctx, PIPELINE_T_PORT_SECURITY, PS_PRIO_DENY, &m,
+                      ctx->bridge_cookie, &ofpacts);
+
+    match_init_catchall(&m);
+    match_set_reg(&m, PIPELINE_REG_ROLE, PIPELINE_ROLE_VM);
+    match_set_dl_type(&m, htons(ETH_TYPE_IPV6));
+    match_set_nw_proto(&m, IPPROTO_ICMPV6);
+    match_set_icmp_type(&m, ICMPV6_ROUTER_ADVERT);
+    pipeline_add_flow(ctx, PIPELINE_T_PORT_SECURITY, PS_PRIO_DENY, &m,
+                      ctx->bridge_cookie, &ofpacts);
+    ofpbuf_uninit(&ofpacts);
+}
+
 /* Adds the port security flows of local port 'p'. */
 static void
 ps_port(struct pipeline_ctx *ctx, const struct pipeline_port *p)
 {
     struct match m;
-
-    if (p->role == PIPELINE_ROLE_VM) {
-        /* No DHCP server replies. */
-        ps_match_port(&m, p, false);
-        match_set_dl_type(&m, htons(ETH_TYPE_IP));
-        match_set_nw_proto(&m, IPPROTO_UDP);
-        match_set_tp_src(&m, htons(DHCP_SERVER_PORT));
-        ps_add(ctx, p, PS_PRIO_DENY, &m, false);
-
-        /* No IPv6 router advertisements. */
-        ps_match_port(&m, p, false);
-        match_set_dl_type(&m, htons(ETH_TYPE_IPV6));
-        match_set_nw_proto(&m, IPPROTO_ICMPV6);
-        match_set_icmp_type(&m, ICMPV6_ROUTER_ADVERT);
-        ps_add(ctx, p, PS_PRIO_DENY, &m, false);
-    }
 
     if (p->has_ip) {
         /* IPv4 from its own address. */
@@ -149,10 +161,15 @@ pipeline_port_security(struct pipeline_ctx *ctx)
                       ctx->uplink_cookie, &ofpacts);
     ofpbuf_uninit(&ofpacts);
 
+    bool any_vm = false;
     for (size_t i = 0; i < ctx->n_ports; i++) {
+        any_vm = any_vm || ctx->ports[i].role == PIPELINE_ROLE_VM;
         if (!pipeline_skips_cookie(ctx, ctx->ports[i].cookie)) {
             ps_port(ctx, &ctx->ports[i]);
         }
+    }
+    if (any_vm) {
+        ps_vm_denials(ctx);
     }
     pipeline_add_miss(ctx, PIPELINE_T_PORT_SECURITY, false, 0);
 }

@@ -476,13 +476,14 @@ test_port_security(void)
     char *text = compile_text(a, PORTS_A);
 
     /* vm1 has an address: IPv4 and ARP must carry it; DHCP from 0.0.0.0
-     * allowed; no DHCP server replies, no RAs.  vm2 has none: ARP must
-     * still carry its MAC.  Both: anything else only from their MAC. */
+     * allowed.  vm2 has none: ARP must still carry its MAC.  Both:
+     * anything else only from their MAC, and no DHCP server replies nor
+     * RAs from any VM port (two flows for all, on the VM role in reg0). */
     CHECK_TEXT(table_lines(text, 20),
-        "table=20, priority=200, cookie=NIC:vm1:0, udp,in_port=1,tp_src=67 "
+        "table=20, priority=200, cookie=BR:br0, udp,reg0=0x1,tp_src=67 "
         "actions=drop\n"
-        "table=20, priority=200, cookie=NIC:vm1:0, "
-        "icmp6,in_port=1,icmp_type=134 actions=drop\n"
+        "table=20, priority=200, cookie=BR:br0, "
+        "icmp6,reg0=0x1,icmp_type=134 actions=drop\n"
         "table=20, priority=100, cookie=NIC:vm1:0, "
         "ip,in_port=1,dl_src=50:6b:8d:00:01:01,nw_src=10.8.101.1 "
         "actions=goto_table:30\n"
@@ -499,10 +500,6 @@ test_port_security(void)
         "table=20, priority=50, cookie=NIC:vm1:0, "
         "in_port=1,dl_src=50:6b:8d:00:01:01 actions=goto_table:30\n"
 
-        "table=20, priority=200, cookie=NIC:vm2:0, udp,in_port=2,tp_src=67 "
-        "actions=drop\n"
-        "table=20, priority=200, cookie=NIC:vm2:0, "
-        "icmp6,in_port=2,icmp_type=134 actions=drop\n"
         "table=20, priority=80, cookie=NIC:vm2:0, "
         "arp,in_port=2,dl_src=50:6b:8d:00:02:01,arp_sha=50:6b:8d:00:02:01 "
         "actions=goto_table:30\n"
@@ -518,14 +515,18 @@ test_port_security(void)
     intent_destroy(a);
 
     /* The adapter: address rules, but no DHCP / RA denials (a host may
-     * serve them).  The trunk vm4: address rules on its native VLAN only,
-     * ARP sender MAC on every VLAN. */
+     * serve them: they match the VM role only).  The trunk vm4: address
+     * rules on its native VLAN only, ARP sender MAC on every VLAN. */
     struct intent *b = parse_intent(intent_b_json);
     text = compile_text(b, PORTS_B);
     char *got = table_lines(text, 20);
     char *adapter = grep_lines(got, "table=20, priority=");
     free(got);
     CHECK_TEXT(adapter,
+        "table=20, priority=200, cookie=BR:br0, udp,reg0=0x1,tp_src=67 "
+        "actions=drop\n"
+        "table=20, priority=200, cookie=BR:br0, "
+        "icmp6,reg0=0x1,icmp_type=134 actions=drop\n"
         "table=20, priority=100, cookie=AD:mgmt, "
         "ip,in_port=5,dl_src=02:00:0a:08:0a:0b,nw_src=10.8.10.11 "
         "actions=goto_table:30\n"
@@ -541,10 +542,6 @@ test_port_security(void)
         "table=20, priority=50, cookie=AD:mgmt, "
         "in_port=5,dl_src=02:00:0a:08:0a:0b actions=goto_table:30\n"
 
-        "table=20, priority=200, cookie=NIC:vm3:0, udp,in_port=3,tp_src=67 "
-        "actions=drop\n"
-        "table=20, priority=200, cookie=NIC:vm3:0, "
-        "icmp6,in_port=3,icmp_type=134 actions=drop\n"
         "table=20, priority=80, cookie=NIC:vm3:0, "
         "arp,in_port=3,dl_src=50:6b:8d:00:03:01,arp_sha=50:6b:8d:00:03:01 "
         "actions=goto_table:30\n"
@@ -553,10 +550,6 @@ test_port_security(void)
         "table=20, priority=50, cookie=NIC:vm3:0, "
         "in_port=3,dl_src=50:6b:8d:00:03:01 actions=goto_table:30\n"
 
-        "table=20, priority=200, cookie=NIC:vm4:0, udp,in_port=4,tp_src=67 "
-        "actions=drop\n"
-        "table=20, priority=200, cookie=NIC:vm4:0, "
-        "icmp6,in_port=4,icmp_type=134 actions=drop\n"
         "table=20, priority=100, cookie=NIC:vm4:0, "
         "ip,in_port=4,dl_vlan=101,dl_src=50:6b:8d:00:04:01,"
         "nw_src=10.8.101.4 actions=goto_table:30\n"
@@ -1121,9 +1114,9 @@ test_absent_port(void)
      * and groups, and touches nothing else. */
     char *t_with = compile(a, PORTS_A, &with);
     size_t n_vm2 = count_cookie(&with, c2, PIPELINE_COOKIE_OBJECT_MASK);
-    /* classify 1, vlan_in 1, port_security 5 (no address), l2_forward 1,
+    /* classify 1, vlan_in 1, port_security 3 (no address), l2_forward 1,
      * egress 1. */
-    UNIT_CHECK(n_vm2 == 9);
+    UNIT_CHECK(n_vm2 == 7);
 
     struct flowset_diff d;
     flowset_diff(&without, &with, &d);

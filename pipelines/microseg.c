@@ -1358,14 +1358,14 @@ ms_compile_side(struct pipeline_ctx *ctx, const struct ms_side *side)
     free(mc.untouched_roles);
 }
 
-/* Adds the microseg_out flows (tables 30-33). */
+/* Adds the microseg_out flows (tables 30-34). */
 void
 pipeline_microseg_out(struct pipeline_ctx *ctx)
 {
     ms_compile_side(ctx, &ms_out);
 }
 
-/* Adds the microseg_in flows (tables 55-58). */
+/* Adds the microseg_in flows (tables 55-59). */
 void
 pipeline_microseg_in(struct pipeline_ctx *ctx)
 {

@@ -55,8 +55,9 @@ void pipeline_compile(const struct intent *, const struct intent_bridge *,
                       const struct portmap *, struct flowset *out);
 
 /* A memo of the flows that are the same on every bridge of an intent that
- * uses them: today the EVAL and VERDICT flows of a policy's evaluations on
- * one side, which depend on the policy and its peers, not on the bridge.
+ * uses them: today the EVAL, CLASS and VERDICT flows of a policy's
+ * evaluations on one side, which depend on the policy and its peers, not
+ * on the bridge.
  * pipeline_compile_memo() compiles such a block once and gives the next
  * bridges the same (immutable, shared) flows: the same flow set as
  * pipeline_compile(), for less time and, where several bridges are held,

@@ -101,7 +101,7 @@ enum pipeline_role {
 
 #define EGRESS_PRIO_OUTPUT 100          /* reg2 -> output. */
 
-/* Microsegmentation, per side (out: tables 30-33, in: 55-58). */
+/* Microsegmentation, per side (out: tables 30-34, in: 55-59). */
 #define MS_PRIO_ARP 110                 /* ARP is never policed. */
 #define MS_PRIO_CT 100                  /* Policed port, IPv4: conntrack. */
 #define MS_PRIO_NON_IP 90               /* Policed port, other EtherTypes. */

@@ -5,16 +5,21 @@
  * in the intent, its IPv4 packets must come from that address and its ARP
  * packets must carry it as sender (arp_spa) and its MAC as sender hardware
  * address (arp_sha); a DHCP discover / request from 0.0.0.0 (udp 68 -> 67)
- * is still allowed.  Without an address, ARP must still carry its own MAC
- * as arp_sha.  VMs (not host adapters) may never send DHCP server replies
- * (udp source port 67) nor IPv6 router advertisements (ICMPv6 type 134):
- * two flows for every VM port of the bridge, matching the VM role in reg0.
+ * is still allowed.  Without an address, IPv4 must come from its own MAC
+ * and ARP must carry its own MAC as arp_sha.  Any other IPv4 or ARP from a
+ * local port drops at two flows for the whole bridge (below the allowing
+ * flows, above "anything else from its own MAC"), not at flows of every
+ * port.  VMs (not host adapters) may never send DHCP server replies (udp
+ * source port 67) nor IPv6 router advertisements (ICMPv6 type 134): two
+ * flows for every VM port of the bridge, matching the VM role in reg0.
  * On a trunk vNIC the address rules apply to the native network only: the
- * intent has no addresses for the other VLANs.  Frames from the uplink
- * skip this table's checks.
+ * intent has no addresses for the other VLANs, so a trunk with an address
+ * also has the rules of a port without one, and drops of its own for the
+ * native network.  Frames from the uplink skip this table's checks.
  *
- * Priorities, highest first: DENY, IP_ALLOW, IP_DENY, ARP_ALLOW, ARP_DENY,
- * MAC_ALLOW; anything left (a foreign source MAC) drops at the table miss.
+ * Priorities, highest first: DENY, IP_ALLOW, IP_DENY, MAC_IP_ALLOW,
+ * L3_DENY, MAC_ALLOW; anything left (a foreign source MAC) drops at the
+ * table miss.
  */
 #include <config.h>
 
@@ -85,6 +90,27 @@ ps_vm_denials(struct pipeline_ctx *ctx)
     ofpbuf_uninit(&ofpacts);
 }
 
+/* Adds the flows that drop the IPv4 and ARP packets of local ports that no
+ * flow of their port allowed (the uplink's frames went on at a higher
+ * priority). */
+static void
+ps_l3_denials(struct pipeline_ctx *ctx)
+{
+    uint64_t stub[32 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    static const uint16_t types[] = { ETH_TYPE_IP, ETH_TYPE_ARP };
+
+    for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+        struct match m;
+
+        match_init_catchall(&m);
+        match_set_dl_type(&m, htons(types[i]));
+        pipeline_add_flow(ctx, PIPELINE_T_PORT_SECURITY, PS_PRIO_L3_DENY, &m,
+                          ctx->bridge_cookie, &ofpacts);
+    }
+    ofpbuf_uninit(&ofpacts);
+}
+
 /* Adds the port security flows of local port 'p'. */
 static void
 ps_port(struct pipeline_ctx *ctx, const struct pipeline_port *p)
@@ -117,26 +143,31 @@ ps_port(struct pipeline_ctx *ctx, const struct pipeline_port *p)
         match_set_arp_sha(&m, p->mac);
         ps_add(ctx, p, PS_PRIO_IP_ALLOW, &m, true);
 
-        /* Any other IPv4 or ARP. */
-        ps_match_port(&m, p, true);
-        match_set_dl_type(&m, htons(ETH_TYPE_IP));
-        ps_add(ctx, p, PS_PRIO_IP_DENY, &m, false);
-        ps_match_port(&m, p, true);
-        match_set_dl_type(&m, htons(ETH_TYPE_ARP));
-        ps_add(ctx, p, PS_PRIO_IP_DENY, &m, false);
+        if (p->trunk) {
+            /* Any other IPv4 or ARP on the native network (the flows
+             * below allow the other networks' from its own MAC). */
+            ps_match_port(&m, p, true);
+            match_set_dl_type(&m, htons(ETH_TYPE_IP));
+            ps_add(ctx, p, PS_PRIO_IP_DENY, &m, false);
+            ps_match_port(&m, p, true);
+            match_set_dl_type(&m, htons(ETH_TYPE_ARP));
+            ps_add(ctx, p, PS_PRIO_IP_DENY, &m, false);
+        }
     }
 
     if (!p->has_ip || p->trunk) {
-        /* ARP must carry its own MAC; the address is not known. */
+        /* IPv4 from its own MAC; ARP must carry its own MAC.  The address
+         * is not known. */
+        ps_match_port(&m, p, false);
+        match_set_dl_src(&m, p->mac);
+        match_set_dl_type(&m, htons(ETH_TYPE_IP));
+        ps_add(ctx, p, PS_PRIO_MAC_IP_ALLOW, &m, true);
+
         ps_match_port(&m, p, false);
         match_set_dl_src(&m, p->mac);
         match_set_dl_type(&m, htons(ETH_TYPE_ARP));
         match_set_arp_sha(&m, p->mac);
-        ps_add(ctx, p, PS_PRIO_ARP_ALLOW, &m, true);
-
-        ps_match_port(&m, p, false);
-        match_set_dl_type(&m, htons(ETH_TYPE_ARP));
-        ps_add(ctx, p, PS_PRIO_ARP_DENY, &m, false);
+        ps_add(ctx, p, PS_PRIO_MAC_IP_ALLOW, &m, true);
     }
 
     /* Anything else from its own MAC. */
@@ -170,6 +201,9 @@ pipeline_port_security(struct pipeline_ctx *ctx)
     }
     if (any_vm) {
         ps_vm_denials(ctx);
+    }
+    if (ctx->n_ports) {
+        ps_l3_denials(ctx);
     }
     pipeline_add_miss(ctx, PIPELINE_T_PORT_SECURITY, false, 0);
 }

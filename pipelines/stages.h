@@ -86,9 +86,13 @@ enum pipeline_role {
 #define PS_PRIO_UPLINK 100              /* Uplink skips port security. */
 #define PS_PRIO_DENY 200                /* DHCP server replies, IPv6 RAs. */
 #define PS_PRIO_IP_ALLOW 100            /* Own MAC and own IPv4 / ARP. */
-#define PS_PRIO_IP_DENY 90              /* Any other IPv4 / ARP. */
-#define PS_PRIO_ARP_ALLOW 80            /* ARP with own MAC as sha. */
-#define PS_PRIO_ARP_DENY 70             /* Any other ARP. */
+#define PS_PRIO_IP_DENY 90              /* A trunk's native network: any
+                                         * other IPv4 / ARP. */
+#define PS_PRIO_MAC_IP_ALLOW 80         /* Without an address (or a trunk's
+                                         * other networks): IPv4 from own
+                                         * MAC, ARP with own MAC as sha. */
+#define PS_PRIO_L3_DENY 70              /* Any other IPv4 / ARP from a local
+                                         * port (two flows a bridge). */
 #define PS_PRIO_MAC_ALLOW 50            /* Anything else from own MAC. */
 
 #define L2_PRIO_UNICAST 100             /* (VLAN, local MAC) -> port. */

@@ -476,7 +476,8 @@ test_port_security(void)
     char *text = compile_text(a, PORTS_A);
 
     /* vm1 has an address: IPv4 and ARP must carry it; DHCP from 0.0.0.0
-     * allowed.  vm2 has none: ARP must still carry its MAC.  Both:
+     * allowed.  vm2 has none: IPv4 from its MAC, ARP must still carry its
+     * MAC.  Any other IPv4 or ARP drops at two flows for the bridge.  Both:
      * anything else only from their MAC, and no DHCP server replies nor
      * RAs from any VM port (two flows for all, on the VM role in reg0). */
     CHECK_TEXT(table_lines(text, 20),
@@ -493,30 +494,29 @@ test_port_security(void)
         "table=20, priority=100, cookie=NIC:vm1:0, "
         "arp,in_port=1,dl_src=50:6b:8d:00:01:01,arp_spa=10.8.101.1,"
         "arp_sha=50:6b:8d:00:01:01 actions=goto_table:30\n"
-        "table=20, priority=90, cookie=NIC:vm1:0, ip,in_port=1 "
-        "actions=drop\n"
-        "table=20, priority=90, cookie=NIC:vm1:0, arp,in_port=1 "
-        "actions=drop\n"
         "table=20, priority=50, cookie=NIC:vm1:0, "
         "in_port=1,dl_src=50:6b:8d:00:01:01 actions=goto_table:30\n"
 
         "table=20, priority=80, cookie=NIC:vm2:0, "
+        "ip,in_port=2,dl_src=50:6b:8d:00:02:01 actions=goto_table:30\n"
+        "table=20, priority=80, cookie=NIC:vm2:0, "
         "arp,in_port=2,dl_src=50:6b:8d:00:02:01,arp_sha=50:6b:8d:00:02:01 "
         "actions=goto_table:30\n"
-        "table=20, priority=70, cookie=NIC:vm2:0, arp,in_port=2 "
-        "actions=drop\n"
         "table=20, priority=50, cookie=NIC:vm2:0, "
         "in_port=2,dl_src=50:6b:8d:00:02:01 actions=goto_table:30\n"
 
         "table=20, priority=100, cookie=UP:br0-up, reg0=0x3 "
         "actions=goto_table:30\n"
+        "table=20, priority=70, cookie=BR:br0, ip actions=drop\n"
+        "table=20, priority=70, cookie=BR:br0, arp actions=drop\n"
         "table=20, priority=0, cookie=BR:br0 actions=drop\n");
     free(text);
     intent_destroy(a);
 
     /* The adapter: address rules, but no DHCP / RA denials (a host may
      * serve them: they match the VM role only).  The trunk vm4: address
-     * rules on its native VLAN only, ARP sender MAC on every VLAN. */
+     * rules on its native VLAN only (and drops of its own there), IPv4
+     * from its MAC and ARP sender MAC on every VLAN. */
     struct intent *b = parse_intent(intent_b_json);
     text = compile_text(b, PORTS_B);
     char *got = table_lines(text, 20);
@@ -536,17 +536,14 @@ test_port_security(void)
         "table=20, priority=100, cookie=AD:mgmt, "
         "arp,in_port=5,dl_src=02:00:0a:08:0a:0b,arp_spa=10.8.10.11,"
         "arp_sha=02:00:0a:08:0a:0b actions=goto_table:30\n"
-        "table=20, priority=90, cookie=AD:mgmt, ip,in_port=5 actions=drop\n"
-        "table=20, priority=90, cookie=AD:mgmt, arp,in_port=5 "
-        "actions=drop\n"
         "table=20, priority=50, cookie=AD:mgmt, "
         "in_port=5,dl_src=02:00:0a:08:0a:0b actions=goto_table:30\n"
 
         "table=20, priority=80, cookie=NIC:vm3:0, "
+        "ip,in_port=3,dl_src=50:6b:8d:00:03:01 actions=goto_table:30\n"
+        "table=20, priority=80, cookie=NIC:vm3:0, "
         "arp,in_port=3,dl_src=50:6b:8d:00:03:01,arp_sha=50:6b:8d:00:03:01 "
         "actions=goto_table:30\n"
-        "table=20, priority=70, cookie=NIC:vm3:0, arp,in_port=3 "
-        "actions=drop\n"
         "table=20, priority=50, cookie=NIC:vm3:0, "
         "in_port=3,dl_src=50:6b:8d:00:03:01 actions=goto_table:30\n"
 
@@ -565,15 +562,17 @@ test_port_security(void)
         "table=20, priority=90, cookie=NIC:vm4:0, "
         "arp,in_port=4,dl_vlan=101 actions=drop\n"
         "table=20, priority=80, cookie=NIC:vm4:0, "
+        "ip,in_port=4,dl_src=50:6b:8d:00:04:01 actions=goto_table:30\n"
+        "table=20, priority=80, cookie=NIC:vm4:0, "
         "arp,in_port=4,dl_src=50:6b:8d:00:04:01,arp_sha=50:6b:8d:00:04:01 "
         "actions=goto_table:30\n"
-        "table=20, priority=70, cookie=NIC:vm4:0, arp,in_port=4 "
-        "actions=drop\n"
         "table=20, priority=50, cookie=NIC:vm4:0, "
         "in_port=4,dl_src=50:6b:8d:00:04:01 actions=goto_table:30\n"
 
         "table=20, priority=100, cookie=UP:br0-up, reg0=0x3 "
         "actions=goto_table:30\n"
+        "table=20, priority=70, cookie=BR:br0, ip actions=drop\n"
+        "table=20, priority=70, cookie=BR:br0, arp actions=drop\n"
         "table=20, priority=0, cookie=BR:br0 actions=drop\n");
     free(text);
     intent_destroy(b);

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "bitmap.h"
 #include "hash.h"
@@ -551,11 +552,24 @@ intent_load_file(const char *path, struct svec *errors)
         return NULL;
     }
 
+    /* Read in place into one buffer of the file's size (and one byte more,
+     * to see the end), instead of growing it chunk by chunk: an 8 MB intent
+     * would be copied about twice over. */
     struct ds text = DS_EMPTY_INITIALIZER;
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, file)) > 0) {
-        ds_put_buffer(&text, buf, n);
+    struct stat st;
+    if (!fstat(fileno(file), &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
+        ds_reserve(&text, st.st_size + 1);
+    }
+    for (;;) {
+        if (text.allocated == text.length) {
+            ds_reserve(&text, text.length + 65536);
+        }
+        size_t n = fread(text.string + text.length, 1,
+                         text.allocated - text.length, file);
+        if (!n) {
+            break;
+        }
+        text.length += n;
     }
     bool failed = ferror(file);
     int error_code = errno;

@@ -19,6 +19,9 @@
   benchtool.py logts LOG SKIP REGEX
       the first line after the first SKIP lines of flowchaind's LOG that
       matches REGEX: "EPOCH_MS<TAB>LINE"; exit 1 if none.
+  benchtool.py rename SRC DST
+      renames SRC to DST and prints the time just before rename(2), in
+      milliseconds since the epoch (when an intent file was written).
   benchtool.py stats FILE KEY
       "median min max n" of the values of KEY in FILE.
   benchtool.py report RESULTS OUT.md
@@ -27,6 +30,7 @@
 """
 import calendar
 import json
+import os
 import re
 import statistics
 import sys
@@ -173,6 +177,13 @@ def cmd_logts(log, skip, regex):
             print("%d\t%s" % (t * 1000 + int(m.group(2)), line.rstrip()))
             return 0
     return 1
+
+
+def cmd_rename(src, dst):
+    t = time.time()
+    os.rename(src, dst)
+    print(int(t * 1000))
+    return 0
 
 
 def read_results(path):
@@ -421,7 +432,7 @@ def cmd_report(path, out):
 
 def main(argv):
     cmds = {"pick": (cmd_pick, 2), "missing-ports": (cmd_missing_ports, 3),
-            "variants": (cmd_variants, 3), "logts": (cmd_logts, 3),
+            "variants": (cmd_variants, 3), "logts": (cmd_logts, 3), "rename": (cmd_rename, 2),
             "stats": (cmd_stats, 2), "report": (cmd_report, 2)}
     if len(argv) < 2 or argv[1] not in cmds or \
             len(argv) - 2 != cmds[argv[1]][1]:

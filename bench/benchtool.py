@@ -432,8 +432,9 @@ def cmd_report(path, out):
 
 def main(argv):
     cmds = {"pick": (cmd_pick, 2), "missing-ports": (cmd_missing_ports, 3),
-            "variants": (cmd_variants, 3), "logts": (cmd_logts, 3), "rename": (cmd_rename, 2),
-            "stats": (cmd_stats, 2), "report": (cmd_report, 2)}
+            "variants": (cmd_variants, 3), "logts": (cmd_logts, 3),
+            "rename": (cmd_rename, 2), "stats": (cmd_stats, 2),
+            "report": (cmd_report, 2)}
     if len(argv) < 2 or argv[1] not in cmds or \
             len(argv) - 2 != cmds[argv[1]][1]:
         sys.stderr.write(__doc__)

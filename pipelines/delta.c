@@ -33,9 +33,10 @@
  * names the bridge, an adapter or the uplink (a few, cheap to recompute),
  * are the ones a partial compile produces: compiling them
  * from the old model and from the new one gives what to take out of the
- * desired set and what to put in.  Groups are always compiled in full (a
- * few per network).  A change to anything else (networks, hosts, the order
- * of the policies) gives no delta: every bridge is compiled in full.
+ * desired set and what to put in; likewise the groups of the touched
+ * networks and of the uplink.  A change to anything else (networks, hosts,
+ * the order of the policies) gives no delta: every bridge is compiled in
+ * full.
  */
 #include <config.h>
 

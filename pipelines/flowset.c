@@ -741,9 +741,31 @@ flowset_diff_share(struct flowset *installed, const struct flowset *desired,
     flowset_diff__(installed, installed, desired, diff);
 }
 
+/* Adds to 'diff' the change of group 'group_id' from 'installed' to
+ * 'desired', if any. */
+static void
+flowset_diff_group(const struct flowset *installed,
+                   const struct flowset *desired, uint32_t group_id,
+                   struct flowset_diff *diff)
+{
+    const struct flowset_group *i = flowset_find_group(installed, group_id);
+    const struct flowset_group *d = flowset_find_group(desired, group_id);
+    if (d && !i) {
+        flowset_ref_push(&diff->add_groups, NULL, d);
+        diff->n_add_groups++;
+    } else if (d && !flowset_group_equal(i, d)) {
+        flowset_ref_push(&diff->mod_groups, i, d);
+        diff->n_mod_groups++;
+    } else if (!d && i) {
+        flowset_ref_push(&diff->del_groups, i, NULL);
+        diff->n_del_groups++;
+    }
+}
+
 /* Patches 'desired' in place: the flows with the keys of the flows of
- * 'old' leave it, the flows of 'new' join it (shared, not copied), and
- * copies of the groups of 'new' replace its groups.  'installed' must hold
+ * 'old' leave it, the flows of 'new' join it (shared, not copied), the
+ * groups of 'old' leave it and copies of the groups of 'new' join it
+ * (a group that neither names stays as it is).  'installed' must hold
  * the same flows and groups as 'desired' before the patch (the switch was
  * in sync).  Puts in 'diff' (which need not be initialized) what turns
  * 'installed' into the patched 'desired', at a cost that grows with the
@@ -765,6 +787,14 @@ flowset_patch(struct flowset *installed, struct flowset *desired,
             return false;
         }
     }
+    const struct flowset_group *g;
+    HMAP_FOR_EACH (g, node, &old->groups) {
+        const struct flowset_group *d = flowset_find_group(desired,
+                                                           g->group_id);
+        if (!d || !flowset_group_equal(d, g)) {
+            return false;
+        }
+    }
 
     /* Out with the old flows (the installed set still holds them), in with
      * the new. */
@@ -774,7 +804,15 @@ flowset_patch(struct flowset *installed, struct flowset *desired,
     FLOWSET_FOR_EACH_FLOW (f, new) {
         flowset_add_shared(desired, f);
     }
-    flowset_copy_groups(desired, new);
+    HMAP_FOR_EACH (g, node, &old->groups) {
+        flowset_remove_group(desired,
+                             flowset_find_group(desired, g->group_id));
+    }
+    HMAP_FOR_EACH (g, node, &new->groups) {
+        struct flowset_group *copy = flowset_add_group(desired, g->group_id,
+                                                       g->type);
+        ofputil_bucket_clone_list(&copy->buckets, &g->buckets, NULL);
+    }
 
     flowset_diff_init(diff);
     FLOWSET_FOR_EACH_FLOW (f, new) {
@@ -790,7 +828,14 @@ flowset_patch(struct flowset *installed, struct flowset *desired,
             }
         }
     }
-    flowset_diff_groups(installed, desired, diff);
+    HMAP_FOR_EACH (g, node, &new->groups) {
+        flowset_diff_group(installed, desired, g->group_id, diff);
+    }
+    HMAP_FOR_EACH (g, node, &old->groups) {
+        if (!flowset_find_group(new, g->group_id)) {
+            flowset_diff_group(installed, desired, g->group_id, diff);
+        }
+    }
     return true;
 }
 

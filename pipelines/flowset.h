@@ -191,9 +191,10 @@ void flowset_diff_share(struct flowset *installed,
                         const struct flowset *desired,
                         struct flowset_diff *);
 /* Patches 'desired' (equal to 'installed') by taking out the flows with the
- * keys of 'old' and putting in those of 'new' and its groups; 'diff' gets
- * what turns 'installed' into the result.  O(|old| + |new| + groups).
- * False, changing nothing, if 'old' does not match 'desired'. */
+ * keys of 'old' and the groups with its IDs and putting in the flows and
+ * groups of 'new'; 'diff' gets what turns 'installed' into the result.
+ * O(|old| + |new|), groups included.  False, changing nothing, if 'old'
+ * does not match 'desired'. */
 bool flowset_patch(struct flowset *installed, struct flowset *desired,
                    const struct flowset *old, const struct flowset *new,
                    struct flowset_diff *);

@@ -17,6 +17,8 @@
  */
 #include <config.h>
 
+#include <stdlib.h>
+
 #include "byte-order.h"
 #include "flow.h"
 #include "models/intent.h"
@@ -45,10 +47,19 @@ l2_add_bucket(struct flowset_group *g, uint32_t out)
     ofpbuf_uninit(&ofpacts);
 }
 
+static int
+l2_compare_ports(const void *a_, const void *b_)
+{
+    const uint32_t *a = a_, *b = b_;
+    return *a < *b ? -1 : *a > *b;
+}
+
 /* Adds the flood group 'group_id' for 'net' (every local member, plus the
  * uplink if 'with_uplink') and the flow in l2_forward that sends
  * multicast of 'net' to it at 'priority' (from the uplink only, if
- * 'from_uplink'). */
+ * 'from_uplink').  The members' buckets are in port number order, so that
+ * the group depends on which ports are members, not on the order of the
+ * VMs in the intent (which a partial compile may not see change). */
 static void
 l2_flood(struct pipeline_ctx *ctx, const struct intent_network *net,
          uint32_t group_id, bool with_uplink, bool from_uplink,
@@ -57,10 +68,15 @@ l2_flood(struct pipeline_ctx *ctx, const struct intent_network *net,
     const struct pipeline_members *members = &ctx->members_of[net->index];
     struct flowset_group *g = flowset_add_group(ctx->out, group_id,
                                                 OFPGT11_ALL);
+    uint32_t *outs = xmalloc(MAX(members->n, 1) * sizeof *outs);
     for (size_t i = 0; i < members->n; i++) {
-        const struct pipeline_port *p = &ctx->ports[members->ports[i]];
-        l2_add_bucket(g, ofp_to_u16(p->ofp_port));
+        outs[i] = ofp_to_u16(ctx->ports[members->ports[i]].ofp_port);
     }
+    qsort(outs, members->n, sizeof *outs, l2_compare_ports);
+    for (size_t i = 0; i < members->n; i++) {
+        l2_add_bucket(g, outs[i]);
+    }
+    free(outs);
     if (with_uplink) {
         l2_add_bucket(g, PIPELINE_OUT_UPLINK);
     }
@@ -88,7 +104,11 @@ l2_network(struct pipeline_ctx *ctx, const struct intent_network *net)
     bool carried = pipeline_network_carried(ctx, net);
     bool has_local = ctx->members_of[net->index].n > 0;
 
-    if (has_local) {
+    /* A partial compile that leaves out the network's flows leaves out its
+     * flood groups too: they depend on the same ports. */
+    if (has_local
+        && !pipeline_skips_cookie(ctx,
+                                  htonll(pipeline_cookie_network(net)))) {
         l2_flood(ctx, net, pipeline_group_flood_local(net->vlan), carried,
                  false, L2_PRIO_FLOOD);
         if (carried) {

@@ -653,7 +653,8 @@ test_l2_forward(void)
 
     /* The trunk vm4 is reachable on all three of its VLANs; the untagged
      * network matches frames without a tag; its flood groups (VLAN 0:
-     * 0x10000 = 65536, 0x20000 = 131072) hold the adapter and vm3. */
+     * 0x10000 = 65536, 0x20000 = 131072) hold vm3 and the adapter, in
+     * port number order. */
     struct intent *b = parse_intent(intent_b_json);
     text = compile_text(b, PORTS_B);
     CHECK_TEXT(grep_lines(text, "table=50, priority=100,"),
@@ -676,8 +677,8 @@ test_l2_forward(void)
         "group_id=1,type=ff,bucket=watch_port:10,actions=output:10,"
         "bucket=watch_port:11,actions=output:11\n"
         "group_id=65536,type=all,"
-        "bucket=actions=set_field:0x5->reg2,resubmit(,55),"
         "bucket=actions=set_field:0x3->reg2,resubmit(,55),"
+        "bucket=actions=set_field:0x5->reg2,resubmit(,55),"
         "bucket=actions=set_field:0x10000->reg2,resubmit(,55)\n"
         "group_id=65637,type=all,"
         "bucket=actions=set_field:0x4->reg2,resubmit(,55),"
@@ -689,8 +690,8 @@ test_l2_forward(void)
         "bucket=actions=set_field:0x4->reg2,resubmit(,55),"
         "bucket=actions=set_field:0x10000->reg2,resubmit(,55)\n"
         "group_id=131072,type=all,"
-        "bucket=actions=set_field:0x5->reg2,resubmit(,55),"
-        "bucket=actions=set_field:0x3->reg2,resubmit(,55)\n"
+        "bucket=actions=set_field:0x3->reg2,resubmit(,55),"
+        "bucket=actions=set_field:0x5->reg2,resubmit(,55)\n"
         "group_id=131173,type=all,"
         "bucket=actions=set_field:0x4->reg2,resubmit(,55)\n"
         "group_id=131174,type=all,"

@@ -332,6 +332,15 @@ flowset_swap(struct flowset *a, struct flowset *b)
     b->pool = pool;
 }
 
+/* Puts a copy of group 'sg' into 'dst', replacing any group with its ID. */
+static void
+flowset_put_group_copy(struct flowset *dst, const struct flowset_group *sg)
+{
+    struct flowset_group *copy = flowset_add_group(dst, sg->group_id,
+                                                   sg->type);
+    ofputil_bucket_clone_list(&copy->buckets, &sg->buckets, NULL);
+}
+
 /* Replaces the groups of 'dst' with copies of those of 'src'. */
 static void
 flowset_copy_groups(struct flowset *dst, const struct flowset *src)
@@ -342,9 +351,7 @@ flowset_copy_groups(struct flowset *dst, const struct flowset *src)
     }
     const struct flowset_group *sg;
     HMAP_FOR_EACH (sg, node, &src->groups) {
-        struct flowset_group *copy = flowset_add_group(dst, sg->group_id,
-                                                       sg->type);
-        ofputil_bucket_clone_list(&copy->buckets, &sg->buckets, NULL);
+        flowset_put_group_copy(dst, sg);
     }
 }
 
@@ -671,6 +678,27 @@ flowset_diff_flow(const struct flowset *installed, struct flowset *share,
     }
 }
 
+/* Adds to 'diff' the change of group 'group_id' from 'installed' to
+ * 'desired', if any. */
+static void
+flowset_diff_group(const struct flowset *installed,
+                   const struct flowset *desired, uint32_t group_id,
+                   struct flowset_diff *diff)
+{
+    const struct flowset_group *i = flowset_find_group(installed, group_id);
+    const struct flowset_group *d = flowset_find_group(desired, group_id);
+    if (d && !i) {
+        flowset_ref_push(&diff->add_groups, NULL, d);
+        diff->n_add_groups++;
+    } else if (d && !flowset_group_equal(i, d)) {
+        flowset_ref_push(&diff->mod_groups, i, d);
+        diff->n_mod_groups++;
+    } else if (!d && i) {
+        flowset_ref_push(&diff->del_groups, i, NULL);
+        diff->n_del_groups++;
+    }
+}
+
 /* Adds to 'diff' the group changes that turn 'installed' into 'desired'. */
 static void
 flowset_diff_groups(const struct flowset *installed,
@@ -678,20 +706,11 @@ flowset_diff_groups(const struct flowset *installed,
 {
     const struct flowset_group *g;
     HMAP_FOR_EACH (g, node, &desired->groups) {
-        const struct flowset_group *old = flowset_find_group(installed,
-                                                             g->group_id);
-        if (!old) {
-            flowset_ref_push(&diff->add_groups, NULL, g);
-            diff->n_add_groups++;
-        } else if (!flowset_group_equal(old, g)) {
-            flowset_ref_push(&diff->mod_groups, old, g);
-            diff->n_mod_groups++;
-        }
+        flowset_diff_group(installed, desired, g->group_id, diff);
     }
     HMAP_FOR_EACH (g, node, &installed->groups) {
         if (!flowset_find_group(desired, g->group_id)) {
-            flowset_ref_push(&diff->del_groups, g, NULL);
-            diff->n_del_groups++;
+            flowset_diff_group(installed, desired, g->group_id, diff);
         }
     }
 }
@@ -741,27 +760,6 @@ flowset_diff_share(struct flowset *installed, const struct flowset *desired,
     flowset_diff__(installed, installed, desired, diff);
 }
 
-/* Adds to 'diff' the change of group 'group_id' from 'installed' to
- * 'desired', if any. */
-static void
-flowset_diff_group(const struct flowset *installed,
-                   const struct flowset *desired, uint32_t group_id,
-                   struct flowset_diff *diff)
-{
-    const struct flowset_group *i = flowset_find_group(installed, group_id);
-    const struct flowset_group *d = flowset_find_group(desired, group_id);
-    if (d && !i) {
-        flowset_ref_push(&diff->add_groups, NULL, d);
-        diff->n_add_groups++;
-    } else if (d && !flowset_group_equal(i, d)) {
-        flowset_ref_push(&diff->mod_groups, i, d);
-        diff->n_mod_groups++;
-    } else if (!d && i) {
-        flowset_ref_push(&diff->del_groups, i, NULL);
-        diff->n_del_groups++;
-    }
-}
-
 /* Patches 'desired' in place: the flows with the keys of the flows of
  * 'old' leave it, the flows of 'new' join it (shared, not copied), the
  * groups of 'old' leave it and copies of the groups of 'new' join it
@@ -809,9 +807,7 @@ flowset_patch(struct flowset *installed, struct flowset *desired,
                              flowset_find_group(desired, g->group_id));
     }
     HMAP_FOR_EACH (g, node, &new->groups) {
-        struct flowset_group *copy = flowset_add_group(desired, g->group_id,
-                                                       g->type);
-        ofputil_bucket_clone_list(&copy->buckets, &g->buckets, NULL);
+        flowset_put_group_copy(desired, g);
     }
 
     flowset_diff_init(diff);

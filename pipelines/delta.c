@@ -31,9 +31,11 @@
  * A bridge's flows whose cookie names a touched VM (its NICs), a touched
  * network or a touched policy (as above), and every flow whose cookie
  * names the bridge, an adapter or the uplink (a few, cheap to recompute),
- * are the ones a partial compile produces: compiling them
- * from the old model and from the new one gives what to take out of the
- * desired set and what to put in; likewise the groups of the touched
+ * are the ones a partial compile produces, but for the microsegmentation
+ * stage's dispatch flows (bridge cookie): only those of the dispatch IDs
+ * that a touched VM has in either model, which the delta lists.  Compiling
+ * them from the old model and from the new one gives what to take out of
+ * the desired set and what to put in; likewise the groups of the touched
  * networks and of the uplink.  A change to anything else (networks, hosts,
  * the order of the policies) gives no delta: every bridge is compiled in
  * full.
@@ -76,6 +78,11 @@ struct pipeline_delta {
     struct hmap networks;       /* Networks of their NICs, by name hash. */
     struct hmap policies;       /* "struct delta_policy"s. */
     struct hmap addrs;          /* "struct delta_addr"s. */
+    struct hmap dispatches;     /* Dispatch IDs of touched VMs in either
+                                 * model, as "struct delta_name"s whose
+                                 * 'name_hash' is (inbound << 32) | ID. */
+    size_t n_dispatches[2];     /* How many of them: [0] source side,
+                                 * [1] destination side. */
 };
 
 /* True if 'set' has 'name_hash'. */
@@ -91,15 +98,45 @@ name_set_contains(const struct hmap *set, uint64_t name_hash)
     return false;
 }
 
-/* Adds the hash of 'name' to 'set'. */
+/* Adds 'name_hash' to 'set'. */
 static void
-name_set_add(struct hmap *set, const char *name)
+name_set_add_hash(struct hmap *set, uint64_t name_hash)
 {
-    uint64_t name_hash = pipeline_cookie_name_hash(name);
     if (!name_set_contains(set, name_hash)) {
         struct delta_name *n = xmalloc(sizeof *n);
         n->name_hash = name_hash;
         hmap_insert(set, &n->node, hash_uint64(name_hash));
+    }
+}
+
+/* Adds the hash of 'name' to 'set'. */
+static void
+name_set_add(struct hmap *set, const char *name)
+{
+    name_set_add_hash(set, pipeline_cookie_name_hash(name));
+}
+
+/* Adds to 'delta' the dispatch IDs that the touched VMs of 'intent' have
+ * (pipelines/microseg.c): the dispatch flows that a partial compile
+ * recomputes. */
+static void
+delta_add_dispatches(struct pipeline_delta *delta,
+                     const struct intent *intent)
+{
+    for (size_t i = 0; i < intent_n_vms(intent); i++) {
+        const struct intent_vm *vm = intent_vm_at(intent, i);
+        if (pipeline_delta_touches_vm(delta, vm)) {
+            uint32_t ids[2];
+            pipeline_microseg_dispatch_ids(intent, vm, ids);
+            for (int inbound = 0; inbound < 2; inbound++) {
+                uint64_t key = (uint64_t) inbound << 32 | ids[inbound];
+                if (ids[inbound]
+                    && !name_set_contains(&delta->dispatches, key)) {
+                    name_set_add_hash(&delta->dispatches, key);
+                    delta->n_dispatches[inbound]++;
+                }
+            }
+        }
     }
 }
 
@@ -320,6 +357,8 @@ pipeline_delta_create(const struct intent *old, const struct intent *new)
     hmap_init(&delta->networks);
     hmap_init(&delta->policies);
     hmap_init(&delta->addrs);
+    hmap_init(&delta->dispatches);
+    delta->n_dispatches[0] = delta->n_dispatches[1] = 0;
 
     const char *name;
     SSET_FOR_EACH (name, &change.policies) {
@@ -365,6 +404,8 @@ pipeline_delta_create(const struct intent *old, const struct intent *new)
             touch_reshaped_rules(dp, po, pn);
         }
     }
+    delta_add_dispatches(delta, old);
+    delta_add_dispatches(delta, new);
     return delta;
 }
 
@@ -375,6 +416,7 @@ pipeline_delta_destroy(struct pipeline_delta *delta)
     if (delta) {
         name_set_destroy(&delta->vms);
         name_set_destroy(&delta->networks);
+        name_set_destroy(&delta->dispatches);
         struct delta_policy *dp;
         HMAP_FOR_EACH_POP (dp, node, &delta->policies) {
             bitmap_free(dp->rules[0]);
@@ -484,4 +526,24 @@ pipeline_delta_touches_vm(const struct pipeline_delta *delta,
 {
     return name_set_contains(&delta->vms,
                              pipeline_cookie_name_hash(vm->name));
+}
+
+/* True if a partial compile with 'delta' recomputes the dispatch flows of
+ * dispatch ID 'dispatch_id' on the destination side if 'inbound', else on
+ * the source side: a touched VM has that ID in either model. */
+bool
+pipeline_delta_touches_dispatch(const struct pipeline_delta *delta,
+                                bool inbound, uint32_t dispatch_id)
+{
+    return name_set_contains(&delta->dispatches,
+                             (uint64_t) inbound << 32 | dispatch_id);
+}
+
+/* True if 'delta' touches some dispatch ID on the destination side if
+ * 'inbound', else on the source side. */
+bool
+pipeline_delta_has_dispatches(const struct pipeline_delta *delta,
+                              bool inbound)
+{
+    return delta->n_dispatches[inbound] > 0;
 }

@@ -9,15 +9,18 @@
  * side has five tables:
  *
  *   ENTRY    A port that some policy concerns (a "policed" port) sends
- *            its IPv4 through conntrack in its own zone (reg3); ARP passes;
- *            other EtherTypes drop if an enforcing policy would deny them.
- *            Everything else goes on untouched.
+ *            its IPv4 through conntrack in its own zone (reg3), with its
+ *            dispatch ID in reg1; ARP passes; other EtherTypes drop if an
+ *            enforcing policy would deny them.  Everything else goes on
+ *            untouched.
  *   STATE    Invalid drops.  Replies and related packets pass while their
  *            connection's ct_mark is 0 and drop once it is 1.  Packets in
  *            the original direction (new or established) are dispatched:
  *            one resubmit to EVAL per policy that concerns the port, in
  *            AHV's order (quarantine, isolation, application), then VERDICT.
  *            A port under an enforcing quarantine dispatches every packet.
+ *            Ports with the same evaluations share one dispatch flow,
+ *            selected by their dispatch ID (a hash of the evaluations).
  *   CLASS    Before an application policy's evaluation, the peer
  *            address's classes for that policy: one bit of reg7 per
  *            distinct peer selector of its rules on this side, one flow
@@ -100,6 +103,19 @@ struct ms_port {
     const struct intent_policy *non_ip_denier;  /* First enforcing policy
                                                  * that denies other
                                                  * EtherTypes, or NULL. */
+    uint32_t dispatch_id;           /* ms_dispatch_id(). */
+    bool touched;                   /* Its ENTRY flows are compiled (in a
+                                     * partial compile, a touched VM's). */
+};
+
+/* One distinct dispatch of a side: the ports with alike evaluations share
+ * one STATE flow, selected by the ID their ENTRY flow loads into reg1. */
+struct ms_dispatch {
+    struct hmap_node node;          /* By 'id'. */
+    uint32_t id;
+    const struct ms_port *mp;       /* The first port that has it. */
+    bool collides;                  /* A port with other evaluations has
+                                     * the same ID. */
 };
 
 /* The compile state of one side of one bridge. */
@@ -161,8 +177,8 @@ ms_policy_roles(const struct intent_policy *p, const struct ms_side *side,
     case INTENT_POLICY_APPLICATION:
         /* A direction whose default is "allow" can deny nothing: its rules
          * change no decision and are not compiled. */
-        if (intent_selector_matches(&p->target, vm)
-            && !ms_rule_set(p, side)->default_allow) {
+        if (!ms_rule_set(p, side)->default_allow
+            && intent_selector_matches(&p->target, vm)) {
             roles |= 1u << 0;
         }
         break;
@@ -187,22 +203,20 @@ ms_possible_roles(const struct intent_policy *p, const struct ms_side *side)
 }
 
 /* Fills 'mp' with the evaluations that the policies of 'intent' ask for
- * local port 'port' (a VM's NIC) on 'side', in dispatch order: the
- * quarantines, then the isolations, then the application policies, each
- * in file order. */
+ * the ports of 'vm' on 'side', in dispatch order: the quarantines, then
+ * the isolations, then the application policies, each in file order.
+ * Leaves 'mp->port' null. */
 static void
-ms_port_collect(const struct intent *intent, const struct ms_side *side,
-                const struct pipeline_port *port, struct ms_port *mp)
+ms_vm_collect(const struct intent *intent, const struct ms_side *side,
+              const struct intent_vm *vm, struct ms_port *mp)
 {
     static const enum intent_policy_type order[] = {
         INTENT_POLICY_QUARANTINE, INTENT_POLICY_ISOLATION,
         INTENT_POLICY_APPLICATION,
     };
-    const struct intent_vm *vm = port->nic->vm;
     size_t n = intent_n_policies(intent);
 
     memset(mp, 0, sizeof *mp);
-    mp->port = port;
     for (size_t pass = 0; pass < ARRAY_SIZE(order); pass++) {
         for (size_t i = 0; i < n; i++) {
             const struct intent_policy *p = intent_policy_at(intent, i);
@@ -235,18 +249,24 @@ ms_port_collect(const struct intent *intent, const struct ms_side *side,
     }
 }
 
-/* Returns true if some policy evaluates 'port' on the side opposite to
- * 'side'.  Such a port goes through conntrack on 'side' too, with nothing
- * to evaluate (every packet is committed and allowed): otherwise the
- * replies of the connections it opens on 'side' would reach the other
- * side unknown to its zone, and be dropped as invalid or judged as new. */
+/* Fills 'mp' as ms_vm_collect() does and returns true if 'vm''s ports are
+ * policed on 'side': some policy evaluates them there, or on the other
+ * side.  A port policed on the other side only goes through conntrack on
+ * 'side' too, with nothing to evaluate (every packet is committed and
+ * allowed): otherwise the replies of the connections it opens on the other
+ * side would reach it unknown to its zone, and be dropped as invalid or
+ * judged as new.  The caller frees 'mp->evals'. */
 static bool
-ms_port_policed(const struct intent *intent, const struct ms_side *side,
-                const struct pipeline_port *port)
+ms_vm_policed(const struct intent *intent, const struct ms_side *side,
+              const struct intent_vm *vm, struct ms_port *mp)
 {
-    struct ms_port other;
+    ms_vm_collect(intent, side, vm, mp);
+    if (mp->n_evals) {
+        return true;
+    }
 
-    ms_port_collect(intent, side->inbound ? &ms_out : &ms_in, port, &other);
+    struct ms_port other;
+    ms_vm_collect(intent, side->inbound ? &ms_out : &ms_in, vm, &other);
     free(other.evals);
     return other.n_evals > 0;
 }
@@ -384,23 +404,41 @@ ms_put_dispatch(struct ofpbuf *ofpacts, const struct ms_ctx *mc,
     pipeline_put_goto(ofpacts, mc->side->verdict);
 }
 
-/* Adds the STATE flow at 'priority' that dispatches 'mp''s packets
- * matching 'match'.  On the destination side, a port with isolations gets
- * a second flow one priority up for packets whose sender is a local VM:
- * its source side evaluated the isolation already, so same-host traffic
- * is counted once. */
+/* Adds the STATE flows that dispatch the packets of the ports whose
+ * dispatch is 'mp''s: those with 'mp''s dispatch ID in reg1 or, if
+ * 'by_port' (another dispatch has the same ID), 'mp''s own packets only.
+ * The original direction is dispatched; under an enforcing quarantine,
+ * every packet.  On the destination side, a port with isolations gets a
+ * second flow one priority up for packets whose sender is a local VM: its
+ * source side evaluated the isolation already, so same-host traffic is
+ * counted once.  The flows carry the bridge's cookie: they serve every
+ * port with that dispatch, touched or not. */
 static void
-ms_add_dispatch(struct ms_ctx *mc, const struct ms_port *mp,
-                const struct match *match, uint16_t priority)
+ms_add_dispatch(struct ms_ctx *mc, const struct ms_port *mp, bool by_port)
 {
     uint64_t stub[512 / 8];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
-    uint64_t cookie = ntohll(mp->port->cookie);
+    uint64_t cookie = ntohll(mc->ctx->bridge_cookie);
+    uint16_t priority;
+    struct match m;
 
+    if (by_port) {
+        ms_match_port(&m, mc->side, mp->port);
+    } else {
+        match_init_catchall(&m);
+    }
+    match_set_reg(&m, PIPELINE_REG_DISPATCH, mp->dispatch_id);
+    if (mp->quarantined) {
+        match_set_ct_state_masked(&m, CS_TRACKED, CS_TRACKED);
+        priority = MS_PRIO_STATE_QUARANTINE;
+    } else {
+        match_set_ct_state_masked(&m, CS_TRACKED, CS_TRACKED | CS_REPLY_DIR
+                                  | CS_RELATED | CS_INVALID);
+        priority = MS_PRIO_STATE_DISPATCH;
+    }
     ms_put_dispatch(&ofpacts, mc, mp, false);
-    ms_add(mc, mc->side->state, priority, match, cookie, &ofpacts);
+    ms_add(mc, mc->side->state, priority, &m, cookie, &ofpacts);
     if (mc->side->inbound && mp->has_isolation) {
-        struct match m = *match;
         match_set_reg(&m, PIPELINE_REG_ROLE, PIPELINE_ROLE_VM);
         ofpbuf_clear(&ofpacts);
         ms_put_dispatch(&ofpacts, mc, mp, true);
@@ -409,7 +447,125 @@ ms_add_dispatch(struct ms_ctx *mc, const struct ms_port *mp,
     ofpbuf_uninit(&ofpacts);
 }
 
-/* Adds the ENTRY and STATE flows of policed port 'mp'. */
+/* Narrows dispatch IDs in tests (pipeline_microseg_set_dispatch_id_mask()),
+ * so that distinct dispatches collide. */
+static uint32_t ms_dispatch_id_mask = UINT32_MAX;
+
+/* See stages.h. */
+void
+pipeline_microseg_set_dispatch_id_mask(uint32_t mask)
+{
+    ms_dispatch_id_mask = mask;
+}
+
+/* Returns the dispatch ID of 'mp' (never 0): a hash of its evaluations,
+ * each one's ID with its policy's type and mode, which are all that its
+ * dispatch depends on.  Derived from policy names and modes only, so a
+ * port's ID changes only when its evaluations do, and an untouched port's
+ * ENTRY flow stays right in a partial compile. */
+static uint32_t
+ms_dispatch_id(const struct ms_port *mp)
+{
+    uint32_t hash = 0;
+
+    for (size_t i = 0; i < mp->n_evals; i++) {
+        const struct ms_eval *e = &mp->evals[i];
+        hash = hash_add(hash, pipeline_policy_eval_id(e->p, e->role));
+        hash = hash_add(hash, (e->p->type << 4) | e->p->mode);
+    }
+    uint32_t id = hash_finish(hash, mp->n_evals) & ms_dispatch_id_mask;
+    return id ? id : 1;
+}
+
+/* See stages.h. */
+void
+pipeline_microseg_dispatch_ids(const struct intent *intent,
+                               const struct intent_vm *vm, uint32_t ids[2])
+{
+    const struct ms_side *sides[2] = { &ms_out, &ms_in };
+
+    for (size_t i = 0; i < 2; i++) {
+        struct ms_port mp;
+        ids[i] = (ms_vm_policed(intent, sides[i], vm, &mp)
+                  ? ms_dispatch_id(&mp) : 0);
+        free(mp.evals);
+    }
+}
+
+/* True if ports 'a' and 'b' have the same evaluations, in the same order
+ * (so the same dispatch). */
+static bool
+ms_same_evals(const struct ms_port *a, const struct ms_port *b)
+{
+    if (a->n_evals != b->n_evals) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_evals; i++) {
+        if (a->evals[i].p != b->evals[i].p
+            || a->evals[i].role != b->evals[i].role) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Returns the dispatch of 'dispatches' with ID 'id', or NULL. */
+static struct ms_dispatch *
+ms_dispatch_find(const struct hmap *dispatches, uint32_t id)
+{
+    struct ms_dispatch *d;
+    HMAP_FOR_EACH_WITH_HASH (d, node, id, dispatches) {
+        if (d->id == id) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+/* Adds the STATE dispatch flows of every policed port of 'mc', touched or
+ * not: one per distinct dispatch, or, for the ports whose dispatch ID
+ * another dispatch shares, one per port.  A partial compile adds those of
+ * the dispatch IDs that a touched VM has in either model: the others are
+ * the same in both. */
+static void
+ms_dispatch_flows(struct ms_ctx *mc)
+{
+    struct hmap dispatches = HMAP_INITIALIZER(&dispatches);
+
+    for (size_t i = 0; i < mc->n_ports; i++) {
+        const struct ms_port *mp = &mc->ports[i];
+        struct ms_dispatch *d = ms_dispatch_find(&dispatches,
+                                                 mp->dispatch_id);
+        if (!d) {
+            d = xmalloc(sizeof *d);
+            *d = (struct ms_dispatch) { .id = mp->dispatch_id, .mp = mp };
+            hmap_insert(&dispatches, &d->node, d->id);
+        } else if (!ms_same_evals(d->mp, mp)) {
+            d->collides = true;
+        }
+    }
+    for (size_t i = 0; i < mc->n_ports; i++) {
+        const struct ms_port *mp = &mc->ports[i];
+        const struct ms_dispatch *d = ms_dispatch_find(&dispatches,
+                                                       mp->dispatch_id);
+        if (mc->ctx->delta
+            && !pipeline_delta_touches_dispatch(mc->ctx->delta,
+                                                mc->side->inbound, d->id)) {
+            continue;
+        }
+        if (d->collides || d->mp == mp) {
+            ms_add_dispatch(mc, mp, d->collides);
+        }
+    }
+
+    struct ms_dispatch *d;
+    HMAP_FOR_EACH_POP (d, node, &dispatches) {
+        free(d);
+    }
+    hmap_destroy(&dispatches);
+}
+
+/* Adds the ENTRY flows of policed port 'mp'. */
 static void
 ms_port_flows(struct ms_ctx *mc, const struct ms_port *mp)
 {
@@ -429,6 +585,7 @@ ms_port_flows(struct ms_ctx *mc, const struct ms_port *mp)
         pipeline_put_load_reg(&ofpacts, PIPELINE_REG_VERDICT, 0);
     }
     pipeline_put_load_reg(&ofpacts, PIPELINE_REG_ZONE, zone);
+    pipeline_put_load_reg(&ofpacts, PIPELINE_REG_DISPATCH, mp->dispatch_id);
     struct ofpact_conntrack *ct = ofpact_put_CT(&ofpacts);
     ct->zone_imm = zone;
     ct->recirc_table = side->state;
@@ -447,18 +604,6 @@ ms_port_flows(struct ms_ctx *mc, const struct ms_port *mp)
                &ofpacts);
     }
     ofpbuf_uninit(&ofpacts);
-
-    /* STATE: dispatch the original direction; under an enforcing
-     * quarantine, every packet. */
-    ms_match_port(&m, side, port);
-    if (mp->quarantined) {
-        match_set_ct_state_masked(&m, CS_TRACKED, CS_TRACKED);
-        ms_add_dispatch(mc, mp, &m, MS_PRIO_STATE_QUARANTINE);
-    } else {
-        match_set_ct_state_masked(&m, CS_TRACKED, CS_TRACKED | CS_REPLY_DIR
-                                  | CS_RELATED | CS_INVALID);
-        ms_add_dispatch(mc, mp, &m, MS_PRIO_STATE_DISPATCH);
-    }
 }
 
 /* Adds the bridge-wide ENTRY and STATE flows of 'mc''s side. */
@@ -1282,14 +1427,20 @@ ms_compile_side(struct pipeline_ctx *ctx, const struct ms_side *side)
         .untouched_roles = xcalloc(intent_n_policies(ctx->intent) + 1, 1),
     };
 
-    /* A partial compile compiles only the touched VMs' ports.  An
-     * untouched one counts only for whether any port is policed and for
-     * the evaluations of the touched policies it uses: a touched VM
-     * touches the policies that name it as a peer, not the VMs they apply
-     * to, whose ports keep using them. */
+    /* A partial compile compiles the ENTRY flows of the touched VMs' ports
+     * only, and the dispatch flows of the dispatch IDs its delta touches on
+     * this side, which depend on every port that has them.  Without such
+     * IDs, an untouched port counts only for whether any port is policed
+     * and for the evaluations of the touched policies it uses (a touched
+     * VM touches the policies that name it as a peer, not the VMs they
+     * apply to, whose ports keep using them); with them, it counts with
+     * all its evaluations. */
     const struct intent_policy **touched_policies = NULL;
     size_t n_touched_policies = 0;
-    if (ctx->delta) {
+    bool all_ports = (!ctx->delta
+                      || pipeline_delta_has_dispatches(ctx->delta,
+                                                       side->inbound));
+    if (!all_ports) {
         size_t n = intent_n_policies(ctx->intent);
         touched_policies = xcalloc(n + 1, sizeof *touched_policies);
         for (size_t i = 0; i < n; i++) {
@@ -1306,7 +1457,7 @@ ms_compile_side(struct pipeline_ctx *ctx, const struct ms_side *side)
         if (!port->nic) {
             continue;           /* Host adapters are not policed. */
         }
-        if (ctx->delta && !pipeline_delta_touches_vm(ctx->delta,
+        if (!all_ports && !pipeline_delta_touches_vm(ctx->delta,
                                                      port->nic->vm)) {
             for (size_t j = 0; j < n_touched_policies; j++) {
                 const struct intent_policy *p = touched_policies[j];
@@ -1316,21 +1467,29 @@ ms_compile_side(struct pipeline_ctx *ctx, const struct ms_side *side)
                 any_policed = any_policed || roles;
             }
             if (!any_policed) {
-                ms_port_collect(ctx->intent, side, port, mp);
-                any_policed = (mp->n_evals
-                               || ms_port_policed(ctx->intent, side, port));
+                any_policed = ms_vm_policed(ctx->intent, side,
+                                            port->nic->vm, mp);
                 free(mp->evals);
             }
             continue;
         }
-        ms_port_collect(ctx->intent, side, port, mp);
-        if (!mp->n_evals && !ms_port_policed(ctx->intent, side, port)) {
+        if (!ms_vm_policed(ctx->intent, side, port->nic->vm, mp)) {
             free(mp->evals);
             continue;
         }
+        mp->port = port;
         any_policed = true;
+        mp->dispatch_id = ms_dispatch_id(mp);
+        mp->touched = (!ctx->delta
+                       || pipeline_delta_touches_vm(ctx->delta,
+                                                    port->nic->vm));
         for (size_t j = 0; j < mp->n_evals; j++) {
-            mc.roles_used[mp->evals[j].p->index] |= 1u << mp->evals[j].role;
+            unsigned int bit = 1u << mp->evals[j].role;
+            size_t index = mp->evals[j].p->index;
+            mc.roles_used[index] |= bit;
+            if (!mp->touched) {
+                mc.untouched_roles[index] |= bit;
+            }
         }
         mc.n_ports++;
     }
@@ -1343,9 +1502,12 @@ ms_compile_side(struct pipeline_ctx *ctx, const struct ms_side *side)
          * EtherTypes (which may be another policy now). */
         ctx->force = ctx->delta != NULL;
         for (size_t i = 0; i < mc.n_ports; i++) {
-            ms_port_flows(&mc, &mc.ports[i]);
+            if (mc.ports[i].touched) {
+                ms_port_flows(&mc, &mc.ports[i]);
+            }
         }
         ctx->force = false;
+        ms_dispatch_flows(&mc);
         ms_policy_flows(&mc);
     }
     pipeline_add_miss(ctx, side->entry, true, side->next);

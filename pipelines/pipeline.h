@@ -101,6 +101,10 @@ bool pipeline_delta_touches_rule(const struct pipeline_delta *,
 bool pipeline_delta_touches_addr(const struct pipeline_delta *, ovs_be32 ip);
 bool pipeline_delta_touches_vm(const struct pipeline_delta *,
                                const struct intent_vm *);
+bool pipeline_delta_touches_dispatch(const struct pipeline_delta *,
+                                     bool inbound, uint32_t dispatch_id);
+bool pipeline_delta_has_dispatches(const struct pipeline_delta *,
+                                   bool inbound);
 
 /* Compiles, like pipeline_compile(), only the flows of 'bridge' that
  * 'delta' touches, and all of its groups.  Compiling them with the old

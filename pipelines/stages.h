@@ -30,6 +30,8 @@ struct intent_rule_set;
 
 /* Microsegmentation registers (microseg.c, docs/pipeline.md):
  *
+ * reg1: the dispatch of the local VM port being policed (which policies
+ *       its STATE flow evaluates), set by its ENTRY flow;
  * reg3: the conntrack zone of the local VM port being policed;
  * reg4: the policy evaluation a resubmit to an EVAL table performs;
  * reg5: verdict bits (PIPELINE_MS_*);
@@ -37,6 +39,7 @@ struct intent_rule_set;
  * reg7: the peer classes of the packet's peer address for the application
  *       policy being evaluated (one bit per distinct peer selector of its
  *       rules on that side, set by the CLASS table). */
+#define PIPELINE_REG_DISPATCH 1
 #define PIPELINE_REG_ZONE 3
 #define PIPELINE_REG_POLICY 4
 #define PIPELINE_REG_VERDICT 5
@@ -237,6 +240,18 @@ void pipeline_egress(struct pipeline_ctx *);
  * distinct peer selectors, in the same order (microseg.c). */
 bool pipeline_microseg_same_classes(const struct intent_rule_set *a,
                                     const struct intent_rule_set *b);
+
+/* Sets 'ids[0]' and 'ids[1]' to the dispatch IDs (reg1) of 'vm''s ports on
+ * the source and destination sides of the microsegmentation stage, or to 0
+ * where they are not policed (microseg.c). */
+void pipeline_microseg_dispatch_ids(const struct intent *,
+                                    const struct intent_vm *,
+                                    uint32_t ids[2]);
+
+/* For tests: keeps only the bits of 'mask' of every dispatch ID (reg1) the
+ * microsegmentation stage computes from then on (all ones by default), so
+ * that distinct dispatches share IDs and get per-port STATE flows. */
+void pipeline_microseg_set_dispatch_id_mask(uint32_t mask);
 
 /* Policy evaluation IDs (reg4) and conjunction IDs (cookie.c). */
 uint32_t pipeline_policy_eval_id(const struct intent_policy *,

@@ -32,6 +32,8 @@
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofpbuf.h"
+#include "packets.h"
+#include "pipelines/explain.h"
 #include "pipelines/flowset.h"
 #include "pipelines/pipeline.h"
 #include "pipelines/portmap.h"
@@ -1538,6 +1540,24 @@ policy_cookie(const struct intent *intent, const char *name,
     return pipeline_cookie_policy(kind, p, bits);
 }
 
+/* Returns the dispatch ID (reg1) that the first flow of table 'table' in
+ * 'text' loading one sets, or 0 if none does. */
+static uint32_t
+dispatch_id(const char *text, int table)
+{
+    char *lines = table_lines(text, table);
+    const char *load = strstr(lines, "->reg1,");
+    uint32_t id = 0;
+    if (load) {
+        while (load > lines && load[-1] != ':') {
+            load--;
+        }
+        id = strtoul(load, NULL, 16);
+    }
+    free(lines);
+    return id;
+}
+
 static void
 test_microseg_application(void)
 {
@@ -1552,27 +1572,37 @@ test_microseg_application(void)
      * allow), but app1 still goes through conntrack there, so the replies
      * of the connections it opens are known when they come back; its
      * dispatch evaluates nothing and goes straight to the verdict. */
-    CHECK_TEXT(table_lines(text, 30),
+    uint32_t out_id = dispatch_id(text, 30), in_id = dispatch_id(text, 55);
+    UNIT_CHECK(out_id && in_id && out_id != in_id);
+    char *exp = xasprintf(
         "table=30, priority=110, cookie=BR:br0, arp actions=goto_table:40\n"
         "table=30, priority=100, cookie=NIC:app1:0, ip,reg0=0x1,in_port=2 "
-        "actions=set_field:0x2->reg3,ct(table=31,zone=2)\n"
-        "table=30, priority=0, cookie=BR:br0 actions=goto_table:40\n");
+        "actions=set_field:0x2->reg3,set_field:%#"PRIx32"->reg1,"
+        "ct(table=31,zone=2)\n"
+        "table=30, priority=0, cookie=BR:br0 actions=goto_table:40\n",
+        out_id);
+    CHECK_TEXT(table_lines(text, 30), exp);
+    free(exp);
+    /* STATE: the dispatch is the bridge's, selected by reg1. */
     char *out_state = table_lines(text, 31);
-    UNIT_CHECK(strstr(out_state, "ct_state=-rel-rpl-inv+trk,reg0=0x1,"
-                      "in_port=2 actions=set_field:0->reg6,"
-                      "goto_table:33\n") != NULL);
+    exp = xasprintf("table=31, priority=50, cookie=%#"PRIx64", "
+                    "ct_state=-rel-rpl-inv+trk,reg1=%#"PRIx32" "
+                    "actions=set_field:0->reg6,goto_table:33\n",
+                    symbolic_cookie("BR:br0"), out_id);
+    UNIT_CHECK(strstr(out_state, exp) != NULL);
+    free(exp);
     free(out_state);
     UNIT_CHECK(count_tables(&fs, 32, 32) == 1);     /* The miss. */
 
     /* The destination side: app1 (tap2, zone 2) goes through conntrack. */
-    char *exp = xasprintf(
+    exp = xasprintf(
         "table=55, priority=110, cookie=BR:br0, arp actions=goto_table:60\n"
         "table=55, priority=100, cookie=NIC:app1:0, ip,reg2=0x2 "
         "actions=set_field:0->reg5,set_field:0x2->reg3,"
-        "ct(table=56,zone=2)\n"
+        "set_field:%#"PRIx32"->reg1,ct(table=56,zone=2)\n"
         "table=55, priority=90, cookie=%#"PRIx64", reg2=0x2 actions=drop\n"
         "table=55, priority=0, cookie=BR:br0 actions=goto_table:60\n",
-        policy_cookie(m, "web-app", PIPELINE_COOKIE_POLICY_DENY, 0x80));
+        in_id, policy_cookie(m, "web-app", PIPELINE_COOKIE_POLICY_DENY, 0x80));
     CHECK_TEXT(table_lines(text, 55), exp);
     free(exp);
 
@@ -1588,11 +1618,11 @@ test_microseg_application(void)
         "actions=drop\n"
         "table=56, priority=90, cookie=BR:br0, ct_state=+rpl+trk "
         "actions=drop\n"
-        "table=56, priority=50, cookie=NIC:app1:0, "
-        "ct_state=-rel-rpl-inv+trk,reg2=0x2 actions=set_field:%#"PRIx32
+        "table=56, priority=50, cookie=BR:br0, "
+        "ct_state=-rel-rpl-inv+trk,reg1=%#"PRIx32" actions=set_field:%#"PRIx32
         "->reg6,set_field:%#"PRIx32"->reg4,resubmit(,59),resubmit(,57),"
         "goto_table:58\n"
-        "table=56, priority=0, cookie=BR:br0 actions=drop\n", id, id);
+        "table=56, priority=0, cookie=BR:br0 actions=drop\n", in_id, id, id);
     CHECK_TEXT(table_lines(text, 56), exp);
     free(exp);
 
@@ -1775,6 +1805,137 @@ test_microseg_monitor_and_isolation(void)
     free(both);
 }
 
+/* The output ports of a TCP packet ('dport'; ICMP echo if 0) from local
+ * port 'in_port' (VM 'src' of intent M, 1-based) to VM 'dst' through the
+ * flows of 'fs', as explain walks it (a new connection), "2" or "" if
+ * dropped; to free. */
+static char *
+m_verdict(const struct flowset *fs, const struct portmap *pm, int src,
+          int dst, uint16_t dport)
+{
+    struct flow p;
+    memset(&p, 0, sizeof p);
+    p.packet_type = htonl(PT_ETH);
+    p.in_port.ofp_port = u16_to_ofp(src);
+    p.dl_src = (struct eth_addr) ETH_ADDR_C(50, 6b, 8d, 00, 00, 01);
+    p.dl_src.ea[4] = src;
+    p.dl_dst = (struct eth_addr) ETH_ADDR_C(50, 6b, 8d, 00, 00, 01);
+    p.dl_dst.ea[4] = dst;
+    p.dl_type = htons(ETH_TYPE_IP);
+    p.nw_src = htonl(0x0a086500 | src);
+    p.nw_dst = htonl(0x0a086500 | dst);
+    p.nw_ttl = 64;
+    if (dport) {
+        p.nw_proto = IPPROTO_TCP;
+        p.tp_src = htons(40000);
+        p.tp_dst = htons(dport);
+    } else {
+        p.nw_proto = IPPROTO_ICMP;
+        p.tp_src = htons(ICMP4_ECHO_REQUEST);
+    }
+
+    struct explain *ex = explain_create(fs, pm);
+    struct explain_result r;
+    struct ds s = DS_EMPTY_INITIALIZER;
+    explain_run(ex, &p, &r);
+    for (size_t i = 0; i < r.n_outputs; i++) {
+        ds_put_format(&s, "%s%"PRIu32, i ? "," : "",
+                      ofp_to_u16(r.outputs[i].port));
+    }
+    explain_result_destroy(&r);
+    explain_destroy(ex);
+    return ds_steal_cstr(&s);
+}
+
+/* Ports with the same evaluations share one STATE dispatch flow, selected
+ * by the ID their ENTRY flow loads into reg1; where two different
+ * dispatches have the same ID (forced here by masking every ID to 0, so
+ * that all are 1), each port of theirs gets its own STATE flow, matching
+ * its port too, and packets are decided as before. */
+static void
+test_microseg_dispatch_collision(void)
+{
+    char *iso = xasprintf(POLICY_PROD_DEV, "enforce");
+    char *app = xasprintf(POLICY_WEB_APP, "enforce");
+    char *both = xasprintf("%s, %s", iso, app);
+    struct intent *m = intent_m(both);
+    struct flowset fs, fs0;
+    struct portmap pm;
+    char *text = compile(m, PORTS_M, &fs);
+    pipeline_microseg_set_dispatch_id_mask(0);
+    char *text0 = compile(m, PORTS_M, &fs0);
+    pipeline_microseg_set_dispatch_id_mask(UINT32_MAX);
+
+    for (int t = 0; t < 2; t++) {
+        int state = t ? 56 : 31;
+        char *lines = table_lines(text, state);
+        char *lines0 = table_lines(text0, state);
+        size_t n = 0, n0 = 0, n_ports0 = 0;
+        for (char *l = lines; (l = strstr(l, ",reg1=")); l++) {
+            n++;
+        }
+        for (char *l = lines0; (l = strstr(l, "reg1=0x1")); l++) {
+            n0++;
+        }
+        for (char *l = lines0; (l = strstr(l, t ? "reg2=" : "in_port="));
+             l++) {
+            n_ports0++;
+        }
+        /* h1's four VMs: web1, app1, db1 (prod) and dev1 (dev), each
+         * policed on both sides (web-app's target app1 on the destination
+         * side only, but the rest for the isolation); same-host senders
+         * get a second flow on the destination side. */
+        UNIT_CHECK(n0 > n);
+        UNIT_CHECK(n0 == n_ports0);
+        free(lines);
+        free(lines0);
+    }
+    /* Outside ENTRY (the ID loaded) and STATE, nothing differs. */
+    for (int table = 0; table < 64; table++) {
+        if (table != 30 && table != 31 && table != 55 && table != 56) {
+            char *a = table_lines(text, table);
+            char *b = table_lines(text0, table);
+            UNIT_CHECK_STREQ(a, b);
+            free(a);
+            free(b);
+        }
+    }
+
+    /* Every pair of h1's VMs, three kinds of packets: the same outputs
+     * with either flow set, and some allowed, some denied. */
+    static const uint16_t dports[] = { 8080, 22, 0 };
+    size_t n_allowed = 0, n_denied = 0;
+    make_portmap(&pm, PORTS_M);
+    for (int src = 1; src <= 4; src++) {
+        for (int dst = 1; dst <= 4; dst++) {
+            for (size_t i = 0; src != dst && i < ARRAY_SIZE(dports); i++) {
+                char *a = m_verdict(&fs, &pm, src, dst, dports[i]);
+                char *b = m_verdict(&fs0, &pm, src, dst, dports[i]);
+                UNIT_CHECK_STREQ(a, b);
+                if (*a) {
+                    n_allowed++;
+                } else {
+                    n_denied++;
+                }
+                free(a);
+                free(b);
+            }
+        }
+    }
+    UNIT_CHECK(n_allowed > 0 && n_denied > 0);
+    UNIT_CHECK(round_trip(&fs0));
+
+    portmap_destroy(&pm);
+    flowset_destroy(&fs);
+    flowset_destroy(&fs0);
+    free(text);
+    free(text0);
+    intent_destroy(m);
+    free(both);
+    free(app);
+    free(iso);
+}
+
 static void
 test_microseg_quarantine(void)
 {
@@ -1866,7 +2027,13 @@ test_microseg_bound(void)
     printf("microseg bound: %"PRIuSIZE" flows for 100 x 100 VMs x 5 "
            "ports\n", n);
     UNIT_CHECK(n < 1000);
-    UNIT_CHECK(n > 300);        /* 100 targets x (entry, non-IP, state). */
+    /* 100 targets x (entry on both sides, non-IP drop). */
+    UNIT_CHECK(n > 300);
+    /* The targets share one dispatch per side: STATE holds the bridge's
+     * five flows (invalid, replies and related with ct_mark 0 or not),
+     * its miss and one dispatch flow. */
+    UNIT_CHECK(count_tables(&with, 31, 31) == 7);
+    UNIT_CHECK(count_tables(&with, 56, 56) == 7);
 
     portmap_destroy(&pm);
     flowset_destroy(&with);
@@ -1988,6 +2155,7 @@ main(void)
     UNIT_RUN(test_microseg_class_overflow);
     UNIT_RUN(test_microseg_monitor_and_isolation);
     UNIT_RUN(test_microseg_quarantine);
+    UNIT_RUN(test_microseg_dispatch_collision);
     UNIT_RUN(test_microseg_bound);
     UNIT_RUN(test_microseg_stable);
     UNIT_RUN(test_microseg_cookies);

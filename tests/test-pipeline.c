@@ -1735,13 +1735,25 @@ test_microseg_class_overflow(void)
     ds_destroy(&pol);
 }
 
-static void
-test_microseg_monitor_and_isolation(void)
+/* Returns intent M with isolation prod-dev in mode 'iso_mode', then the
+ * enforcing application policy web-app. */
+static struct intent *
+intent_m_iso_app(const char *iso_mode)
 {
-    char *iso = xasprintf(POLICY_PROD_DEV, "monitor");
+    char *iso = xasprintf(POLICY_PROD_DEV, iso_mode);
     char *app = xasprintf(POLICY_WEB_APP, "enforce");
     char *both = xasprintf("%s, %s", iso, app);
     struct intent *m = intent_m(both);
+    free(both);
+    free(app);
+    free(iso);
+    return m;
+}
+
+static void
+test_microseg_monitor_and_isolation(void)
+{
+    struct intent *m = intent_m_iso_app("monitor");
     struct flowset fs;
     char *text = compile(m, PORTS_M, &fs);
     const struct intent_policy *pi = intent_find_policy(m, "prod-dev");
@@ -1781,9 +1793,7 @@ test_microseg_monitor_and_isolation(void)
     UNIT_CHECK(round_trip(&fs));
 
     /* Enforcing the isolation: its denials are counted in VERDICT. */
-    char *iso_e = xasprintf(POLICY_PROD_DEV, "enforce");
-    char *both_e = xasprintf("%s, %s", iso_e, app);
-    struct intent *me = intent_m(both_e);
+    struct intent *me = intent_m_iso_app("enforce");
     struct flowset fse;
     char *text_e = compile(me, PORTS_M, &fse);
     UNIT_CHECK(count_cookie(&fse, policy_cookie(me, "prod-dev",
@@ -1795,14 +1805,9 @@ test_microseg_monitor_and_isolation(void)
     free(text_e);
     flowset_destroy(&fse);
     intent_destroy(me);
-    free(iso_e);
-    free(both_e);
     free(text);
     flowset_destroy(&fs);
     intent_destroy(m);
-    free(iso);
-    free(app);
-    free(both);
 }
 
 /* The output ports of a TCP packet ('dport'; ICMP echo if 0) from local
@@ -1855,10 +1860,7 @@ m_verdict(const struct flowset *fs, const struct portmap *pm, int src,
 static void
 test_microseg_dispatch_collision(void)
 {
-    char *iso = xasprintf(POLICY_PROD_DEV, "enforce");
-    char *app = xasprintf(POLICY_WEB_APP, "enforce");
-    char *both = xasprintf("%s, %s", iso, app);
-    struct intent *m = intent_m(both);
+    struct intent *m = intent_m_iso_app("enforce");
     struct flowset fs, fs0;
     struct portmap pm;
     char *text = compile(m, PORTS_M, &fs);
@@ -1931,9 +1933,6 @@ test_microseg_dispatch_collision(void)
     free(text);
     free(text0);
     intent_destroy(m);
-    free(both);
-    free(app);
-    free(iso);
 }
 
 static void

@@ -49,6 +49,7 @@
 #include "openvswitch/hmap.h"
 #include "pipelines/pipeline.h"
 #include "pipelines/stages.h"
+#include "sset.h"
 #include "util.h"
 
 /* A touched object: the 40-bit hash of its name, as in its cookies. */
@@ -75,6 +76,7 @@ struct delta_addr {
 
 struct pipeline_delta {
     struct hmap vms;            /* Touched VMs, by name hash. */
+    struct sset vm_names;       /* Touched VMs, by name. */
     struct hmap networks;       /* Networks of their NICs, by name hash. */
     struct hmap policies;       /* "struct delta_policy"s. */
     struct hmap addrs;          /* "struct delta_addr"s. */
@@ -116,6 +118,14 @@ name_set_add(struct hmap *set, const char *name)
     name_set_add_hash(set, pipeline_cookie_name_hash(name));
 }
 
+/* Adds VM 'name' to those 'delta' touches. */
+static void
+delta_touch_vm(struct pipeline_delta *delta, const char *name)
+{
+    name_set_add(&delta->vms, name);
+    sset_add(&delta->vm_names, name);
+}
+
 /* Adds to 'delta' the dispatch IDs that the touched VMs of 'intent' have
  * (pipelines/microseg.c): the dispatch flows that a partial compile
  * recomputes. */
@@ -123,9 +133,10 @@ static void
 delta_add_dispatches(struct pipeline_delta *delta,
                      const struct intent *intent)
 {
-    for (size_t i = 0; i < intent_n_vms(intent); i++) {
-        const struct intent_vm *vm = intent_vm_at(intent, i);
-        if (pipeline_delta_touches_vm(delta, vm)) {
+    const char *name;
+    SSET_FOR_EACH (name, &delta->vm_names) {
+        const struct intent_vm *vm = intent_find_vm(intent, name);
+        if (vm) {
             uint32_t ids[2];
             pipeline_microseg_dispatch_ids(intent, vm, ids);
             for (int inbound = 0; inbound < 2; inbound++) {
@@ -323,7 +334,7 @@ static void
 touch_selected(struct pipeline_delta *delta, const struct intent_selector *s)
 {
     for (size_t i = 0; i < s->n_vms; i++) {
-        name_set_add(&delta->vms, s->vms[i]->name);
+        delta_touch_vm(delta, s->vms[i]->name);
     }
 }
 
@@ -335,7 +346,7 @@ touch_subjects_of(struct pipeline_delta *delta, const struct intent_policy *p)
     touch_selected(delta, &p->between[0]);
     touch_selected(delta, &p->between[1]);
     for (size_t i = 0; i < p->n_vms; i++) {
-        name_set_add(&delta->vms, p->vms[i]->name);
+        delta_touch_vm(delta, p->vms[i]->name);
     }
 }
 
@@ -354,6 +365,7 @@ pipeline_delta_create(const struct intent *old, const struct intent *new)
 
     struct pipeline_delta *delta = xmalloc(sizeof *delta);
     hmap_init(&delta->vms);
+    sset_init(&delta->vm_names);
     hmap_init(&delta->networks);
     hmap_init(&delta->policies);
     hmap_init(&delta->addrs);
@@ -382,7 +394,7 @@ pipeline_delta_create(const struct intent *old, const struct intent *new)
         }
     }
     SSET_FOR_EACH (name, &change.vms) {
-        name_set_add(&delta->vms, name);
+        delta_touch_vm(delta, name);
         const struct intent_vm *vm;
         if ((vm = intent_find_vm(old, name))) {
             delta_add_nics(delta, vm);
@@ -415,6 +427,7 @@ pipeline_delta_destroy(struct pipeline_delta *delta)
 {
     if (delta) {
         name_set_destroy(&delta->vms);
+        sset_destroy(&delta->vm_names);
         name_set_destroy(&delta->networks);
         name_set_destroy(&delta->dispatches);
         struct delta_policy *dp;

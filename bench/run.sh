@@ -24,8 +24,8 @@
 #               together); default all
 #
 # Run as root (namespaces).  Nothing in it asserts a time.
-# B1: bench/bench-intent -c (and -c -M, without the memo of shared flows),
-# and bench/bench-flowmem on its largest bridge
+# B1: BUILDDIR/bench/bench-intent -c (and -c -M, without the memo of shared
+# flows), and BUILDDIR/bench/bench-flowmem on its largest bridge
 # (no lab).  B2-B4: one host of the B2 intent
 # (the one with the largest bridge) as a lab: two VMs as namespaces (for
 # pings), every other NIC port of that host as an OVS internal port, and

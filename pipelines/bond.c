@@ -13,7 +13,11 @@
  * balance-slb: each local source MAC is pinned to one live member.  Its
  * home member is members[hash(MAC) % n_members] (file order); if the home
  * is down, live[hash(MAC) % n_live] instead.  So a member going down moves
- * only the MACs pinned to it, and they come back when it does.  classify
+ * only the MACs pinned to it, and they come back when it does.  A local
+ * port sends only from its own MAC (port_security), so the pin is loaded
+ * into reg8 by the port's classify flow, which every frame from it passes,
+ * and one egress flow outputs uplink frames to the member in reg8: no flow
+ * per MAC in egress.  classify
  * accepts unicast on every live member but broadcast / multicast only on
  * the first live member (the physical switch floods to every member), and
  * drops frames whose source MAC is local (our own frames reflected back:
@@ -35,7 +39,9 @@
 
 #include <string.h>
 #include "byte-order.h"
+#include "flow.h"
 #include "models/intent.h"
+#include "openvswitch/meta-flow.h"
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofp-group.h"
 #include "openvswitch/ofpbuf.h"
@@ -151,6 +157,23 @@ pipeline_bond_slb_member(const struct pipeline_ctx *ctx, struct eth_addr mac)
         }
     }
     OVS_NOT_REACHED();
+}
+
+/* Appends to 'ofpacts' (the actions of local port 'p''s classify flow) the
+ * load of the member that 'p''s MAC is pinned to into PIPELINE_REG_PIN, if
+ * 'ctx''s bridge has a balance-slb bond with a live member; nothing
+ * otherwise. */
+void
+pipeline_bond_put_pin(const struct pipeline_ctx *ctx,
+                      const struct pipeline_port *p, struct ofpbuf *ofpacts)
+{
+    if (bond_is_slb(ctx)) {
+        const struct portmap_port *m = pipeline_bond_slb_member(ctx, p->mac);
+        if (m) {
+            pipeline_put_load_reg(ofpacts, PIPELINE_REG_PIN,
+                                  ofp_to_u16(m->ofp_port));
+        }
+    }
 }
 
 /* Adds a classify flow for uplink member 'm' at 'priority' matching
@@ -299,23 +322,19 @@ pipeline_bond_egress(struct pipeline_ctx *ctx)
         ofpact_put_GROUP(&ofpacts)->group_id = PIPELINE_GROUP_BOND;
         pipeline_add_flow(ctx, PIPELINE_T_EGRESS, EGRESS_PRIO_OUTPUT,
                           &match, ctx->uplink_cookie, &ofpacts);
-    } else {
-        for (size_t i = 0; i < ctx->n_ports; i++) {
-            const struct pipeline_port *p = &ctx->ports[i];
-            const struct portmap_port *m = pipeline_bond_slb_member(
-                ctx, p->mac);
-            if (!m) {
-                continue;
-            }
-
-            match_init_catchall(&match);
-            match_set_reg(&match, PIPELINE_REG_OUT, PIPELINE_OUT_UPLINK);
-            match_set_dl_src(&match, p->mac);
-            ofpbuf_clear(&ofpacts);
-            ofpact_put_OUTPUT(&ofpacts)->port = m->ofp_port;
-            pipeline_add_flow(ctx, PIPELINE_T_EGRESS, EGRESS_PRIO_OUTPUT,
-                              &match, p->cookie, &ofpacts);
-        }
+    } else if (bond_first_live(ctx)) {
+        /* The member each local port is pinned to, loaded by its classify
+         * flow.  Frames from the uplink never go back to it, so reg8 is
+         * always set here. */
+        match_init_catchall(&match);
+        match_set_reg(&match, PIPELINE_REG_OUT, PIPELINE_OUT_UPLINK);
+        struct ofpact_output_reg *out = ofpact_put_OUTPUT_REG(&ofpacts);
+        out->src.field = mf_from_id(MFF_REG0 + PIPELINE_REG_PIN);
+        out->src.ofs = 0;
+        out->src.n_bits = 16;
+        out->max_len = 0;
+        pipeline_add_flow(ctx, PIPELINE_T_EGRESS, EGRESS_PRIO_OUTPUT,
+                          &match, ctx->uplink_cookie, &ofpacts);
     }
     ofpbuf_uninit(&ofpacts);
 }

@@ -2,9 +2,11 @@
  * Stage classify (table 0): the ingress port decides the role.
  *
  * A vNIC or host adapter port the switch has sets reg0 to its role and
- * goes on to vlan_in.  Uplink members are the bond logic's business
- * (bond.c): which member accepts, which drops.  Everything else (a port
- * the intent does not know) drops at the table miss.
+ * goes on to vlan_in; on a balance-slb bond's bridge it also loads into
+ * reg8 the member the port is pinned to.  Uplink members are the bond
+ * logic's business (bond.c): which member accepts, which drops.
+ * Everything else (a port the intent does not know) drops at the table
+ * miss.
  */
 #include <config.h>
 
@@ -30,6 +32,7 @@ pipeline_classify(struct pipeline_ctx *ctx)
         match_set_in_port(&match, p->ofp_port);
         ofpbuf_clear(&ofpacts);
         pipeline_put_load_reg(&ofpacts, PIPELINE_REG_ROLE, p->role);
+        pipeline_bond_put_pin(ctx, p, &ofpacts);
         pipeline_put_goto(&ofpacts, PIPELINE_T_VLAN_IN);
         pipeline_add_flow(ctx, PIPELINE_T_CLASSIFY, CLASSIFY_PRIO_LOCAL,
                           &match, p->cookie, &ofpacts);

@@ -287,6 +287,12 @@ do_actions(struct xstate *x, struct flow *flow, const struct ofpact *ofpacts,
             do_output(x, flow, ofpact_get_OUTPUT(a)->port, table_id, depth,
                       step);
             break;
+        case OFPACT_OUTPUT_REG: {
+            const struct ofpact_output_reg *o = ofpact_get_OUTPUT_REG(a);
+            do_output(x, flow, u16_to_ofp(mf_get_subfield(&o->src, flow)),
+                      table_id, depth, step);
+            break;
+        }
         case OFPACT_CONTROLLER:
             add_note(x, depth, table_id, "copy to the controller");
             add_output(x, OFPP_CONTROLLER, flow, step);

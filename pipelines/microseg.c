@@ -9,15 +9,18 @@
  * side has five tables:
  *
  *   ENTRY    A port that some policy concerns (a "policed" port) sends
- *            its IPv4 through conntrack in its own zone (reg3), with its
- *            dispatch ID in reg1; ARP passes; other EtherTypes drop if an
- *            enforcing policy would deny them.  Everything else goes on
+ *            its packets to STATE with its conntrack zone in reg3 and its
+ *            dispatch ID in reg1; ARP passes.  Everything else goes on
  *            untouched.
- *   STATE    Invalid drops.  Replies and related packets pass while their
- *            connection's ct_mark is 0 and drop once it is 1.  Packets in
- *            the original direction (new or established) are dispatched:
- *            one resubmit to EVAL per policy that concerns the port, in
- *            AHV's order (quarantine, isolation, application), then VERDICT.
+ *   STATE    Untracked packets (from ENTRY): IPv4 goes through conntrack
+ *            in the zone in reg3 and comes back; other EtherTypes drop if
+ *            an enforcing policy of the port's dispatch would deny them,
+ *            else go on.  Invalid drops.  Replies and related packets
+ *            pass while their connection's ct_mark is 0 and drop once it
+ *            is 1.  Packets in the original direction (new or established)
+ *            are dispatched: one resubmit to EVAL per policy that concerns
+ *            the port, in AHV's order (quarantine, isolation,
+ *            application), then VERDICT.
  *            A port under an enforcing quarantine dispatches every packet.
  *            Ports with the same evaluations share one dispatch flow,
  *            selected by their dispatch ID (a hash of the evaluations).
@@ -444,6 +447,30 @@ ms_add_dispatch(struct ms_ctx *mc, const struct ms_port *mp, bool by_port)
         ms_put_dispatch(&ofpacts, mc, mp, true);
         ms_add(mc, mc->side->state, priority + 1, &m, cookie, &ofpacts);
     }
+
+    /* The other EtherTypes (untracked: conntrack takes IPv4 only), if an
+     * enforcing policy of the dispatch denies them, counted against it.
+     * Compiled with the dispatch whatever the delta says of that policy:
+     * the dispatch decides which policy it is. */
+    if (mp->non_ip_denier) {
+        const struct intent_policy *p = mp->non_ip_denier;
+        unsigned int bits = pipeline_cookie_rule_bits(
+            mc->side->inbound && p->type == INTENT_POLICY_APPLICATION, NULL);
+        if (by_port) {
+            ms_match_port(&m, mc->side, mp->port);
+        } else {
+            match_init_catchall(&m);
+        }
+        match_set_reg(&m, PIPELINE_REG_DISPATCH, mp->dispatch_id);
+        match_set_ct_state_masked(&m, 0, CS_TRACKED);
+        ofpbuf_clear(&ofpacts);
+        bool force = mc->ctx->force;
+        mc->ctx->force = mc->ctx->delta != NULL;
+        ms_add(mc, mc->side->state, MS_PRIO_STATE_NON_IP_DENY, &m,
+               pipeline_cookie_policy(PIPELINE_COOKIE_POLICY_DENY, p, bits),
+               &ofpacts);
+        mc->ctx->force = force;
+    }
     ofpbuf_uninit(&ofpacts);
 }
 
@@ -565,44 +592,31 @@ ms_dispatch_flows(struct ms_ctx *mc)
     hmap_destroy(&dispatches);
 }
 
-/* Adds the ENTRY flows of policed port 'mp'. */
+/* Adds the ENTRY flow of policed port 'mp': every packet but ARP (which
+ * passes above) goes to STATE with the port's conntrack zone in reg3 and
+ * its dispatch ID in reg1.  STATE sends IPv4 through conntrack and judges
+ * the other EtherTypes by the dispatch, so the port needs no flow of its
+ * own for them. */
 static void
 ms_port_flows(struct ms_ctx *mc, const struct ms_port *mp)
 {
     const struct ms_side *side = mc->side;
     const struct pipeline_port *port = mp->port;
-    uint64_t stub[256 / 8];
+    uint64_t stub[128 / 8];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
-    uint64_t cookie = ntohll(port->cookie);
-    uint16_t zone = ms_zone(mc->ctx, port);
     struct match m;
 
-    /* ENTRY: IPv4 into conntrack, in the port's zone. */
     ms_match_port(&m, side, port);
-    match_set_dl_type(&m, htons(ETH_TYPE_IP));
     if (side->inbound) {
         /* The source side may have set verdict bits. */
         pipeline_put_load_reg(&ofpacts, PIPELINE_REG_VERDICT, 0);
     }
-    pipeline_put_load_reg(&ofpacts, PIPELINE_REG_ZONE, zone);
+    pipeline_put_load_reg(&ofpacts, PIPELINE_REG_ZONE,
+                          ms_zone(mc->ctx, port));
     pipeline_put_load_reg(&ofpacts, PIPELINE_REG_DISPATCH, mp->dispatch_id);
-    struct ofpact_conntrack *ct = ofpact_put_CT(&ofpacts);
-    ct->zone_imm = zone;
-    ct->recirc_table = side->state;
-    ofpact_finish_CT(&ofpacts, &ct);
-    ms_add(mc, side->entry, MS_PRIO_CT, &m, cookie, &ofpacts);
-
-    /* ENTRY: other EtherTypes (ARP passes at a higher priority). */
-    if (mp->non_ip_denier) {
-        const struct intent_policy *p = mp->non_ip_denier;
-        unsigned int bits = pipeline_cookie_rule_bits(
-            side->inbound && p->type == INTENT_POLICY_APPLICATION, NULL);
-        ms_match_port(&m, side, port);
-        ofpbuf_clear(&ofpacts);
-        ms_add(mc, side->entry, MS_PRIO_NON_IP, &m,
-               pipeline_cookie_policy(PIPELINE_COOKIE_POLICY_DENY, p, bits),
-               &ofpacts);
-    }
+    pipeline_put_goto(&ofpacts, side->state);
+    ms_add(mc, side->entry, MS_PRIO_ENTRY, &m, ntohll(port->cookie),
+           &ofpacts);
     ofpbuf_uninit(&ofpacts);
 }
 
@@ -621,6 +635,27 @@ ms_side_flows(struct ms_ctx *mc)
     match_set_dl_type(&m, htons(ETH_TYPE_ARP));
     pipeline_put_goto(&ofpacts, side->next);
     ms_add(mc, side->entry, MS_PRIO_ARP, &m, cookie, &ofpacts);
+
+    /* Untracked packets, from ENTRY: IPv4 through conntrack in the
+     * port's zone (reg3), back into this table; the other EtherTypes go
+     * on, unless their dispatch denies them (ms_add_dispatch()). */
+    match_init_catchall(&m);
+    match_set_dl_type(&m, htons(ETH_TYPE_IP));
+    match_set_ct_state_masked(&m, 0, CS_TRACKED);
+    ofpbuf_clear(&ofpacts);
+    struct ofpact_conntrack *ct = ofpact_put_CT(&ofpacts);
+    ct->zone_src.field = mf_from_id(MFF_REG0 + PIPELINE_REG_ZONE);
+    ct->zone_src.ofs = 0;
+    ct->zone_src.n_bits = 16;
+    ct->recirc_table = side->state;
+    ofpact_finish_CT(&ofpacts, &ct);
+    ms_add(mc, side->state, MS_PRIO_STATE_CT, &m, cookie, &ofpacts);
+
+    match_init_catchall(&m);
+    match_set_ct_state_masked(&m, 0, CS_TRACKED);
+    ofpbuf_clear(&ofpacts);
+    pipeline_put_goto(&ofpacts, side->next);
+    ms_add(mc, side->state, MS_PRIO_STATE_NON_IP, &m, cookie, &ofpacts);
 
     /* Replies and related packets: on while ct_mark is 0. */
     static const uint32_t states[] = { CS_REPLY_DIR, CS_RELATED };
@@ -1497,16 +1532,11 @@ ms_compile_side(struct pipeline_ctx *ctx, const struct ms_side *side)
 
     if (any_policed) {
         ms_side_flows(&mc);
-        /* In a partial compile, a touched VM's port gets all of its flows,
-         * even the one with the cookie of the policy that denies its other
-         * EtherTypes (which may be another policy now). */
-        ctx->force = ctx->delta != NULL;
         for (size_t i = 0; i < mc.n_ports; i++) {
             if (mc.ports[i].touched) {
                 ms_port_flows(&mc, &mc.ports[i]);
             }
         }
-        ctx->force = false;
         ms_dispatch_flows(&mc);
         ms_policy_flows(&mc);
     }

@@ -24,9 +24,12 @@ struct intent_rule_set;
 /* Registers.
  *
  * reg0: the ingress role, set by classify; reg2: the output, set by
- * l2_forward (or by a flood group bucket) and consumed by egress. */
+ * l2_forward (or by a flood group bucket) and consumed by egress; reg8:
+ * on a balance-slb bond's bridge, the member that the local port a frame
+ * came from is pinned to, set by classify and consumed by egress. */
 #define PIPELINE_REG_ROLE 0
 #define PIPELINE_REG_OUT 2
+#define PIPELINE_REG_PIN 8
 
 /* Microsegmentation registers (microseg.c, docs/pipeline.md):
  *
@@ -110,9 +113,12 @@ enum pipeline_role {
 
 /* Microsegmentation, per side (out: tables 30-34, in: 55-59). */
 #define MS_PRIO_ARP 110                 /* ARP is never policed. */
-#define MS_PRIO_CT 100                  /* Policed port, IPv4: conntrack. */
-#define MS_PRIO_NON_IP 90               /* Policed port, other EtherTypes. */
+#define MS_PRIO_ENTRY 100               /* Policed port: to STATE. */
 
+#define MS_PRIO_STATE_CT 300            /* Untracked IPv4: conntrack. */
+#define MS_PRIO_STATE_NON_IP_DENY 290   /* Untracked, other EtherTypes of a
+                                         * dispatch that denies them. */
+#define MS_PRIO_STATE_NON_IP 280        /* Untracked, other EtherTypes. */
 #define MS_PRIO_STATE_QUARANTINE 200    /* Quarantined port: every packet
                                          * is evaluated, replies too. */
 #define MS_PRIO_STATE_INVALID 150       /* ct_state=+inv: drop. */
@@ -262,6 +268,8 @@ uint32_t pipeline_policy_conj_id(const struct intent_policy *,
 /* Bond logic (bond.c), called by classify and egress. */
 void pipeline_bond_classify(struct pipeline_ctx *);
 void pipeline_bond_egress(struct pipeline_ctx *);
+void pipeline_bond_put_pin(const struct pipeline_ctx *,
+                           const struct pipeline_port *, struct ofpbuf *);
 const struct portmap_port *pipeline_bond_slb_member(
     const struct pipeline_ctx *, struct eth_addr);
 

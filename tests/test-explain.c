@@ -225,6 +225,32 @@ test_resubmit_and_move(void)
     flowset_destroy(&fs);
 }
 
+/* output:REG outputs to the port number in the register's bits (the
+ * balance-slb pin), as OVS does. */
+static void
+test_output_reg(void)
+{
+    struct flowset fs;
+    flowset_init(&fs);
+    add_flow(&fs, "table=0,priority=10,in_port=1 "
+             "actions=set_field:0xb->reg8,goto_table:60");
+    add_flow(&fs, "table=0,priority=10,in_port=2 "
+             "actions=set_field:0xa->reg8,goto_table:60");
+    add_flow(&fs, "table=60,priority=10 actions=output:NXM_NX_REG8[0..15]");
+
+    struct flow p;
+    struct explain_result r;
+    make_packet(&p, 1, 80);
+    run(&fs, NULL, &p, &r);
+    CHECK_OUTPUTS(&r, "11");
+    explain_result_destroy(&r);
+    make_packet(&p, 2, 80);
+    run(&fs, NULL, &p, &r);
+    CHECK_OUTPUTS(&r, "10");
+    explain_result_destroy(&r);
+    flowset_destroy(&fs);
+}
+
 /* OVS never outputs to the ingress port; in_port is the way there. */
 static void
 test_output_ingress(void)
@@ -538,6 +564,7 @@ main(void)
     unit_program = "test-explain";
     UNIT_RUN(test_goto_and_miss);
     UNIT_RUN(test_resubmit_and_move);
+    UNIT_RUN(test_output_reg);
     UNIT_RUN(test_output_ingress);
     UNIT_RUN(test_vlan);
     UNIT_RUN(test_groups);

@@ -979,13 +979,16 @@ test_balance_slb(void)
     struct flowset both, eth4_down;
     char *t_both = compile(a, PORTS_A, &both);
 
-    /* Reflections (own MACs from outside) drop; both members accept
-     * unicast; multicast only on eth3 (the first live member). */
+    /* Each VM port loads its pin into reg8: FNV-1a-64 of the MAC bytes
+     * mod 2 (computed independently): 50:6b:8d:00:01:01 -> 1 (eth4, port
+     * 11), 50:6b:8d:00:02:01 -> 0 (eth3, port 10).  Reflections (own MACs
+     * from outside) drop; both members accept unicast; multicast only on
+     * eth3 (the first live member). */
     CHECK_TEXT(table_lines(t_both, 0),
         "table=0, priority=100, cookie=NIC:vm1:0, in_port=1 "
-        "actions=set_field:0x1->reg0,goto_table:10\n"
+        "actions=set_field:0x1->reg0,set_field:0xb->reg8,goto_table:10\n"
         "table=0, priority=100, cookie=NIC:vm2:0, in_port=2 "
-        "actions=set_field:0x1->reg0,goto_table:10\n"
+        "actions=set_field:0x1->reg0,set_field:0xa->reg8,goto_table:10\n"
         "table=0, priority=90, cookie=NIC:vm1:0, "
         "dl_src=50:6b:8d:00:01:01 actions=drop\n"
         "table=0, priority=90, cookie=NIC:vm2:0, "
@@ -999,18 +1002,15 @@ test_balance_slb(void)
         "actions=set_field:0x3->reg0,goto_table:10\n"
         "table=0, priority=0, cookie=BR:br0 actions=drop\n");
 
-    /* Pins: FNV-1a-64 of the MAC bytes mod 2 (computed independently):
-     * 50:6b:8d:00:01:01 -> 1 (eth4), 50:6b:8d:00:02:01 -> 0 (eth3).  No
-     * bond group. */
+    /* One uplink flow outputs to the pin in reg8, whatever the source.
+     * No bond group. */
     CHECK_TEXT(table_lines(t_both, 60),
         "table=60, priority=100, cookie=NIC:vm1:0, reg2=0x1,dl_vlan=101 "
         "actions=pop_vlan,output:1\n"
         "table=60, priority=100, cookie=NIC:vm2:0, reg2=0x2,dl_vlan=102 "
         "actions=pop_vlan,output:2\n"
-        "table=60, priority=100, cookie=NIC:vm1:0, "
-        "reg2=0x10000,dl_src=50:6b:8d:00:01:01 actions=output:11\n"
-        "table=60, priority=100, cookie=NIC:vm2:0, "
-        "reg2=0x10000,dl_src=50:6b:8d:00:02:01 actions=output:10\n"
+        "table=60, priority=100, cookie=UP:br0-up, reg2=0x10000 "
+        "actions=output:NXM_NX_REG8[0..15]\n"
         "table=60, priority=0, cookie=BR:br0 actions=drop\n");
     UNIT_CHECK(flowset_find_group(&both, PIPELINE_GROUP_BOND) == NULL);
 
@@ -1018,28 +1018,24 @@ test_balance_slb(void)
      * (still first live) keeps multicast. */
     char *t_down = compile(a, "tap1=1 tap2=2 eth3=10 eth4=11/down",
                            &eth4_down);
-    CHECK_TEXT(grep_lines(t_down, "table=60, priority=100, cookie=0xfc03"),
-        "table=60, priority=100, cookie=NIC:vm1:0, reg2=0x1,dl_vlan=101 "
-        "actions=pop_vlan,output:1\n"
-        "table=60, priority=100, cookie=NIC:vm2:0, reg2=0x2,dl_vlan=102 "
-        "actions=pop_vlan,output:2\n"
-        "table=60, priority=100, cookie=NIC:vm1:0, "
-        "reg2=0x10000,dl_src=50:6b:8d:00:01:01 actions=output:10\n"
-        "table=60, priority=100, cookie=NIC:vm2:0, "
-        "reg2=0x10000,dl_src=50:6b:8d:00:02:01 actions=output:10\n");
+    CHECK_TEXT(grep_lines(t_down, "table=0, priority=100"),
+        "table=0, priority=100, cookie=NIC:vm1:0, in_port=1 "
+        "actions=set_field:0x1->reg0,set_field:0xa->reg8,goto_table:10\n"
+        "table=0, priority=100, cookie=NIC:vm2:0, in_port=2 "
+        "actions=set_field:0x1->reg0,set_field:0xa->reg8,goto_table:10\n");
     CHECK_TEXT(grep_lines(t_down, "table=0, priority=8"),
         "table=0, priority=80, cookie=UP:br0-up, in_port=10 "
         "actions=set_field:0x3->reg0,goto_table:10\n"
         "table=0, priority=80, cookie=UP:br0-up, in_port=11 "
         "actions=drop\n");
 
-    /* The change is exactly: vm1's pin, eth4's accept rule, and eth4's
-     * multicast drop (gone: the port drops everything now). */
+    /* The change is exactly: vm1's pin (its classify flow), eth4's accept
+     * rule, and eth4's multicast drop (gone: the port drops everything
+     * now). */
     struct flowset_diff d;
     flowset_diff(&both, &eth4_down, &d);
     UNIT_CHECK(d.n_mod_flows == 2);
-    UNIT_CHECK(diff_count_table(&d.mod_flows, 0) == 1);
-    UNIT_CHECK(diff_count_table(&d.mod_flows, 60) == 1);
+    UNIT_CHECK(diff_count_table(&d.mod_flows, 0) == 2);
     UNIT_CHECK(d.n_del_flows == 1 && diff_count_table(&d.del_flows, 0) == 1);
     UNIT_CHECK(!d.n_add_flows && flowset_diff_is_empty(&d) == false);
     UNIT_CHECK(!d.n_add_groups && !d.n_mod_groups && !d.n_del_groups);
@@ -1048,26 +1044,21 @@ test_balance_slb(void)
     /* eth3 goes down instead: vm2 moves to eth4, vm1 stays; eth4 is now
      * the first live member and takes multicast (no priority-85 drop). */
     char *t_down3 = compile_text(a, "tap1=1 tap2=2 eth3=10/down eth4=11");
-    CHECK_TEXT(grep_lines(t_down3, "table=60, priority=100, cookie=0xfc03"),
-        "table=60, priority=100, cookie=NIC:vm1:0, reg2=0x1,dl_vlan=101 "
-        "actions=pop_vlan,output:1\n"
-        "table=60, priority=100, cookie=NIC:vm2:0, reg2=0x2,dl_vlan=102 "
-        "actions=pop_vlan,output:2\n"
-        "table=60, priority=100, cookie=NIC:vm1:0, "
-        "reg2=0x10000,dl_src=50:6b:8d:00:01:01 actions=output:11\n"
-        "table=60, priority=100, cookie=NIC:vm2:0, "
-        "reg2=0x10000,dl_src=50:6b:8d:00:02:01 actions=output:11\n");
+    CHECK_TEXT(grep_lines(t_down3, "table=0, priority=100"),
+        "table=0, priority=100, cookie=NIC:vm1:0, in_port=1 "
+        "actions=set_field:0x1->reg0,set_field:0xb->reg8,goto_table:10\n"
+        "table=0, priority=100, cookie=NIC:vm2:0, in_port=2 "
+        "actions=set_field:0x1->reg0,set_field:0xb->reg8,goto_table:10\n");
     CHECK_TEXT(grep_lines(t_down3, "table=0, priority=8"),
         "table=0, priority=80, cookie=UP:br0-up, in_port=10 actions=drop\n"
         "table=0, priority=80, cookie=UP:br0-up, in_port=11 "
         "actions=set_field:0x3->reg0,goto_table:10\n");
 
-    /* Both down: no pins at all. */
+    /* Both down: no pins at all, and no way to the uplink. */
     char *t_none = compile_text(
         a, "tap1=1 tap2=2 eth3=10/down eth4=11/down");
-    char *pins = grep_lines(t_none, "table=60, priority=100, cookie=0xfc03");
-    UNIT_CHECK(strstr(pins, "reg2=0x10000") == NULL);
-    free(pins);
+    UNIT_CHECK(strstr(t_none, "reg8") == NULL);
+    UNIT_CHECK(strstr(t_none, "reg2=0x10000") == NULL);
     free(t_none);
 
     free(t_both);
@@ -1576,15 +1567,25 @@ test_microseg_application(void)
     UNIT_CHECK(out_id && in_id && out_id != in_id);
     char *exp = xasprintf(
         "table=30, priority=110, cookie=BR:br0, arp actions=goto_table:40\n"
-        "table=30, priority=100, cookie=NIC:app1:0, ip,reg0=0x1,in_port=2 "
+        "table=30, priority=100, cookie=NIC:app1:0, reg0=0x1,in_port=2 "
         "actions=set_field:0x2->reg3,set_field:%#"PRIx32"->reg1,"
-        "ct(table=31,zone=2)\n"
+        "goto_table:31\n"
         "table=30, priority=0, cookie=BR:br0 actions=goto_table:40\n",
         out_id);
     CHECK_TEXT(table_lines(text, 30), exp);
     free(exp);
-    /* STATE: the dispatch is the bridge's, selected by reg1. */
+    /* STATE: IPv4 into conntrack in the zone in reg3; other EtherTypes on
+     * (nothing denies them on this side); the dispatch is the bridge's,
+     * selected by reg1. */
     char *out_state = table_lines(text, 31);
+    exp = xasprintf("table=31, priority=300, cookie=%#"PRIx64", "
+                    "ct_state=-trk,ip "
+                    "actions=ct(table=31,zone=NXM_NX_REG3[0..15])\n"
+                    "table=31, priority=280, cookie=%#"PRIx64", "
+                    "ct_state=-trk actions=goto_table:40\n",
+                    symbolic_cookie("BR:br0"), symbolic_cookie("BR:br0"));
+    UNIT_CHECK(strstr(out_state, exp) == out_state);
+    free(exp);
     exp = xasprintf("table=31, priority=50, cookie=%#"PRIx64", "
                     "ct_state=-rel-rpl-inv+trk,reg1=%#"PRIx32" "
                     "actions=set_field:0->reg6,goto_table:33\n",
@@ -1594,20 +1595,27 @@ test_microseg_application(void)
     free(out_state);
     UNIT_CHECK(count_tables(&fs, 32, 32) == 1);     /* The miss. */
 
-    /* The destination side: app1 (tap2, zone 2) goes through conntrack. */
+    /* The destination side: app1 (tap2, zone 2) goes to STATE. */
     exp = xasprintf(
         "table=55, priority=110, cookie=BR:br0, arp actions=goto_table:60\n"
-        "table=55, priority=100, cookie=NIC:app1:0, ip,reg2=0x2 "
+        "table=55, priority=100, cookie=NIC:app1:0, reg2=0x2 "
         "actions=set_field:0->reg5,set_field:0x2->reg3,"
-        "set_field:%#"PRIx32"->reg1,ct(table=56,zone=2)\n"
-        "table=55, priority=90, cookie=%#"PRIx64", reg2=0x2 actions=drop\n"
+        "set_field:%#"PRIx32"->reg1,goto_table:56\n"
         "table=55, priority=0, cookie=BR:br0 actions=goto_table:60\n",
-        in_id, policy_cookie(m, "web-app", PIPELINE_COOKIE_POLICY_DENY, 0x80));
+        in_id);
     CHECK_TEXT(table_lines(text, 55), exp);
     free(exp);
 
-    /* STATE: replies on while ct_mark is 0; originals dispatched. */
+    /* STATE: IPv4 into conntrack; the other EtherTypes of app1's dispatch
+     * denied, counted against web-app; replies on while ct_mark is 0;
+     * originals dispatched. */
     exp = xasprintf(
+        "table=56, priority=300, cookie=BR:br0, ct_state=-trk,ip "
+        "actions=ct(table=56,zone=NXM_NX_REG3[0..15])\n"
+        "table=56, priority=290, cookie=%#"PRIx64", ct_state=-trk,"
+        "reg1=%#"PRIx32" actions=drop\n"
+        "table=56, priority=280, cookie=BR:br0, ct_state=-trk "
+        "actions=goto_table:60\n"
         "table=56, priority=150, cookie=BR:br0, ct_state=+inv+trk "
         "actions=drop\n"
         "table=56, priority=100, cookie=BR:br0, ct_state=+rel+trk,"
@@ -1622,7 +1630,9 @@ test_microseg_application(void)
         "ct_state=-rel-rpl-inv+trk,reg1=%#"PRIx32" actions=set_field:%#"PRIx32
         "->reg6,set_field:%#"PRIx32"->reg4,resubmit(,59),resubmit(,57),"
         "goto_table:58\n"
-        "table=56, priority=0, cookie=BR:br0 actions=drop\n", in_id, id, id);
+        "table=56, priority=0, cookie=BR:br0 actions=drop\n",
+        policy_cookie(m, "web-app", PIPELINE_COOKIE_POLICY_DENY, 0x80),
+        in_id, in_id, id, id);
     CHECK_TEXT(table_lines(text, 56), exp);
     free(exp);
 
@@ -1953,9 +1963,9 @@ test_microseg_quarantine(void)
                && strstr(text, "nw_dst=10.8.101.5 actions="));
     UNIT_CHECK(strstr(text, "ct_state=-rpl,ip,reg4=")
                && strstr(text, "nw_src=10.8.101.5 actions="));
-    /* Other EtherTypes of db1 drop on both sides. */
-    UNIT_CHECK(strstr(text, "table=30, priority=90, "));
-    UNIT_CHECK(strstr(text, "table=55, priority=90, "));
+    /* Other EtherTypes of db1's dispatch drop on both sides. */
+    UNIT_CHECK(strstr(text, "table=31, priority=290, "));
+    UNIT_CHECK(strstr(text, "table=56, priority=290, "));
     UNIT_CHECK(round_trip(&fs));
 
     /* Selectors that select the same VMs again add no flow: each peer
@@ -2026,13 +2036,15 @@ test_microseg_bound(void)
     printf("microseg bound: %"PRIuSIZE" flows for 100 x 100 VMs x 5 "
            "ports\n", n);
     UNIT_CHECK(n < 1000);
-    /* 100 targets x (entry on both sides, non-IP drop). */
-    UNIT_CHECK(n > 300);
+    /* 100 targets x entry on both sides. */
+    UNIT_CHECK(n > 200);
     /* The targets share one dispatch per side: STATE holds the bridge's
-     * five flows (invalid, replies and related with ct_mark 0 or not),
-     * its miss and one dispatch flow. */
-    UNIT_CHECK(count_tables(&with, 31, 31) == 7);
-    UNIT_CHECK(count_tables(&with, 56, 56) == 7);
+     * seven flows (untracked IPv4 to conntrack, other untracked EtherTypes
+     * on, invalid, replies and related with ct_mark 0 or not), its miss
+     * and one dispatch flow; on the destination side, where the policy
+     * denies by default, also the dispatch's denial of other EtherTypes. */
+    UNIT_CHECK(count_tables(&with, 31, 31) == 9);
+    UNIT_CHECK(count_tables(&with, 56, 56) == 10);
 
     portmap_destroy(&pm);
     flowset_destroy(&with);

@@ -30,6 +30,9 @@ import sys
 
 STEP_RE = re.compile(r"^ *(\d+)\. (?:.*, )?priority (\d+)(?:, cookie (0x[0-9a-f]+))?$")
 OUTPUT_RE = re.compile(r"^ *output:(\d+)$")
+# output:NXM_NX_REGn[..] (the balance-slb pin): the port follows.
+OUTPUT_REG_RE = re.compile(r"^ *output:NXM_NX_REG\d+\[[0-9.]*\]$")
+OUTPUT_REG_PORT_RE = re.compile(r"^ *-> output port is (\d+)$")
 POLICY_PORTS = [22, 53, 80, 443, 5000, 5005, 5010, 5011, 5432, 8000, 8003,
                 8004, 8080, 9000, 9005, 9010, 9011]
 
@@ -54,6 +57,13 @@ def trace_summary(text):
         if m:
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
             if "skipping output to input port" not in nxt:
+                outputs.append(int(m.group(1)))
+            continue
+        if OUTPUT_REG_RE.match(line):
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            after = lines[i + 2] if i + 2 < len(lines) else ""
+            m = OUTPUT_REG_PORT_RE.match(nxt)
+            if m and "skipping output to input port" not in after:
                 outputs.append(int(m.group(1)))
             continue
         if re.match(r"^ *controller\(", line):

@@ -7,12 +7,16 @@
       "none" sends it untagged
   frames.py sniff-arp IFACE PSRC SECONDS
       prints how many ARP packets with sender IP PSRC arrived on IFACE
+  frames.py ethertype IFACE ETH_SRC ETH_DST TYPE [COUNT]
+      frames of EtherType TYPE (e.g. 0x88b5, neither IPv4 nor ARP)
+  frames.py sniff-ethertype IFACE ETH_SRC TYPE SECONDS
+      prints how many frames of EtherType TYPE from ETH_SRC arrived on IFACE
 """
 import sys
 import logging
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import ARP, Dot1Q, Ether, sendp, sniff  # noqa: E402
+from scapy.all import ARP, Dot1Q, Ether, Raw, sendp, sniff  # noqa: E402
 
 
 def main():
@@ -35,6 +39,19 @@ def main():
         iface, psrc, seconds = args[0], args[1], float(args[2])
         pkts = sniff(iface=iface, timeout=seconds,
                      lfilter=lambda p: ARP in p and p[ARP].psrc == psrc)
+        print(len(pkts))
+    elif cmd == "ethertype":
+        iface, esrc, edst, etype = args[:4]
+        count = int(args[4]) if len(args) > 4 else 5
+        pkt = Ether(src=esrc, dst=edst, type=int(etype, 0)) / Raw(
+            b"flowchain other EtherType" * 2)
+        sendp(pkt, iface=iface, count=count, inter=0.1, verbose=0)
+    elif cmd == "sniff-ethertype":
+        iface, esrc, etype, seconds = args[0], args[1], int(args[2], 0), \
+            float(args[3])
+        pkts = sniff(iface=iface, timeout=seconds,
+                     lfilter=lambda p: (Ether in p and p[Ether].type == etype
+                                        and p[Ether].src == esrc))
         print(len(pkts))
     else:
         print(__doc__)

@@ -54,6 +54,37 @@ tr=$(ms_trace $H1 "$UP1,dl_src=$(vm_mac app1),dl_dst=$(vm_mac web1),tcp,nw_src=$
 t_check "  ... ofproto/trace: a reply (est,rpl) from app1 reaches web1" \
     trace_outputs "$tr" "$(ofport $H1 tap0)"
 
+# --- other EtherTypes (0x88b5): app2's inbound side is under web-app's
+# default deny, so its dispatch denies them, counted on web-app's DENY
+# cookie; web1's source side is policed (prod-dev) but nothing there denies
+# them, and fx1 is policed nowhere.
+FRAMES="/usr/bin/python3 $LAB_HOME/frames.py"
+# other_etype FROM TO: how many of 5 frames of EtherType 0x88b5 from FROM
+# reach TO.
+other_etype() {
+    local out=$LAB_DIR/sniff-$2 pid
+    lab_exec "$2" $FRAMES sniff-ethertype eth0 "$(vm_mac "$1")" 0x88b5 3 >"$out" &
+    pid=$!
+    sleep 1
+    lab_exec "$1" $FRAMES ethertype eth0 "$(vm_mac "$1")" "$(vm_mac "$2")" 0x88b5 5
+    wait "$pid"
+    cat "$out"
+}
+e0=$(flow_pkts $H1 deny web-app 0x80)
+n=$(other_etype web1 app2)
+t_check "web1 -> app2, EtherType 0x88b5: none of 5 frames arrives ($n)" [ "$n" = 0 ]
+t_check "  ... web-app's inbound DENY flows on $H1 counted them ($e0 -> $(flow_pkts $H1 deny web-app 0x80))" \
+    [ "$(flow_pkts $H1 deny web-app 0x80)" -ge $((e0 + 5)) ]
+tr=$(ms_trace $H1 "in_port=tap0,dl_src=$(vm_mac web1),dl_dst=$(vm_mac app2),dl_type=0x88b5")
+t_check "  ... ofproto/trace: web-app's dispatch denies them (table 56)" \
+    eval 'grep -qE "^ *56\. .*cookie $(pol_cookie deny web-app 0x80)\$" <<<"$tr" &&
+          grep -q "^Datapath actions: drop$" <<<"$tr" || { echo "$tr"; false; }'
+# (fx1 pings first, so that the physical switch knows its MAC and does not
+# flood the frames to both members of hv-host02's bond.)
+ping_ok fx1 $ROUTER >/dev/null
+n=$(other_etype web1 fx1)
+t_check "web1 -> fx1, EtherType 0x88b5: all 5 frames arrive ($n; across the uplink)" [ "$n" = 5 ]
+
 # --- isolation: dev1 is AppTier=web, so web-app alone would let it in.
 i1=$(flow_pkts $H1 deny prod-dev)
 t_check "dev1 -> app1 tcp/8080 does not (isolation before web-app's rule)" \

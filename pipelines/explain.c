@@ -271,6 +271,16 @@ do_output(struct xstate *x, struct flow *flow, ofp_port_t port,
     add_output(x, port, flow, step);
 }
 
+/* Makes 'flow' untracked: no conntrack state, zone, mark or label. */
+static void
+explain_untrack(struct flow *flow)
+{
+    flow->ct_state = 0;
+    flow->ct_zone = 0;
+    flow->ct_mark = 0;
+    memset(&flow->ct_label, 0, sizeof flow->ct_label);
+}
+
 /* Executes the actions 'ofpacts' of the flow of step 'step' (matched in
  * 'table_id') on 'flow'. */
 static void
@@ -359,12 +369,12 @@ do_actions(struct xstate *x, struct flow *flow, const struct ofpact *ofpacts,
                 return;
             }
             /* As in OVS, the packet is untracked again after ct(). */
-            flow->ct_state = 0;
-            flow->ct_zone = 0;
-            flow->ct_mark = 0;
-            memset(&flow->ct_label, 0, sizeof flow->ct_label);
+            explain_untrack(flow);
             break;
         }
+        case OFPACT_CT_CLEAR:
+            explain_untrack(flow);
+            break;
         case OFPACT_CONJUNCTION:
             /* Clause flows are in the classifier as clauses. */
             break;

@@ -596,7 +596,10 @@ ms_dispatch_flows(struct ms_ctx *mc)
  * passes above) goes to STATE with the port's conntrack zone in reg3 and
  * its dispatch ID in reg1.  STATE sends IPv4 through conntrack and judges
  * the other EtherTypes by the dispatch, so the port needs no flow of its
- * own for them. */
+ * own for them.  On the destination side the packet may still be tracked
+ * in the sender's zone (a reply, which the source side passes without a
+ * commit): ct_clear makes it untracked, so that STATE runs conntrack in
+ * this port's zone, as it must for every packet. */
 static void
 ms_port_flows(struct ms_ctx *mc, const struct ms_port *mp)
 {
@@ -614,6 +617,9 @@ ms_port_flows(struct ms_ctx *mc, const struct ms_port *mp)
     pipeline_put_load_reg(&ofpacts, PIPELINE_REG_ZONE,
                           ms_zone(mc->ctx, port));
     pipeline_put_load_reg(&ofpacts, PIPELINE_REG_DISPATCH, mp->dispatch_id);
+    if (side->inbound) {
+        ofpact_put_CT_CLEAR(&ofpacts);
+    }
     pipeline_put_goto(&ofpacts, side->state);
     ms_add(mc, side->entry, MS_PRIO_ENTRY, &m, ntohll(port->cookie),
            &ofpacts);

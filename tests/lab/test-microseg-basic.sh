@@ -20,6 +20,16 @@ UP1="in_port=Ethernet3,dl_vlan=101"
 t_check "web1 -> app1 tcp/8080 connects (across the uplink)" tcp_ok web1 $APP1 8080
 t_check "web1 -> app2 tcp/8080 connects (same host)" tcp_ok web1 $APP2 8080
 t_check "web1 -> app1 tcp/9005 connects (in the 9000-9010 range)" tcp_ok web1 $APP1 9005
+# bulk FROM IP PORT: 4 MB through the echo server at IP:PORT and back, the
+# bytes that came back (TCP windows open only if each side's conntrack
+# sees both directions of the connection in its own zone).
+bulk() {
+    lab_exec "$1" sh -c "head -c 4000000 /dev/zero | nc -N -w 5 $2 $3 | wc -c"
+}
+n=$(bulk web1 $APP2 8080)
+t_check "web1 -> app2 tcp/8080: 4 MB echoed back in full ($n bytes; same host)" [ "$n" = 4000000 ]
+n=$(bulk web1 $APP1 8080)
+t_check "web1 -> app1 tcp/8080: 4 MB echoed back in full ($n bytes; across the uplink)" [ "$n" = 4000000 ]
 d0=$(flow_pkts $H2 deny web-app)
 t_check "web1 -> app1 tcp/22 does not" tcp_fails web1 $APP1 22
 t_check "  ... web-app's DENY flows on $H2 counted it ($d0 -> $(flow_pkts $H2 deny web-app))" \

@@ -152,6 +152,17 @@ tables(const struct explain_result *r)
         free(o_);                                   \
     } while (0)
 
+/* Runs make_packet(IN_PORT, DPORT) through 'FS' and checks its outputs. */
+#define CHECK_PACKET_OUTPUTS(FS, IN_PORT, DPORT, EXPECTED)  \
+    do {                                                    \
+        struct flow p_;                                     \
+        struct explain_result r_;                           \
+        make_packet(&p_, IN_PORT, DPORT);                   \
+        run(FS, NULL, &p_, &r_);                            \
+        CHECK_OUTPUTS(&r_, EXPECTED);                       \
+        explain_result_destroy(&r_);                        \
+    } while (0)
+
 #define CHECK_TABLES(R, EXPECTED)                   \
     do {                                            \
         char *t_ = tables(R);                       \
@@ -238,16 +249,8 @@ test_output_reg(void)
              "actions=set_field:0xa->reg8,goto_table:60");
     add_flow(&fs, "table=60,priority=10 actions=output:NXM_NX_REG8[0..15]");
 
-    struct flow p;
-    struct explain_result r;
-    make_packet(&p, 1, 80);
-    run(&fs, NULL, &p, &r);
-    CHECK_OUTPUTS(&r, "11");
-    explain_result_destroy(&r);
-    make_packet(&p, 2, 80);
-    run(&fs, NULL, &p, &r);
-    CHECK_OUTPUTS(&r, "10");
-    explain_result_destroy(&r);
+    CHECK_PACKET_OUTPUTS(&fs, 1, 80, "11");
+    CHECK_PACKET_OUTPUTS(&fs, 2, 80, "10");
     flowset_destroy(&fs);
 }
 
@@ -383,18 +386,11 @@ test_conjunction(void)
     add_flow(&fs, "table=0,priority=10,conj_id=7,ip actions=output:2");
     add_flow(&fs, "table=0,priority=0 actions=output:9");
 
+    CHECK_PACKET_OUTPUTS(&fs, 1, 443, "2");
+    CHECK_PACKET_OUTPUTS(&fs, 1, 81, "9");      /* Clause 2 fails. */
+
     struct flow p;
     struct explain_result r;
-    make_packet(&p, 1, 443);
-    run(&fs, NULL, &p, &r);
-    CHECK_OUTPUTS(&r, "2");
-    explain_result_destroy(&r);
-
-    make_packet(&p, 1, 81);         /* Clause 2 fails. */
-    run(&fs, NULL, &p, &r);
-    CHECK_OUTPUTS(&r, "9");
-    explain_result_destroy(&r);
-
     make_packet(&p, 1, 80);
     p.nw_src = htonl(0x0a000002);   /* Clause 1 fails. */
     run(&fs, NULL, &p, &r);

@@ -407,15 +407,16 @@ ms_put_dispatch(struct ofpbuf *ofpacts, const struct ms_ctx *mc,
     pipeline_put_goto(ofpacts, mc->side->verdict);
 }
 
-/* Adds the STATE flows that dispatch the packets of the ports whose
- * dispatch is 'mp''s: those with 'mp''s dispatch ID in reg1 or, if
- * 'by_port' (another dispatch has the same ID), 'mp''s own packets only.
- * The original direction is dispatched; under an enforcing quarantine,
- * every packet.  On the destination side, a port with isolations gets a
- * second flow one priority up for packets whose sender is a local VM: its
- * source side evaluated the isolation already, so same-host traffic is
- * counted once.  The flows carry the bridge's cookie: they serve every
- * port with that dispatch, touched or not. */
+/* Adds the STATE flows of the packets of the ports whose dispatch is
+ * 'mp''s: those with 'mp''s dispatch ID in reg1 or, if 'by_port' (another
+ * dispatch has the same ID), 'mp''s own packets only.  The original
+ * direction is dispatched; under an enforcing quarantine, every packet.
+ * On the destination side, a port with isolations gets a second flow one
+ * priority up for packets whose sender is a local VM: its source side
+ * evaluated the isolation already, so same-host traffic is counted once.
+ * These flows carry the bridge's cookie: they serve every port with that
+ * dispatch, touched or not.  If the dispatch denies other EtherTypes, a
+ * last flow drops them with the denying policy's cookie. */
 static void
 ms_add_dispatch(struct ms_ctx *mc, const struct ms_port *mp, bool by_port)
 {
@@ -423,14 +424,17 @@ ms_add_dispatch(struct ms_ctx *mc, const struct ms_port *mp, bool by_port)
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
     uint64_t cookie = ntohll(mc->ctx->bridge_cookie);
     uint16_t priority;
-    struct match m;
+    struct match packets, m;
 
+    /* The packets of the dispatch, in any conntrack state. */
     if (by_port) {
-        ms_match_port(&m, mc->side, mp->port);
+        ms_match_port(&packets, mc->side, mp->port);
     } else {
-        match_init_catchall(&m);
+        match_init_catchall(&packets);
     }
-    match_set_reg(&m, PIPELINE_REG_DISPATCH, mp->dispatch_id);
+    match_set_reg(&packets, PIPELINE_REG_DISPATCH, mp->dispatch_id);
+
+    m = packets;
     if (mp->quarantined) {
         match_set_ct_state_masked(&m, CS_TRACKED, CS_TRACKED);
         priority = MS_PRIO_STATE_QUARANTINE;
@@ -456,12 +460,7 @@ ms_add_dispatch(struct ms_ctx *mc, const struct ms_port *mp, bool by_port)
         const struct intent_policy *p = mp->non_ip_denier;
         unsigned int bits = pipeline_cookie_rule_bits(
             mc->side->inbound && p->type == INTENT_POLICY_APPLICATION, NULL);
-        if (by_port) {
-            ms_match_port(&m, mc->side, mp->port);
-        } else {
-            match_init_catchall(&m);
-        }
-        match_set_reg(&m, PIPELINE_REG_DISPATCH, mp->dispatch_id);
+        m = packets;
         match_set_ct_state_masked(&m, 0, CS_TRACKED);
         ofpbuf_clear(&ofpacts);
         bool force = mc->ctx->force;

@@ -1,12 +1,18 @@
 /*
  * Stage classify (table 0): the ingress port decides the role.
  *
- * A vNIC or host adapter port the switch has sets reg0 to its role and
- * goes on to vlan_in; on a balance-slb bond's bridge it also loads into
- * reg8 the member the port is pinned to.  Uplink members are the bond
- * logic's business (bond.c): which member accepts, which drops.
- * Everything else (a port the intent does not know) drops at the table
- * miss.
+ * A vNIC or host adapter port the switch has is admitted by one flow,
+ * which matches its port and its own source MAC (a port may send only
+ * from its MAC: port_security relies on this check), sets reg0 to its
+ * role and, on a balance-slb bond's bridge, loads into reg8 the member
+ * the port is pinned to.  An access port's flow also admits only untagged
+ * frames and pushes its network's VLAN, and goes straight on to
+ * port_security; a trunk's goes on to vlan_in (vlan_in.c).  Uplink
+ * members are the bond logic's business (bond.c): which member accepts,
+ * which drops.  Everything else (a port the intent does not know, a
+ * foreign source MAC, a tagged frame from an access port) drops at the
+ * table miss, or on a balance-slb bridge at the reflection filter of the
+ * port's MAC.
  */
 #include <config.h>
 
@@ -30,10 +36,13 @@ pipeline_classify(struct pipeline_ctx *ctx)
         }
         match_init_catchall(&match);
         match_set_in_port(&match, p->ofp_port);
+        match_set_dl_src(&match, p->mac);
         ofpbuf_clear(&ofpacts);
         pipeline_put_load_reg(&ofpacts, PIPELINE_REG_ROLE, p->role);
         pipeline_bond_put_pin(ctx, p, &ofpacts);
-        pipeline_put_goto(&ofpacts, PIPELINE_T_VLAN_IN);
+        enum pipeline_table next = pipeline_vlan_in_local(p, &match,
+                                                          &ofpacts);
+        pipeline_put_goto(&ofpacts, next);
         pipeline_add_flow(ctx, PIPELINE_T_CLASSIFY, CLASSIFY_PRIO_LOCAL,
                           &match, p->cookie, &ofpacts);
     }

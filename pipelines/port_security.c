@@ -1,25 +1,28 @@
 /*
  * Stage port_security (table 20): anti-spoofing for local ports.
  *
- * A vNIC or adapter may send only from its own MAC.  With an IPv4 address
- * in the intent, its IPv4 packets must come from that address and its ARP
- * packets must carry it as sender (arp_spa) and its MAC as sender hardware
- * address (arp_sha); a DHCP discover / request from 0.0.0.0 (udp 68 -> 67)
- * is still allowed.  Without an address, IPv4 must come from its own MAC
- * and ARP must carry its own MAC as arp_sha.  Any other IPv4 or ARP from a
+ * A vNIC or adapter may send only from its own MAC: classify checked
+ * that already (its one flow per port matches the source MAC), so this
+ * table checks addresses only.  With an IPv4 address in the intent, its
+ * IPv4 packets must come from that address and its ARP packets must carry
+ * it as sender (arp_spa) and its MAC as sender hardware address
+ * (arp_sha).  A DHCP discover / request from 0.0.0.0 (udp 68 -> 67) is
+ * allowed from every local port, by one flow for the whole bridge.
+ * Without an address, any IPv4 is allowed (its source MAC is its own) and
+ * ARP must carry its own MAC as arp_sha.  Any other IPv4 or ARP from a
  * local port drops at two flows for the whole bridge (below the allowing
- * flows, above "anything else from its own MAC"), not at flows of every
- * port.  VMs (not host adapters) may never send DHCP server replies (udp
- * source port 67) nor IPv6 router advertisements (ICMPv6 type 134): two
- * flows for every VM port of the bridge, matching the VM role in reg0.
- * On a trunk vNIC the address rules apply to the native network only: the
- * intent has no addresses for the other VLANs, so a trunk with an address
- * also has the rules of a port without one, and drops of its own for the
- * native network.  Frames from the uplink skip this table's checks.
+ * flows), not at flows of every port; everything else goes on at the
+ * table miss.  VMs (not host adapters) may never send DHCP server replies
+ * (udp source port 67) nor IPv6 router advertisements (ICMPv6 type 134):
+ * two flows for every VM port of the bridge, matching the VM role in
+ * reg0.  On a trunk vNIC the address rules apply to the native network
+ * only: the intent has no addresses for the other VLANs, so a trunk with
+ * an address also has the rules of a port without one, and drops of its
+ * own for the native network.  Frames from the uplink skip this table's
+ * checks.
  *
- * Priorities, highest first: DENY, IP_ALLOW, IP_DENY, MAC_IP_ALLOW,
- * L3_DENY, MAC_ALLOW; anything left (a foreign source MAC) drops at the
- * table miss.
+ * Priorities, highest first: DENY, IP_ALLOW (and UPLINK), DHCP, IP_DENY,
+ * MAC_IP_ALLOW, L3_DENY; anything left goes on at the table miss.
  */
 #include <config.h>
 
@@ -90,6 +93,27 @@ ps_vm_denials(struct pipeline_ctx *ctx)
     ofpbuf_uninit(&ofpacts);
 }
 
+/* Adds the flow that lets a DHCP discover / request from 0.0.0.0 (udp 68
+ * -> 67) of any local port through, before the port has its address. */
+static void
+ps_dhcp_discover(struct pipeline_ctx *ctx)
+{
+    uint64_t stub[32 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct match m;
+
+    match_init_catchall(&m);
+    match_set_dl_type(&m, htons(ETH_TYPE_IP));
+    match_set_nw_src(&m, htonl(0));
+    match_set_nw_proto(&m, IPPROTO_UDP);
+    match_set_tp_src(&m, htons(DHCP_CLIENT_PORT));
+    match_set_tp_dst(&m, htons(DHCP_SERVER_PORT));
+    pipeline_put_goto(&ofpacts, PIPELINE_T_MICROSEG_OUT);
+    pipeline_add_flow(ctx, PIPELINE_T_PORT_SECURITY, PS_PRIO_DHCP, &m,
+                      ctx->bridge_cookie, &ofpacts);
+    ofpbuf_uninit(&ofpacts);
+}
+
 /* Adds the flows that drop the IPv4 and ARP packets of local ports that no
  * flow of their port allowed (the uplink's frames went on at a higher
  * priority). */
@@ -120,24 +144,12 @@ ps_port(struct pipeline_ctx *ctx, const struct pipeline_port *p)
     if (p->has_ip) {
         /* IPv4 from its own address. */
         ps_match_port(&m, p, true);
-        match_set_dl_src(&m, p->mac);
         match_set_dl_type(&m, htons(ETH_TYPE_IP));
         match_set_nw_src(&m, p->ip);
         ps_add(ctx, p, PS_PRIO_IP_ALLOW, &m, true);
 
-        /* DHCP discover / request before it has its address. */
-        ps_match_port(&m, p, true);
-        match_set_dl_src(&m, p->mac);
-        match_set_dl_type(&m, htons(ETH_TYPE_IP));
-        match_set_nw_src(&m, htonl(0));
-        match_set_nw_proto(&m, IPPROTO_UDP);
-        match_set_tp_src(&m, htons(DHCP_CLIENT_PORT));
-        match_set_tp_dst(&m, htons(DHCP_SERVER_PORT));
-        ps_add(ctx, p, PS_PRIO_IP_ALLOW, &m, true);
-
         /* ARP with its own MAC and address. */
         ps_match_port(&m, p, true);
-        match_set_dl_src(&m, p->mac);
         match_set_dl_type(&m, htons(ETH_TYPE_ARP));
         match_set_nw_src(&m, p->ip);
         match_set_arp_sha(&m, p->mac);
@@ -145,7 +157,7 @@ ps_port(struct pipeline_ctx *ctx, const struct pipeline_port *p)
 
         if (p->trunk) {
             /* Any other IPv4 or ARP on the native network (the flows
-             * below allow the other networks' from its own MAC). */
+             * below allow the other networks'). */
             ps_match_port(&m, p, true);
             match_set_dl_type(&m, htons(ETH_TYPE_IP));
             ps_add(ctx, p, PS_PRIO_IP_DENY, &m, false);
@@ -156,24 +168,17 @@ ps_port(struct pipeline_ctx *ctx, const struct pipeline_port *p)
     }
 
     if (!p->has_ip || p->trunk) {
-        /* IPv4 from its own MAC; ARP must carry its own MAC.  The address
-         * is not known. */
+        /* Any IPv4 (from its own MAC, as classify checked); ARP must carry
+         * its own MAC.  The address is not known. */
         ps_match_port(&m, p, false);
-        match_set_dl_src(&m, p->mac);
         match_set_dl_type(&m, htons(ETH_TYPE_IP));
         ps_add(ctx, p, PS_PRIO_MAC_IP_ALLOW, &m, true);
 
         ps_match_port(&m, p, false);
-        match_set_dl_src(&m, p->mac);
         match_set_dl_type(&m, htons(ETH_TYPE_ARP));
         match_set_arp_sha(&m, p->mac);
         ps_add(ctx, p, PS_PRIO_MAC_IP_ALLOW, &m, true);
     }
-
-    /* Anything else from its own MAC. */
-    ps_match_port(&m, p, false);
-    match_set_dl_src(&m, p->mac);
-    ps_add(ctx, p, PS_PRIO_MAC_ALLOW, &m, true);
 }
 
 /* Adds the port_security flows of 'ctx''s bridge. */
@@ -203,7 +208,9 @@ pipeline_port_security(struct pipeline_ctx *ctx)
         ps_vm_denials(ctx);
     }
     if (ctx->n_ports) {
+        ps_dhcp_discover(ctx);
         ps_l3_denials(ctx);
     }
-    pipeline_add_miss(ctx, PIPELINE_T_PORT_SECURITY, false, 0);
+    pipeline_add_miss(ctx, PIPELINE_T_PORT_SECURITY, true,
+                      PIPELINE_T_MICROSEG_OUT);
 }

@@ -91,15 +91,16 @@ enum pipeline_role {
 
 #define PS_PRIO_UPLINK 100              /* Uplink skips port security. */
 #define PS_PRIO_DENY 200                /* DHCP server replies, IPv6 RAs. */
-#define PS_PRIO_IP_ALLOW 100            /* Own MAC and own IPv4 / ARP. */
+#define PS_PRIO_IP_ALLOW 100            /* Own IPv4 / ARP. */
+#define PS_PRIO_DHCP 95                 /* DHCP discover from 0.0.0.0 (one
+                                         * flow a bridge). */
 #define PS_PRIO_IP_DENY 90              /* A trunk's native network: any
                                          * other IPv4 / ARP. */
 #define PS_PRIO_MAC_IP_ALLOW 80         /* Without an address (or a trunk's
-                                         * other networks): IPv4 from own
-                                         * MAC, ARP with own MAC as sha. */
+                                         * other networks): any IPv4, ARP
+                                         * with own MAC as sha. */
 #define PS_PRIO_L3_DENY 70              /* Any other IPv4 / ARP from a local
                                          * port (two flows a bridge). */
-#define PS_PRIO_MAC_ALLOW 50            /* Anything else from own MAC. */
 
 #define L2_PRIO_UNICAST 100             /* (VLAN, local MAC) -> port. */
 #define L2_PRIO_FLOOD_FROM_UPLINK 60    /* Multicast from the uplink. */
@@ -235,6 +236,9 @@ void pipeline_memo_end(struct pipeline_ctx *);
 /* Stages, in pipeline order.  Each appends its flows to 'ctx->out'. */
 void pipeline_classify(struct pipeline_ctx *);
 void pipeline_vlan_in(struct pipeline_ctx *);
+enum pipeline_table pipeline_vlan_in_local(const struct pipeline_port *,
+                                           struct match *,
+                                           struct ofpbuf *ofpacts);
 void pipeline_port_security(struct pipeline_ctx *);
 void pipeline_microseg_out(struct pipeline_ctx *);
 void pipeline_service_chain(struct pipeline_ctx *);

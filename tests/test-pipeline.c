@@ -392,13 +392,19 @@ test_classify_active_backup(void)
     struct intent *a = intent_a("active-backup", "eth4", "");
     char *text = compile_text(a, PORTS_A);
 
-    /* vNICs get role 1; eth4, the primary, is the active member and the
-     * only one accepting (role 3); eth3 drops; unknown ports drop. */
+    /* vNICs get role 1, from their own MAC only, and being access ports
+     * only untagged, with their VLAN pushed (4197 = 0x1000 | 101): they
+     * skip vlan_in.  eth4, the primary, is the active member and the only
+     * one accepting (role 3); eth3 drops; unknown ports drop. */
     CHECK_TEXT(table_lines(text, 0),
-        "table=0, priority=100, cookie=NIC:vm1:0, in_port=1 "
-        "actions=set_field:0x1->reg0,goto_table:10\n"
-        "table=0, priority=100, cookie=NIC:vm2:0, in_port=2 "
-        "actions=set_field:0x1->reg0,goto_table:10\n"
+        "table=0, priority=100, cookie=NIC:vm1:0, "
+        "in_port=1,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:01:01 "
+        "actions=set_field:0x1->reg0,"
+        "push_vlan:0x8100,set_field:4197->vlan_vid,goto_table:20\n"
+        "table=0, priority=100, cookie=NIC:vm2:0, "
+        "in_port=2,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:02:01 "
+        "actions=set_field:0x1->reg0,"
+        "push_vlan:0x8100,set_field:4198->vlan_vid,goto_table:20\n"
         "table=0, priority=80, cookie=UP:br0-up, in_port=10 actions=drop\n"
         "table=0, priority=80, cookie=UP:br0-up, in_port=11 "
         "actions=set_field:0x3->reg0,goto_table:10\n"
@@ -424,15 +430,10 @@ test_vlan_in(void)
     struct intent *a = intent_a("active-backup", "eth4", "");
     char *text = compile_text(a, PORTS_A);
 
-    /* Access ports: untagged only, VLAN pushed (4197 = 0x1000 | 101).
-     * Uplink: the two carried VLANs. */
+    /* Access ports have no flows here (classify admits their untagged
+     * frames and pushes the VLAN: test_classify_active_backup).  Uplink:
+     * the two carried VLANs. */
     CHECK_TEXT(table_lines(text, 10),
-        "table=10, priority=100, cookie=NIC:vm1:0, "
-        "in_port=1,vlan_tci=0x0000/0x1000 "
-        "actions=push_vlan:0x8100,set_field:4197->vlan_vid,goto_table:20\n"
-        "table=10, priority=100, cookie=NIC:vm2:0, "
-        "in_port=2,vlan_tci=0x0000/0x1000 "
-        "actions=push_vlan:0x8100,set_field:4198->vlan_vid,goto_table:20\n"
         "table=10, priority=100, cookie=NET:vlan101, reg0=0x3,dl_vlan=101 "
         "actions=goto_table:20\n"
         "table=10, priority=100, cookie=NET:vlan102, reg0=0x3,dl_vlan=102 "
@@ -441,16 +442,24 @@ test_vlan_in(void)
     free(text);
     intent_destroy(a);
 
-    /* Untagged network: no push, for the adapter and vm3 alike; the
-     * uplink admits untagged frames.  Trunk vm4: untagged = native
-     * vlan101 (pushed), tagged 102 and 103 as they are. */
+    /* Untagged network: no push, for the adapter and vm3 alike (their
+     * classify flows go straight to port_security); the uplink admits
+     * untagged frames.  Trunk vm4 (its classify flow goes to vlan_in):
+     * untagged = native vlan101 (pushed), tagged 102 and 103 as they
+     * are. */
     struct intent *b = parse_intent(intent_b_json);
     text = compile_text(b, PORTS_B);
+    CHECK_TEXT(grep_lines(text, "table=0, priority=100,"),
+        "table=0, priority=100, cookie=AD:mgmt, "
+        "in_port=5,vlan_tci=0x0000/0x1000,dl_src=02:00:0a:08:0a:0b "
+        "actions=set_field:0x2->reg0,goto_table:20\n"
+        "table=0, priority=100, cookie=NIC:vm3:0, "
+        "in_port=3,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:03:01 "
+        "actions=set_field:0x1->reg0,goto_table:20\n"
+        "table=0, priority=100, cookie=NIC:vm4:0, "
+        "in_port=4,dl_src=50:6b:8d:00:04:01 "
+        "actions=set_field:0x1->reg0,goto_table:10\n");
     CHECK_TEXT(table_lines(text, 10),
-        "table=10, priority=100, cookie=AD:mgmt, "
-        "in_port=5,vlan_tci=0x0000/0x1000 actions=goto_table:20\n"
-        "table=10, priority=100, cookie=NIC:vm3:0, "
-        "in_port=3,vlan_tci=0x0000/0x1000 actions=goto_table:20\n"
         "table=10, priority=100, cookie=NIC:vm4:0, "
         "in_port=4,vlan_tci=0x0000/0x1000 "
         "actions=push_vlan:0x8100,set_field:4197->vlan_vid,goto_table:20\n"
@@ -477,48 +486,42 @@ test_port_security(void)
     struct intent *a = intent_a("active-backup", "eth4", "");
     char *text = compile_text(a, PORTS_A);
 
-    /* vm1 has an address: IPv4 and ARP must carry it; DHCP from 0.0.0.0
-     * allowed.  vm2 has none: IPv4 from its MAC, ARP must still carry its
-     * MAC.  Any other IPv4 or ARP drops at two flows for the bridge.  Both:
-     * anything else only from their MAC, and no DHCP server replies nor
-     * RAs from any VM port (two flows for all, on the VM role in reg0). */
+    /* The source MAC was checked by classify.  vm1 has an address: IPv4
+     * and ARP must carry it.  vm2 has none: any IPv4, ARP must still carry
+     * its MAC.  DHCP from 0.0.0.0 is allowed, and any other IPv4 or ARP
+     * drops, at flows for the bridge; everything else goes on at the
+     * table miss.  No DHCP server replies nor RAs from any VM port (two
+     * flows for all, on the VM role in reg0). */
     CHECK_TEXT(table_lines(text, 20),
         "table=20, priority=200, cookie=BR:br0, udp,reg0=0x1,tp_src=67 "
         "actions=drop\n"
         "table=20, priority=200, cookie=BR:br0, "
         "icmp6,reg0=0x1,icmp_type=134 actions=drop\n"
         "table=20, priority=100, cookie=NIC:vm1:0, "
-        "ip,in_port=1,dl_src=50:6b:8d:00:01:01,nw_src=10.8.101.1 "
+        "ip,in_port=1,nw_src=10.8.101.1 actions=goto_table:30\n"
+        "table=20, priority=100, cookie=NIC:vm1:0, "
+        "arp,in_port=1,arp_spa=10.8.101.1,arp_sha=50:6b:8d:00:01:01 "
         "actions=goto_table:30\n"
-        "table=20, priority=100, cookie=NIC:vm1:0, "
-        "udp,in_port=1,dl_src=50:6b:8d:00:01:01,nw_src=0.0.0.0,"
-        "tp_src=68,tp_dst=67 actions=goto_table:30\n"
-        "table=20, priority=100, cookie=NIC:vm1:0, "
-        "arp,in_port=1,dl_src=50:6b:8d:00:01:01,arp_spa=10.8.101.1,"
-        "arp_sha=50:6b:8d:00:01:01 actions=goto_table:30\n"
-        "table=20, priority=50, cookie=NIC:vm1:0, "
-        "in_port=1,dl_src=50:6b:8d:00:01:01 actions=goto_table:30\n"
 
         "table=20, priority=80, cookie=NIC:vm2:0, "
-        "ip,in_port=2,dl_src=50:6b:8d:00:02:01 actions=goto_table:30\n"
+        "ip,in_port=2 actions=goto_table:30\n"
         "table=20, priority=80, cookie=NIC:vm2:0, "
-        "arp,in_port=2,dl_src=50:6b:8d:00:02:01,arp_sha=50:6b:8d:00:02:01 "
-        "actions=goto_table:30\n"
-        "table=20, priority=50, cookie=NIC:vm2:0, "
-        "in_port=2,dl_src=50:6b:8d:00:02:01 actions=goto_table:30\n"
+        "arp,in_port=2,arp_sha=50:6b:8d:00:02:01 actions=goto_table:30\n"
 
         "table=20, priority=100, cookie=UP:br0-up, reg0=0x3 "
         "actions=goto_table:30\n"
+        "table=20, priority=95, cookie=BR:br0, "
+        "udp,nw_src=0.0.0.0,tp_src=68,tp_dst=67 actions=goto_table:30\n"
         "table=20, priority=70, cookie=BR:br0, ip actions=drop\n"
         "table=20, priority=70, cookie=BR:br0, arp actions=drop\n"
-        "table=20, priority=0, cookie=BR:br0 actions=drop\n");
+        "table=20, priority=0, cookie=BR:br0 actions=goto_table:30\n");
     free(text);
     intent_destroy(a);
 
     /* The adapter: address rules, but no DHCP / RA denials (a host may
      * serve them: they match the VM role only).  The trunk vm4: address
-     * rules on its native VLAN only (and drops of its own there), IPv4
-     * from its MAC and ARP sender MAC on every VLAN. */
+     * rules on its native VLAN only (and drops of its own there), any
+     * IPv4 and ARP with its MAC as sender on every VLAN. */
     struct intent *b = parse_intent(intent_b_json);
     text = compile_text(b, PORTS_B);
     char *got = table_lines(text, 20);
@@ -530,33 +533,20 @@ test_port_security(void)
         "table=20, priority=200, cookie=BR:br0, "
         "icmp6,reg0=0x1,icmp_type=134 actions=drop\n"
         "table=20, priority=100, cookie=AD:mgmt, "
-        "ip,in_port=5,dl_src=02:00:0a:08:0a:0b,nw_src=10.8.10.11 "
+        "ip,in_port=5,nw_src=10.8.10.11 actions=goto_table:30\n"
+        "table=20, priority=100, cookie=AD:mgmt, "
+        "arp,in_port=5,arp_spa=10.8.10.11,arp_sha=02:00:0a:08:0a:0b "
         "actions=goto_table:30\n"
-        "table=20, priority=100, cookie=AD:mgmt, "
-        "udp,in_port=5,dl_src=02:00:0a:08:0a:0b,nw_src=0.0.0.0,"
-        "tp_src=68,tp_dst=67 actions=goto_table:30\n"
-        "table=20, priority=100, cookie=AD:mgmt, "
-        "arp,in_port=5,dl_src=02:00:0a:08:0a:0b,arp_spa=10.8.10.11,"
-        "arp_sha=02:00:0a:08:0a:0b actions=goto_table:30\n"
-        "table=20, priority=50, cookie=AD:mgmt, "
-        "in_port=5,dl_src=02:00:0a:08:0a:0b actions=goto_table:30\n"
 
         "table=20, priority=80, cookie=NIC:vm3:0, "
-        "ip,in_port=3,dl_src=50:6b:8d:00:03:01 actions=goto_table:30\n"
+        "ip,in_port=3 actions=goto_table:30\n"
         "table=20, priority=80, cookie=NIC:vm3:0, "
-        "arp,in_port=3,dl_src=50:6b:8d:00:03:01,arp_sha=50:6b:8d:00:03:01 "
-        "actions=goto_table:30\n"
-        "table=20, priority=50, cookie=NIC:vm3:0, "
-        "in_port=3,dl_src=50:6b:8d:00:03:01 actions=goto_table:30\n"
+        "arp,in_port=3,arp_sha=50:6b:8d:00:03:01 actions=goto_table:30\n"
 
         "table=20, priority=100, cookie=NIC:vm4:0, "
-        "ip,in_port=4,dl_vlan=101,dl_src=50:6b:8d:00:04:01,"
-        "nw_src=10.8.101.4 actions=goto_table:30\n"
+        "ip,in_port=4,dl_vlan=101,nw_src=10.8.101.4 actions=goto_table:30\n"
         "table=20, priority=100, cookie=NIC:vm4:0, "
-        "udp,in_port=4,dl_vlan=101,dl_src=50:6b:8d:00:04:01,"
-        "nw_src=0.0.0.0,tp_src=68,tp_dst=67 actions=goto_table:30\n"
-        "table=20, priority=100, cookie=NIC:vm4:0, "
-        "arp,in_port=4,dl_vlan=101,dl_src=50:6b:8d:00:04:01,"
+        "arp,in_port=4,dl_vlan=101,"
         "arp_spa=10.8.101.4,arp_sha=50:6b:8d:00:04:01 "
         "actions=goto_table:30\n"
         "table=20, priority=90, cookie=NIC:vm4:0, ip,in_port=4,dl_vlan=101 "
@@ -564,18 +554,17 @@ test_port_security(void)
         "table=20, priority=90, cookie=NIC:vm4:0, "
         "arp,in_port=4,dl_vlan=101 actions=drop\n"
         "table=20, priority=80, cookie=NIC:vm4:0, "
-        "ip,in_port=4,dl_src=50:6b:8d:00:04:01 actions=goto_table:30\n"
+        "ip,in_port=4 actions=goto_table:30\n"
         "table=20, priority=80, cookie=NIC:vm4:0, "
-        "arp,in_port=4,dl_src=50:6b:8d:00:04:01,arp_sha=50:6b:8d:00:04:01 "
-        "actions=goto_table:30\n"
-        "table=20, priority=50, cookie=NIC:vm4:0, "
-        "in_port=4,dl_src=50:6b:8d:00:04:01 actions=goto_table:30\n"
+        "arp,in_port=4,arp_sha=50:6b:8d:00:04:01 actions=goto_table:30\n"
 
         "table=20, priority=100, cookie=UP:br0-up, reg0=0x3 "
         "actions=goto_table:30\n"
+        "table=20, priority=95, cookie=BR:br0, "
+        "udp,nw_src=0.0.0.0,tp_src=68,tp_dst=67 actions=goto_table:30\n"
         "table=20, priority=70, cookie=BR:br0, ip actions=drop\n"
         "table=20, priority=70, cookie=BR:br0, arp actions=drop\n"
-        "table=20, priority=0, cookie=BR:br0 actions=drop\n");
+        "table=20, priority=0, cookie=BR:br0 actions=goto_table:30\n");
     free(text);
     intent_destroy(b);
 }
@@ -838,10 +827,14 @@ test_lacp_aggregated(void)
         "table=0, priority=110, cookie=UP:br0-up, "
         "in_port=11,dl_dst=01:80:c2:00:00:02,dl_type=0x8809 "
         "actions=CONTROLLER:65535\n"
-        "table=0, priority=100, cookie=NIC:vm1:0, in_port=1 "
-        "actions=set_field:0x1->reg0,goto_table:10\n"
-        "table=0, priority=100, cookie=NIC:vm2:0, in_port=2 "
-        "actions=set_field:0x1->reg0,goto_table:10\n");
+        "table=0, priority=100, cookie=NIC:vm1:0, "
+        "in_port=1,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:01:01 "
+        "actions=set_field:0x1->reg0,"
+        "push_vlan:0x8100,set_field:4197->vlan_vid,goto_table:20\n"
+        "table=0, priority=100, cookie=NIC:vm2:0, "
+        "in_port=2,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:02:01 "
+        "actions=set_field:0x1->reg0,"
+        "push_vlan:0x8100,set_field:4198->vlan_vid,goto_table:20\n");
     CHECK_TEXT(grep_lines(text, "table=0, priority=80,"),
         "table=0, priority=80, cookie=UP:br0-up, in_port=10 "
         "actions=set_field:0x3->reg0,goto_table:10\n"
@@ -985,10 +978,14 @@ test_balance_slb(void)
      * from outside) drop; both members accept unicast; multicast only on
      * eth3 (the first live member). */
     CHECK_TEXT(table_lines(t_both, 0),
-        "table=0, priority=100, cookie=NIC:vm1:0, in_port=1 "
-        "actions=set_field:0x1->reg0,set_field:0xb->reg8,goto_table:10\n"
-        "table=0, priority=100, cookie=NIC:vm2:0, in_port=2 "
-        "actions=set_field:0x1->reg0,set_field:0xa->reg8,goto_table:10\n"
+        "table=0, priority=100, cookie=NIC:vm1:0, "
+        "in_port=1,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:01:01 "
+        "actions=set_field:0x1->reg0,set_field:0xb->reg8,"
+        "push_vlan:0x8100,set_field:4197->vlan_vid,goto_table:20\n"
+        "table=0, priority=100, cookie=NIC:vm2:0, "
+        "in_port=2,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:02:01 "
+        "actions=set_field:0x1->reg0,set_field:0xa->reg8,"
+        "push_vlan:0x8100,set_field:4198->vlan_vid,goto_table:20\n"
         "table=0, priority=90, cookie=NIC:vm1:0, "
         "dl_src=50:6b:8d:00:01:01 actions=drop\n"
         "table=0, priority=90, cookie=NIC:vm2:0, "
@@ -1019,10 +1016,14 @@ test_balance_slb(void)
     char *t_down = compile(a, "tap1=1 tap2=2 eth3=10 eth4=11/down",
                            &eth4_down);
     CHECK_TEXT(grep_lines(t_down, "table=0, priority=100"),
-        "table=0, priority=100, cookie=NIC:vm1:0, in_port=1 "
-        "actions=set_field:0x1->reg0,set_field:0xa->reg8,goto_table:10\n"
-        "table=0, priority=100, cookie=NIC:vm2:0, in_port=2 "
-        "actions=set_field:0x1->reg0,set_field:0xa->reg8,goto_table:10\n");
+        "table=0, priority=100, cookie=NIC:vm1:0, "
+        "in_port=1,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:01:01 "
+        "actions=set_field:0x1->reg0,set_field:0xa->reg8,"
+        "push_vlan:0x8100,set_field:4197->vlan_vid,goto_table:20\n"
+        "table=0, priority=100, cookie=NIC:vm2:0, "
+        "in_port=2,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:02:01 "
+        "actions=set_field:0x1->reg0,set_field:0xa->reg8,"
+        "push_vlan:0x8100,set_field:4198->vlan_vid,goto_table:20\n");
     CHECK_TEXT(grep_lines(t_down, "table=0, priority=8"),
         "table=0, priority=80, cookie=UP:br0-up, in_port=10 "
         "actions=set_field:0x3->reg0,goto_table:10\n"
@@ -1045,10 +1046,14 @@ test_balance_slb(void)
      * the first live member and takes multicast (no priority-85 drop). */
     char *t_down3 = compile_text(a, "tap1=1 tap2=2 eth3=10/down eth4=11");
     CHECK_TEXT(grep_lines(t_down3, "table=0, priority=100"),
-        "table=0, priority=100, cookie=NIC:vm1:0, in_port=1 "
-        "actions=set_field:0x1->reg0,set_field:0xb->reg8,goto_table:10\n"
-        "table=0, priority=100, cookie=NIC:vm2:0, in_port=2 "
-        "actions=set_field:0x1->reg0,set_field:0xb->reg8,goto_table:10\n");
+        "table=0, priority=100, cookie=NIC:vm1:0, "
+        "in_port=1,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:01:01 "
+        "actions=set_field:0x1->reg0,set_field:0xb->reg8,"
+        "push_vlan:0x8100,set_field:4197->vlan_vid,goto_table:20\n"
+        "table=0, priority=100, cookie=NIC:vm2:0, "
+        "in_port=2,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:02:01 "
+        "actions=set_field:0x1->reg0,set_field:0xb->reg8,"
+        "push_vlan:0x8100,set_field:4198->vlan_vid,goto_table:20\n");
     CHECK_TEXT(grep_lines(t_down3, "table=0, priority=8"),
         "table=0, priority=80, cookie=UP:br0-up, in_port=10 actions=drop\n"
         "table=0, priority=80, cookie=UP:br0-up, in_port=11 "
@@ -1107,9 +1112,9 @@ test_absent_port(void)
      * and groups, and touches nothing else. */
     char *t_with = compile(a, PORTS_A, &with);
     size_t n_vm2 = count_cookie(&with, c2, PIPELINE_COOKIE_OBJECT_MASK);
-    /* classify 1, vlan_in 1, port_security 3 (no address), l2_forward 1,
-     * egress 1. */
-    UNIT_CHECK(n_vm2 == 7);
+    /* classify 1 (access port: no vlan_in flow), port_security 2 (no
+     * address), l2_forward 1, egress 1. */
+    UNIT_CHECK(n_vm2 == 5);
 
     struct flowset_diff d;
     flowset_diff(&without, &with, &d);

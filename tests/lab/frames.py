@@ -11,12 +11,17 @@
       frames of EtherType TYPE (e.g. 0x88b5, neither IPv4 nor ARP)
   frames.py sniff-ethertype IFACE ETH_SRC TYPE SECONDS
       prints how many frames of EtherType TYPE from ETH_SRC arrived on IFACE
+  frames.py udp-broadcast IFACE ETH_SRC IP_SRC SPORT DPORT [COUNT]
+      broadcast UDP datagrams (to 255.255.255.255), e.g. a DHCP discover
+      from 0.0.0.0, 68 -> 67
+  frames.py sniff-udp IFACE ETH_SRC DPORT SECONDS
+      prints how many UDP datagrams to DPORT from ETH_SRC arrived on IFACE
 """
 import sys
 import logging
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import ARP, Dot1Q, Ether, Raw, sendp, sniff  # noqa: E402
+from scapy.all import ARP, IP, UDP, Dot1Q, Ether, Raw, sendp, sniff  # noqa: E402
 
 
 def main():
@@ -51,6 +56,21 @@ def main():
             float(args[3])
         pkts = sniff(iface=iface, timeout=seconds,
                      lfilter=lambda p: (Ether in p and p[Ether].type == etype
+                                        and p[Ether].src == esrc))
+        print(len(pkts))
+    elif cmd == "udp-broadcast":
+        iface, esrc, psrc, sport, dport = args[:5]
+        count = int(args[5]) if len(args) > 5 else 5
+        pkt = (Ether(src=esrc, dst="ff:ff:ff:ff:ff:ff")
+               / IP(src=psrc, dst="255.255.255.255")
+               / UDP(sport=int(sport), dport=int(dport))
+               / Raw(b"flowchain udp broadcast"))
+        sendp(pkt, iface=iface, count=count, inter=0.1, verbose=0)
+    elif cmd == "sniff-udp":
+        iface, esrc, dport, seconds = args[0], args[1], int(args[2]), \
+            float(args[3])
+        pkts = sniff(iface=iface, timeout=seconds,
+                     lfilter=lambda p: (UDP in p and p[UDP].dport == dport
                                         and p[Ether].src == esrc))
         print(len(pkts))
     else:

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Port security with real frames: a VM that changes its MAC, takes another
-# VM's IP, forges an ARP reply, or sends 802.1Q-tagged frames on its access
-# port reaches nothing.  Each attack has a control that shows the same path
+# VM's IP, forges an ARP reply, sends 802.1Q-tagged frames on its access
+# port, or sends from 0.0.0.0 anything but a DHCP discover reaches
+# nothing.  Each attack has a control that shows the same path
 # works when the frame is honest, so a pass is not an accident.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fcd.sh"
@@ -86,5 +87,54 @@ t_check "tagged frames from an access port reach no one on vlan102" \
           [ "$(cat "$LAB_DIR/sniff-rtr")" -eq 0 ]'
 trace=$(lab_trace hv-host01 br-guest "in_port=tap0,dl_src=$VM1_MAC,dl_dst=ff:ff:ff:ff:ff:ff,dl_vlan=102,dl_type=0x0806")
 t_check "ofproto/trace: a tagged frame on tap0 is dropped" \
+    grep -q "Datapath actions: drop" <<<"$trace"
+
+# 5. From 0.0.0.0 (no address yet) only a DHCP discover (udp 68 -> 67) gets
+# through, and only from the VM's own MAC; another EtherType too gets
+# through from its own MAC only.  The vlan101 gateway, across the uplink,
+# counts what arrives.
+FORGED=02:de:ad:be:ef:01
+rtr101_if=$(lab_get router.links.vlan101.iface)
+sniffers=()
+# sniff KIND MAC KEY: counts at the gateway, for 12 s, the frames from MAC
+# of KIND udp (to port KEY) or ethertype (EtherType KEY); seen reads the
+# count.  (Each frames.py takes a second or two to start.)
+sniff() {
+    lab_exec router $FRAMES "sniff-$1" "$rtr101_if" "$2" "$3" 12 \
+        >"$LAB_DIR/sniff-$1-$2-$3" &
+    sniffers+=($!)
+}
+seen() { cat "$LAB_DIR/sniff-$1-$2-$3"; }
+sniff udp "$VM1_MAC" 67
+sniff udp "$VM1_MAC" 69
+sniff udp "$FORGED" 67
+sniff ethertype "$VM1_MAC" 0x88b5
+sniff ethertype "$FORGED" 0x88b5
+sleep 3
+senders=()
+send() { lab_exec vm101-1 $FRAMES "$@" & senders+=($!); }
+send udp-broadcast eth0 "$VM1_MAC" 0.0.0.0 68 67
+send udp-broadcast eth0 "$VM1_MAC" 0.0.0.0 68 69
+send udp-broadcast eth0 "$FORGED" 0.0.0.0 68 67
+send ethertype eth0 "$VM1_MAC" ff:ff:ff:ff:ff:ff 0x88b5
+send ethertype eth0 "$FORGED" ff:ff:ff:ff:ff:ff 0x88b5
+wait "${senders[@]}"
+wait "${sniffers[@]}"
+echo "    at the gateway: discovers $(seen udp "$VM1_MAC" 67) (forged MAC:" \
+     "$(seen udp "$FORGED" 67)), to port 69 $(seen udp "$VM1_MAC" 69);" \
+     "EtherType 0x88b5 $(seen ethertype "$VM1_MAC" 0x88b5) (forged MAC:" \
+     "$(seen ethertype "$FORGED" 0x88b5))"
+t_check "a DHCP discover from 0.0.0.0 reaches the gateway" \
+    [ "$(seen udp "$VM1_MAC" 67)" -ge 5 ]
+t_check "other UDP from 0.0.0.0 reaches nothing" \
+    [ "$(seen udp "$VM1_MAC" 69)" -eq 0 ]
+t_check "the same discover from a forged MAC reaches nothing" \
+    [ "$(seen udp "$FORGED" 67)" -eq 0 ]
+t_check "another EtherType from its own MAC reaches the gateway" \
+    [ "$(seen ethertype "$VM1_MAC" 0x88b5)" -ge 5 ]
+t_check "another EtherType from a forged MAC reaches nothing" \
+    [ "$(seen ethertype "$FORGED" 0x88b5)" -eq 0 ]
+trace=$(lab_trace hv-host01 br-guest "in_port=tap0,dl_src=$VM1_MAC,dl_dst=ff:ff:ff:ff:ff:ff,udp,nw_src=0.0.0.0,nw_dst=255.255.255.255,udp_src=68,udp_dst=69")
+t_check "ofproto/trace: UDP 68 -> 69 from 0.0.0.0 is dropped" \
     grep -q "Datapath actions: drop" <<<"$trace"
 t_done

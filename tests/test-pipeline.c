@@ -386,6 +386,20 @@ test_table_names(void)
     UNIT_CHECK(pipeline_table_name(254) == NULL);
 }
 
+/* Intent A's classify flows of vm1 and vm2: access ports on vlan101 and
+ * vlan102, from their own MAC only and untagged only, their VLAN pushed
+ * (4197 = 0x1000 | 101); 'PIN1' and 'PIN2' are their balance-slb pins'
+ * actions ("set_field:0xb->reg8,"), or "". */
+#define CLASSIFY_A(PIN1, PIN2)                                          \
+    "table=0, priority=100, cookie=NIC:vm1:0, "                         \
+    "in_port=1,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:01:01 "        \
+    "actions=set_field:0x1->reg0," PIN1                                 \
+    "push_vlan:0x8100,set_field:4197->vlan_vid,goto_table:20\n"         \
+    "table=0, priority=100, cookie=NIC:vm2:0, "                         \
+    "in_port=2,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:02:01 "        \
+    "actions=set_field:0x1->reg0," PIN2                                 \
+    "push_vlan:0x8100,set_field:4198->vlan_vid,goto_table:20\n"
+
 static void
 test_classify_active_backup(void)
 {
@@ -397,14 +411,7 @@ test_classify_active_backup(void)
      * skip vlan_in.  eth4, the primary, is the active member and the only
      * one accepting (role 3); eth3 drops; unknown ports drop. */
     CHECK_TEXT(table_lines(text, 0),
-        "table=0, priority=100, cookie=NIC:vm1:0, "
-        "in_port=1,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:01:01 "
-        "actions=set_field:0x1->reg0,"
-        "push_vlan:0x8100,set_field:4197->vlan_vid,goto_table:20\n"
-        "table=0, priority=100, cookie=NIC:vm2:0, "
-        "in_port=2,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:02:01 "
-        "actions=set_field:0x1->reg0,"
-        "push_vlan:0x8100,set_field:4198->vlan_vid,goto_table:20\n"
+        CLASSIFY_A("", "")
         "table=0, priority=80, cookie=UP:br0-up, in_port=10 actions=drop\n"
         "table=0, priority=80, cookie=UP:br0-up, in_port=11 "
         "actions=set_field:0x3->reg0,goto_table:10\n"
@@ -827,14 +834,7 @@ test_lacp_aggregated(void)
         "table=0, priority=110, cookie=UP:br0-up, "
         "in_port=11,dl_dst=01:80:c2:00:00:02,dl_type=0x8809 "
         "actions=CONTROLLER:65535\n"
-        "table=0, priority=100, cookie=NIC:vm1:0, "
-        "in_port=1,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:01:01 "
-        "actions=set_field:0x1->reg0,"
-        "push_vlan:0x8100,set_field:4197->vlan_vid,goto_table:20\n"
-        "table=0, priority=100, cookie=NIC:vm2:0, "
-        "in_port=2,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:02:01 "
-        "actions=set_field:0x1->reg0,"
-        "push_vlan:0x8100,set_field:4198->vlan_vid,goto_table:20\n");
+        CLASSIFY_A("", ""));
     CHECK_TEXT(grep_lines(text, "table=0, priority=80,"),
         "table=0, priority=80, cookie=UP:br0-up, in_port=10 "
         "actions=set_field:0x3->reg0,goto_table:10\n"
@@ -978,14 +978,7 @@ test_balance_slb(void)
      * from outside) drop; both members accept unicast; multicast only on
      * eth3 (the first live member). */
     CHECK_TEXT(table_lines(t_both, 0),
-        "table=0, priority=100, cookie=NIC:vm1:0, "
-        "in_port=1,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:01:01 "
-        "actions=set_field:0x1->reg0,set_field:0xb->reg8,"
-        "push_vlan:0x8100,set_field:4197->vlan_vid,goto_table:20\n"
-        "table=0, priority=100, cookie=NIC:vm2:0, "
-        "in_port=2,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:02:01 "
-        "actions=set_field:0x1->reg0,set_field:0xa->reg8,"
-        "push_vlan:0x8100,set_field:4198->vlan_vid,goto_table:20\n"
+        CLASSIFY_A("set_field:0xb->reg8,", "set_field:0xa->reg8,")
         "table=0, priority=90, cookie=NIC:vm1:0, "
         "dl_src=50:6b:8d:00:01:01 actions=drop\n"
         "table=0, priority=90, cookie=NIC:vm2:0, "
@@ -1016,14 +1009,7 @@ test_balance_slb(void)
     char *t_down = compile(a, "tap1=1 tap2=2 eth3=10 eth4=11/down",
                            &eth4_down);
     CHECK_TEXT(grep_lines(t_down, "table=0, priority=100"),
-        "table=0, priority=100, cookie=NIC:vm1:0, "
-        "in_port=1,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:01:01 "
-        "actions=set_field:0x1->reg0,set_field:0xa->reg8,"
-        "push_vlan:0x8100,set_field:4197->vlan_vid,goto_table:20\n"
-        "table=0, priority=100, cookie=NIC:vm2:0, "
-        "in_port=2,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:02:01 "
-        "actions=set_field:0x1->reg0,set_field:0xa->reg8,"
-        "push_vlan:0x8100,set_field:4198->vlan_vid,goto_table:20\n");
+        CLASSIFY_A("set_field:0xa->reg8,", "set_field:0xa->reg8,"));
     CHECK_TEXT(grep_lines(t_down, "table=0, priority=8"),
         "table=0, priority=80, cookie=UP:br0-up, in_port=10 "
         "actions=set_field:0x3->reg0,goto_table:10\n"
@@ -1046,14 +1032,7 @@ test_balance_slb(void)
      * the first live member and takes multicast (no priority-85 drop). */
     char *t_down3 = compile_text(a, "tap1=1 tap2=2 eth3=10/down eth4=11");
     CHECK_TEXT(grep_lines(t_down3, "table=0, priority=100"),
-        "table=0, priority=100, cookie=NIC:vm1:0, "
-        "in_port=1,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:01:01 "
-        "actions=set_field:0x1->reg0,set_field:0xb->reg8,"
-        "push_vlan:0x8100,set_field:4197->vlan_vid,goto_table:20\n"
-        "table=0, priority=100, cookie=NIC:vm2:0, "
-        "in_port=2,vlan_tci=0x0000/0x1000,dl_src=50:6b:8d:00:02:01 "
-        "actions=set_field:0x1->reg0,set_field:0xb->reg8,"
-        "push_vlan:0x8100,set_field:4198->vlan_vid,goto_table:20\n");
+        CLASSIFY_A("set_field:0xb->reg8,", "set_field:0xb->reg8,"));
     CHECK_TEXT(grep_lines(t_down3, "table=0, priority=8"),
         "table=0, priority=80, cookie=UP:br0-up, in_port=10 actions=drop\n"
         "table=0, priority=80, cookie=UP:br0-up, in_port=11 "

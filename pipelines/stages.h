@@ -80,7 +80,9 @@ enum pipeline_role {
 #define PIPELINE_PRIO_MISS 0
 
 #define CLASSIFY_PRIO_LACP 110          /* LACPDUs on an uplink member. */
-#define CLASSIFY_PRIO_LOCAL 100         /* in_port of a vNIC / adapter. */
+#define CLASSIFY_PRIO_LOCAL 100         /* in_port and own source MAC of a
+                                         * vNIC / adapter (access: only
+                                         * untagged). */
 #define CLASSIFY_PRIO_REFLECTION 90     /* SLB: local source MAC coming back
                                          * from the uplink: drop. */
 #define CLASSIFY_PRIO_UPLINK_MCAST 85   /* SLB: multicast on a member that is

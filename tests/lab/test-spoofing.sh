@@ -96,21 +96,22 @@ t_check "ofproto/trace: a tagged frame on tap0 is dropped" \
 FORGED=02:de:ad:be:ef:01
 rtr101_if=$(lab_get router.links.vlan101.iface)
 sniffers=()
-# sniff KIND MAC KEY: counts at the gateway, for 12 s, the frames from MAC
+# sniff KIND MAC KEY: counts at the gateway, for 15 s, the frames from MAC
 # of KIND udp (to port KEY) or ethertype (EtherType KEY); seen reads the
-# count.  (Each frames.py takes a second or two to start.)
+# count.  Each sniffer creates its ready-* file once it captures.
 sniff() {
-    lab_exec router $FRAMES "sniff-$1" "$rtr101_if" "$2" "$3" 12 \
-        >"$LAB_DIR/sniff-$1-$2-$3" &
+    lab_exec router $FRAMES "sniff-$1" "$rtr101_if" "$2" "$3" 15 \
+        "$LAB_DIR/ready-$1-$2-$3" >"$LAB_DIR/sniff-$1-$2-$3" &
     sniffers+=($!)
 }
 seen() { cat "$LAB_DIR/sniff-$1-$2-$3"; }
+n_ready() { [ "$(ls "$LAB_DIR" | grep -c '^ready-')" -eq "$1" ]; }
 sniff udp "$VM1_MAC" 67
 sniff udp "$VM1_MAC" 69
 sniff udp "$FORGED" 67
 sniff ethertype "$VM1_MAC" 0x88b5
 sniff ethertype "$FORGED" 0x88b5
-sleep 3
+t_check "the gateway's five sniffers capture" wait_until 12 n_ready 5
 senders=()
 send() { lab_exec vm101-1 $FRAMES "$@" & senders+=($!); }
 send udp-broadcast eth0 "$VM1_MAC" 0.0.0.0 68 67

@@ -238,15 +238,20 @@ void pipeline_memo_end(struct pipeline_ctx *);
 /* Stages, in pipeline order.  Each appends its flows to 'ctx->out'. */
 void pipeline_classify(struct pipeline_ctx *);
 void pipeline_vlan_in(struct pipeline_ctx *);
-enum pipeline_table pipeline_vlan_in_local(const struct pipeline_port *,
-                                           struct match *,
-                                           struct ofpbuf *ofpacts);
 void pipeline_port_security(struct pipeline_ctx *);
 void pipeline_microseg_out(struct pipeline_ctx *);
 void pipeline_service_chain(struct pipeline_ctx *);
 void pipeline_l2_forward(struct pipeline_ctx *);
 void pipeline_microseg_in(struct pipeline_ctx *);
 void pipeline_egress(struct pipeline_ctx *);
+
+/* For classify's flow of local port 'p': admits an access port's untagged
+ * frames there (restricts 'match', appends the VLAN push to 'ofpacts') and
+ * returns the table the flow goes to: port_security for an access port,
+ * vlan_in for a trunk (vlan_in.c). */
+enum pipeline_table pipeline_vlan_in_local(const struct pipeline_port *,
+                                           struct match *,
+                                           struct ofpbuf *ofpacts);
 
 /* True if rule sets 'a' and 'b' have the same peer classes: the same
  * distinct peer selectors, in the same order (microseg.c). */

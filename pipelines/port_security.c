@@ -49,11 +49,11 @@ ps_match_port(struct match *match, const struct pipeline_port *p,
     }
 }
 
-/* Adds a flow in port_security for 'p' at 'priority' matching 'match':
- * onward to microseg_out if 'allow', else a drop. */
+/* Adds a flow in port_security with 'cookie' at 'priority' matching
+ * 'match': onward to microseg_out if 'allow', else a drop. */
 static void
-ps_add(struct pipeline_ctx *ctx, const struct pipeline_port *p,
-       uint16_t priority, const struct match *match, bool allow)
+ps_add(struct pipeline_ctx *ctx, ovs_be64 cookie, uint16_t priority,
+       const struct match *match, bool allow)
 {
     uint64_t stub[64 / 8];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
@@ -62,7 +62,7 @@ ps_add(struct pipeline_ctx *ctx, const struct pipeline_port *p,
         pipeline_put_goto(&ofpacts, PIPELINE_T_MICROSEG_OUT);
     }
     pipeline_add_flow(ctx, PIPELINE_T_PORT_SECURITY, priority, match,
-                      p->cookie, &ofpacts);
+                      cookie, &ofpacts);
     ofpbuf_uninit(&ofpacts);
 }
 
@@ -71,8 +71,6 @@ ps_add(struct pipeline_ctx *ctx, const struct pipeline_port *p,
 static void
 ps_vm_denials(struct pipeline_ctx *ctx)
 {
-    uint64_t stub[32 / 8];
-    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
     struct match m;
 
     match_init_catchall(&m);
@@ -80,17 +78,14 @@ ps_vm_denials(struct pipeline_ctx *ctx)
     match_set_dl_type(&m, htons(ETH_TYPE_IP));
     match_set_nw_proto(&m, IPPROTO_UDP);
     match_set_tp_src(&m, htons(DHCP_SERVER_PORT));
-    pipeline_add_flow(ctx, PIPELINE_T_PORT_SECURITY, PS_PRIO_DENY, &m,
-                      ctx->bridge_cookie, &ofpacts);
+    ps_add(ctx, ctx->bridge_cookie, PS_PRIO_DENY, &m, false);
 
     match_init_catchall(&m);
     match_set_reg(&m, PIPELINE_REG_ROLE, PIPELINE_ROLE_VM);
     match_set_dl_type(&m, htons(ETH_TYPE_IPV6));
     match_set_nw_proto(&m, IPPROTO_ICMPV6);
     match_set_icmp_type(&m, ICMPV6_ROUTER_ADVERT);
-    pipeline_add_flow(ctx, PIPELINE_T_PORT_SECURITY, PS_PRIO_DENY, &m,
-                      ctx->bridge_cookie, &ofpacts);
-    ofpbuf_uninit(&ofpacts);
+    ps_add(ctx, ctx->bridge_cookie, PS_PRIO_DENY, &m, false);
 }
 
 /* Adds the flow that lets a DHCP discover / request from 0.0.0.0 (udp 68
@@ -98,8 +93,6 @@ ps_vm_denials(struct pipeline_ctx *ctx)
 static void
 ps_dhcp_discover(struct pipeline_ctx *ctx)
 {
-    uint64_t stub[32 / 8];
-    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
     struct match m;
 
     match_init_catchall(&m);
@@ -108,10 +101,7 @@ ps_dhcp_discover(struct pipeline_ctx *ctx)
     match_set_nw_proto(&m, IPPROTO_UDP);
     match_set_tp_src(&m, htons(DHCP_CLIENT_PORT));
     match_set_tp_dst(&m, htons(DHCP_SERVER_PORT));
-    pipeline_put_goto(&ofpacts, PIPELINE_T_MICROSEG_OUT);
-    pipeline_add_flow(ctx, PIPELINE_T_PORT_SECURITY, PS_PRIO_DHCP, &m,
-                      ctx->bridge_cookie, &ofpacts);
-    ofpbuf_uninit(&ofpacts);
+    ps_add(ctx, ctx->bridge_cookie, PS_PRIO_DHCP, &m, true);
 }
 
 /* Adds the flows that drop the IPv4 and ARP packets of local ports that no
@@ -120,8 +110,6 @@ ps_dhcp_discover(struct pipeline_ctx *ctx)
 static void
 ps_l3_denials(struct pipeline_ctx *ctx)
 {
-    uint64_t stub[32 / 8];
-    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
     static const uint16_t types[] = { ETH_TYPE_IP, ETH_TYPE_ARP };
 
     for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
@@ -129,10 +117,8 @@ ps_l3_denials(struct pipeline_ctx *ctx)
 
         match_init_catchall(&m);
         match_set_dl_type(&m, htons(types[i]));
-        pipeline_add_flow(ctx, PIPELINE_T_PORT_SECURITY, PS_PRIO_L3_DENY, &m,
-                          ctx->bridge_cookie, &ofpacts);
+        ps_add(ctx, ctx->bridge_cookie, PS_PRIO_L3_DENY, &m, false);
     }
-    ofpbuf_uninit(&ofpacts);
 }
 
 /* Adds the port security flows of local port 'p'. */
@@ -146,24 +132,24 @@ ps_port(struct pipeline_ctx *ctx, const struct pipeline_port *p)
         ps_match_port(&m, p, true);
         match_set_dl_type(&m, htons(ETH_TYPE_IP));
         match_set_nw_src(&m, p->ip);
-        ps_add(ctx, p, PS_PRIO_IP_ALLOW, &m, true);
+        ps_add(ctx, p->cookie, PS_PRIO_IP_ALLOW, &m, true);
 
         /* ARP with its own MAC and address. */
         ps_match_port(&m, p, true);
         match_set_dl_type(&m, htons(ETH_TYPE_ARP));
         match_set_nw_src(&m, p->ip);
         match_set_arp_sha(&m, p->mac);
-        ps_add(ctx, p, PS_PRIO_IP_ALLOW, &m, true);
+        ps_add(ctx, p->cookie, PS_PRIO_IP_ALLOW, &m, true);
 
         if (p->trunk) {
             /* Any other IPv4 or ARP on the native network (the flows
              * below allow the other networks'). */
             ps_match_port(&m, p, true);
             match_set_dl_type(&m, htons(ETH_TYPE_IP));
-            ps_add(ctx, p, PS_PRIO_IP_DENY, &m, false);
+            ps_add(ctx, p->cookie, PS_PRIO_IP_DENY, &m, false);
             ps_match_port(&m, p, true);
             match_set_dl_type(&m, htons(ETH_TYPE_ARP));
-            ps_add(ctx, p, PS_PRIO_IP_DENY, &m, false);
+            ps_add(ctx, p->cookie, PS_PRIO_IP_DENY, &m, false);
         }
     }
 
@@ -172,12 +158,12 @@ ps_port(struct pipeline_ctx *ctx, const struct pipeline_port *p)
          * its own MAC.  The address is not known. */
         ps_match_port(&m, p, false);
         match_set_dl_type(&m, htons(ETH_TYPE_IP));
-        ps_add(ctx, p, PS_PRIO_MAC_IP_ALLOW, &m, true);
+        ps_add(ctx, p->cookie, PS_PRIO_MAC_IP_ALLOW, &m, true);
 
         ps_match_port(&m, p, false);
         match_set_dl_type(&m, htons(ETH_TYPE_ARP));
         match_set_arp_sha(&m, p->mac);
-        ps_add(ctx, p, PS_PRIO_MAC_IP_ALLOW, &m, true);
+        ps_add(ctx, p->cookie, PS_PRIO_MAC_IP_ALLOW, &m, true);
     }
 }
 
@@ -185,17 +171,12 @@ ps_port(struct pipeline_ctx *ctx, const struct pipeline_port *p)
 void
 pipeline_port_security(struct pipeline_ctx *ctx)
 {
-    uint64_t stub[64 / 8];
-    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
     struct match match;
 
     /* The uplink is trusted. */
     match_init_catchall(&match);
     match_set_reg(&match, PIPELINE_REG_ROLE, PIPELINE_ROLE_UPLINK);
-    pipeline_put_goto(&ofpacts, PIPELINE_T_MICROSEG_OUT);
-    pipeline_add_flow(ctx, PIPELINE_T_PORT_SECURITY, PS_PRIO_UPLINK, &match,
-                      ctx->uplink_cookie, &ofpacts);
-    ofpbuf_uninit(&ofpacts);
+    ps_add(ctx, ctx->uplink_cookie, PS_PRIO_UPLINK, &match, true);
 
     bool any_vm = false;
     for (size_t i = 0; i < ctx->n_ports; i++) {
